@@ -1,0 +1,164 @@
+//! A simulated LAN for tests: N hosts (network namespaces) on one private
+//! bridge, 10.77.x.x addresses, multicast on. The namespaces are made and
+//! removed by `scripts/lan-sim`, so a person can build the very same LAN by
+//! hand; this module only names them uniquely and cleans up on drop.
+
+use anyhow::{bail, Context};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static NEXT_LAN: AtomicU32 = AtomicU32::new(0);
+
+fn lan_sim() -> PathBuf {
+    crate::workspace_root().join("scripts/lan-sim")
+}
+
+fn run_lan_sim(args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(lan_sim())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .context("running scripts/lan-sim")?;
+    if !out.status.success() {
+        bail!(
+            "lan-sim {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// One host of a [`Lan`]: a network namespace with `eth0` on the bridge.
+#[derive(Debug, Clone)]
+pub struct Host {
+    /// Network namespace name (`ip netns exec <netns> …`).
+    pub netns: String,
+    /// The host's address on the LAN (on `eth0`).
+    pub ip: Ipv4Addr,
+    /// 1-based number of the host in its LAN.
+    pub index: usize,
+}
+
+impl Host {
+    /// A command that runs `program` inside this host.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.netns]).arg(program);
+        c
+    }
+
+    /// The interface on the bridge, inside the host.
+    pub fn iface(&self) -> &'static str {
+        "eth0"
+    }
+}
+
+/// A LAN of hosts, removed (with every process left inside) on drop.
+#[derive(Debug)]
+pub struct Lan {
+    pub name: String,
+    pub hosts: Vec<Host>,
+}
+
+impl Lan {
+    /// Creates a LAN of `n` hosts with a name unique to this process and call.
+    /// LANs left by a crashed earlier test run are removed first.
+    pub fn new(n: usize) -> anyhow::Result<Lan> {
+        let _ = run_lan_sim(&["destroy", "--stale"]);
+        let pid = std::process::id();
+        let seq = NEXT_LAN.fetch_add(1, Ordering::Relaxed);
+        let name = format!("dt{pid}-{seq}");
+        run_lan_sim(&[
+            "create",
+            "--name",
+            &name,
+            "--owner",
+            &pid.to_string(),
+            &n.to_string(),
+        ])?;
+        let mut lan = Lan {
+            name,
+            hosts: Vec::new(),
+        };
+        for i in 1..=n {
+            lan.hosts.push(Self::host_of(&lan.name, i));
+        }
+        Ok(lan)
+    }
+
+    fn host_of(lan: &str, i: usize) -> Host {
+        let (hi, lo) = ((i - 1) / 250, (i - 1) % 250 + 1);
+        Host {
+            netns: format!("{lan}-h{i}"),
+            ip: Ipv4Addr::new(10, 77, hi as u8, lo as u8),
+            index: i,
+        }
+    }
+
+    /// Adds one more host to the LAN.
+    pub fn add_host(&mut self) -> anyhow::Result<Host> {
+        run_lan_sim(&["add-host", &self.name])?;
+        let host = Self::host_of(&self.name, self.hosts.len() + 1);
+        self.hosts.push(host.clone());
+        Ok(host)
+    }
+
+    /// The `i`-th host, 0-based.
+    pub fn host(&self, i: usize) -> &Host {
+        &self.hosts[i]
+    }
+
+    /// Plugs (`true`) or unplugs a host's cable, to simulate network loss.
+    pub fn set_link(&self, host: &Host, up: bool) -> anyhow::Result<()> {
+        let state = if up { "up" } else { "down" };
+        run_lan_sim(&["link", &self.name, &host.index.to_string(), state]).map(|_| ())
+    }
+}
+
+impl Drop for Lan {
+    fn drop(&mut self) {
+        if let Err(e) = run_lan_sim(&["destroy", &self.name]) {
+            eprintln!("warning: could not remove LAN {}: {e:#}", self.name);
+        }
+    }
+}
+
+const IN_HOST_ENV: &str = "DUET_TEST_IN_HOST";
+
+/// Runs `body` inside a fresh host of a LAN of its own.
+///
+/// libnice gathers no candidates on loopback, so an in-process media test
+/// needs a real (veth) interface. A namespace is per thread in Linux and
+/// GStreamer starts threads of its own, so instead of switching namespaces
+/// in-process this re-executes the test binary, filtered to `test_name`
+/// (the test's full path as libtest prints it), inside the host, and fails
+/// if that run fails. Inside, the call runs `body` directly.
+pub fn in_host(test_name: &str, body: impl FnOnce()) {
+    if std::env::var(IN_HOST_ENV).as_deref() == Ok(test_name) {
+        body();
+        return;
+    }
+    if let Err(e) = rerun_in_host(test_name) {
+        panic!("{test_name} in its own network namespace: {e:#}");
+    }
+}
+
+fn rerun_in_host(test_name: &str) -> anyhow::Result<()> {
+    let lan = Lan::new(1)?;
+    let exe = std::env::current_exe().context("finding the test binary")?;
+    let status = lan
+        .host(0)
+        .command(exe)
+        .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(IN_HOST_ENV, test_name)
+        .stdin(Stdio::null())
+        .status()
+        .context("running the test inside the namespace")?;
+    if !status.success() {
+        bail!("failed inside host {} ({status})", lan.host(0).netns);
+    }
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! Test harness for Duet's end-to-end tests.
+//!
+//! - [`lan`]: a simulated LAN of network namespaces on a private bridge, made
+//!   by `scripts/lan-sim` (one implementation for people and tests) and
+//!   removed when the [`lan::Lan`] value drops, also when a test panics.
+//! - [`in_host`]: runs the body of an in-process test inside a fresh host of
+//!   its own LAN, by re-executing the test binary in that namespace.
+//! - [`wait`]: wait on a condition with a deadline instead of sleeping.
+//!
+//! Every test gets its own namespaces (unique names), so tests run in
+//! parallel. They need root, as `scripts/test` and CI are.
+
+pub mod lan;
+pub mod wait;
+
+pub use lan::{in_host, Host, Lan};
+pub use wait::wait_until;
+
+/// The workspace's top folder (where `scripts/` lives).
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| std::path::PathBuf::from("."))
+}
