@@ -1,0 +1,351 @@
+//! What a session sends and shows: sources, codec, format, network, display.
+//!
+//! `Default` is what a real user wants (camera + microphone, a window);
+//! [`MediaConfig::test`] is what tests and benchmarks want (test patterns,
+//! headless). The source and codec enums parse from the strings a CLI takes
+//! (`test|auto|none|/dev/video0`), so the node does not re-invent parsing.
+
+use crate::MediaError;
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// Audio or video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaKind {
+    Audio,
+    Video,
+}
+
+/// Where the local picture comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum VideoSource {
+    /// A moving test pattern (`videotestsrc pattern=ball is-live=true`).
+    Test,
+    /// The system's default camera (`autovideosrc`).
+    #[default]
+    Auto,
+    /// A V4L2 device node, e.g. `/dev/video0`.
+    Device(String),
+    /// Send no video (video is still received).
+    None,
+}
+
+/// Where the local sound comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AudioSource {
+    /// A test tone (`audiotestsrc is-live=true`).
+    Test,
+    /// The system's default microphone (`autoaudiosrc`).
+    #[default]
+    Auto,
+    /// An ALSA device name, e.g. `hw:1,0` or `plughw:CARD=Mic`.
+    Device(String),
+    /// Send no audio (audio is still received).
+    None,
+}
+
+/// The video codec offered and sent. Audio is always Opus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum VideoCodec {
+    #[default]
+    Vp8,
+    H264,
+}
+
+/// Where remote media goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Display {
+    /// Remote video in a window (plus a local preview window), remote audio to
+    /// the default audio output. Needs `$DISPLAY`.
+    #[default]
+    Window,
+    /// Counting sinks only (`sync=true`, so timing is as with a window).
+    Headless,
+}
+
+/// Everything a [`crate::MediaSession`] needs to know before it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaConfig {
+    pub video: VideoSource,
+    pub audio: AudioSource,
+    pub codec: VideoCodec,
+    pub width: u32,
+    pub height: u32,
+    pub framerate: u32,
+    /// Target video bitrate in kbit/s.
+    pub video_bitrate_kbps: u32,
+    /// Target audio bitrate in kbit/s.
+    pub audio_bitrate_kbps: u32,
+    /// webrtcbin's jitterbuffer latency in ms (its default, 200, is for the
+    /// internet; on a LAN a few ms are enough — see BENCHMARKS.md).
+    pub latency_ms: u32,
+    /// `stun:host:port`, `turn:user:pass@host:port` or `turns:…`; none by default.
+    pub ice_servers: Vec<String>,
+    pub display: Display,
+    /// Stamp outgoing frames and measure glass-to-glass latency on incoming
+    /// ones (see [`crate::probe`]); both peers must turn it on.
+    pub latency_probe: bool,
+    /// Interval of [`crate::MediaEvent::Stats`] events.
+    pub stats_interval: std::time::Duration,
+    /// After media has flowed, this long without any remote media means the
+    /// peer is gone: [`crate::MediaEvent::MediaTimeout`] is emitted.
+    pub media_timeout: std::time::Duration,
+}
+
+/// Default jitterbuffer latency (ms). Every ms of it is a ms of
+/// glass-to-glass; 10 ms gives ~26 ms glass-to-glass here (BENCHMARKS.md) and
+/// still leaves NACK/RTX a window on a LAN (RTT ~1 ms).
+pub const DEFAULT_LATENCY_MS: u32 = 10;
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            video: VideoSource::Auto,
+            audio: AudioSource::Auto,
+            codec: VideoCodec::Vp8,
+            width: 640,
+            height: 480,
+            framerate: 30,
+            video_bitrate_kbps: 1500,
+            audio_bitrate_kbps: 48,
+            latency_ms: DEFAULT_LATENCY_MS,
+            ice_servers: Vec::new(),
+            display: Display::Window,
+            latency_probe: false,
+            stats_interval: std::time::Duration::from_secs(1),
+            media_timeout: std::time::Duration::from_secs(5),
+        }
+    }
+}
+
+impl MediaConfig {
+    /// Test sources, headless sinks: for tests and benchmarks.
+    pub fn test() -> Self {
+        MediaConfig {
+            video: VideoSource::Test,
+            audio: AudioSource::Test,
+            display: Display::Headless,
+            ..MediaConfig::default()
+        }
+    }
+
+    /// Checks ranges and ICE server URLs without touching GStreamer.
+    pub fn validate(&self) -> Result<(), MediaError> {
+        let bad = |m: String| Err(MediaError::InvalidConfig(m));
+        if !(16..=7680).contains(&self.width) || !(16..=4320).contains(&self.height) {
+            return bad(format!("size {}x{} out of range", self.width, self.height));
+        }
+        if !self.width.is_multiple_of(2) || !self.height.is_multiple_of(2) {
+            return bad(format!("size {}x{} must be even", self.width, self.height));
+        }
+        if !(1..=120).contains(&self.framerate) {
+            return bad(format!("framerate {} out of 1..=120", self.framerate));
+        }
+        if !(50..=50_000).contains(&self.video_bitrate_kbps) {
+            return bad(format!(
+                "video bitrate {} kbit/s out of 50..=50000",
+                self.video_bitrate_kbps
+            ));
+        }
+        if !(6..=510).contains(&self.audio_bitrate_kbps) {
+            return bad(format!(
+                "audio bitrate {} kbit/s out of 6..=510",
+                self.audio_bitrate_kbps
+            ));
+        }
+        if self.latency_ms > 10_000 {
+            return bad(format!("latency {} ms is too large", self.latency_ms));
+        }
+        for s in &self.ice_servers {
+            IceServer::parse(s)?;
+        }
+        Ok(())
+    }
+}
+
+/// A parsed ICE server URL, in the form webrtcbin wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum IceServer {
+    /// For webrtcbin's `stun-server`: `stun://host:port`.
+    Stun(String),
+    /// For webrtcbin's `add-turn-server`: `turn(s)://user:pass@host:port`.
+    Turn(String),
+}
+
+impl IceServer {
+    pub(crate) fn parse(url: &str) -> Result<IceServer, MediaError> {
+        let bad = || MediaError::InvalidIceServer(url.to_string());
+        let (scheme, rest) = url.split_once(':').ok_or_else(bad)?;
+        let rest = rest.trim_start_matches("//");
+        if rest.is_empty() || rest.contains(char::is_whitespace) {
+            return Err(bad());
+        }
+        match scheme {
+            "stun" => Ok(IceServer::Stun(format!("stun://{rest}"))),
+            "turn" | "turns" if rest.contains('@') => {
+                Ok(IceServer::Turn(format!("{scheme}://{rest}")))
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl FromStr for VideoSource {
+    type Err = MediaError;
+    fn from_str(s: &str) -> Result<Self, MediaError> {
+        match s {
+            "test" => Ok(VideoSource::Test),
+            "auto" | "camera" => Ok(VideoSource::Auto),
+            "none" | "off" => Ok(VideoSource::None),
+            p if p.starts_with('/') => Ok(VideoSource::Device(p.to_string())),
+            other => Err(MediaError::InvalidConfig(format!(
+                "video source `{other}`: expected test, auto, none or a /dev/video path"
+            ))),
+        }
+    }
+}
+
+impl FromStr for AudioSource {
+    type Err = MediaError;
+    fn from_str(s: &str) -> Result<Self, MediaError> {
+        match s {
+            "test" => Ok(AudioSource::Test),
+            "auto" | "mic" => Ok(AudioSource::Auto),
+            "none" | "off" => Ok(AudioSource::None),
+            "" => Err(MediaError::InvalidConfig("empty audio source".into())),
+            dev => Ok(AudioSource::Device(dev.to_string())),
+        }
+    }
+}
+
+impl FromStr for VideoCodec {
+    type Err = MediaError;
+    fn from_str(s: &str) -> Result<Self, MediaError> {
+        match s.to_ascii_lowercase().as_str() {
+            "vp8" => Ok(VideoCodec::Vp8),
+            "h264" | "h.264" | "avc" => Ok(VideoCodec::H264),
+            other => Err(MediaError::InvalidConfig(format!(
+                "codec `{other}`: expected vp8 or h264"
+            ))),
+        }
+    }
+}
+
+impl FromStr for Display {
+    type Err = MediaError;
+    fn from_str(s: &str) -> Result<Self, MediaError> {
+        match s {
+            "window" => Ok(Display::Window),
+            "headless" | "none" => Ok(Display::Headless),
+            other => Err(MediaError::InvalidConfig(format!(
+                "display `{other}`: expected window or headless"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for VideoSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VideoSource::Test => f.write_str("test"),
+            VideoSource::Auto => f.write_str("auto"),
+            VideoSource::Device(p) => f.write_str(p),
+            VideoSource::None => f.write_str("none"),
+        }
+    }
+}
+
+impl fmt::Display for AudioSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AudioSource::Test => f.write_str("test"),
+            AudioSource::Auto => f.write_str("auto"),
+            AudioSource::Device(d) => f.write_str(d),
+            AudioSource::None => f.write_str("none"),
+        }
+    }
+}
+
+impl fmt::Display for VideoCodec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            VideoCodec::Vp8 => "vp8",
+            VideoCodec::H264 => "h264",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn sources_parse() {
+        assert_eq!("test".parse::<VideoSource>().unwrap(), VideoSource::Test);
+        assert_eq!("auto".parse::<VideoSource>().unwrap(), VideoSource::Auto);
+        assert_eq!("none".parse::<VideoSource>().unwrap(), VideoSource::None);
+        assert_eq!(
+            "/dev/video0".parse::<VideoSource>().unwrap(),
+            VideoSource::Device("/dev/video0".into())
+        );
+        assert!("video0".parse::<VideoSource>().is_err());
+        assert_eq!(
+            "hw:1,0".parse::<AudioSource>().unwrap(),
+            AudioSource::Device("hw:1,0".into())
+        );
+        assert_eq!("none".parse::<AudioSource>().unwrap(), AudioSource::None);
+        assert_eq!("H264".parse::<VideoCodec>().unwrap(), VideoCodec::H264);
+        assert_eq!("vp8".parse::<VideoCodec>().unwrap(), VideoCodec::Vp8);
+        assert!("vp9".parse::<VideoCodec>().is_err());
+        for s in ["test", "auto", "none", "/dev/video3"] {
+            assert_eq!(s.parse::<VideoSource>().unwrap().to_string(), s);
+        }
+    }
+
+    #[test]
+    fn defaults_are_for_users_and_test_is_for_tests() {
+        let d = MediaConfig::default();
+        assert_eq!(
+            (d.video.clone(), d.audio.clone(), d.display),
+            (VideoSource::Auto, AudioSource::Auto, Display::Window)
+        );
+        assert_eq!(
+            (d.width, d.height, d.framerate, d.codec),
+            (640, 480, 30, VideoCodec::Vp8)
+        );
+        assert!(d.latency_ms < 200 && d.ice_servers.is_empty());
+        let t = MediaConfig::test();
+        assert_eq!(
+            (t.video, t.audio, t.display),
+            (VideoSource::Test, AudioSource::Test, Display::Headless)
+        );
+        assert!(MediaConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn ice_servers_parse() {
+        assert_eq!(
+            IceServer::parse("stun:stun.example.org:3478").unwrap(),
+            IceServer::Stun("stun://stun.example.org:3478".into())
+        );
+        assert_eq!(
+            IceServer::parse("turn:u:p@10.0.0.1:3478").unwrap(),
+            IceServer::Turn("turn://u:p@10.0.0.1:3478".into())
+        );
+        assert!(IceServer::parse("turn:10.0.0.1").is_err());
+        assert!(IceServer::parse("http://x").is_err());
+        let c = MediaConfig {
+            ice_servers: vec!["bogus".into()],
+            ..MediaConfig::test()
+        };
+        assert!(matches!(c.validate(), Err(MediaError::InvalidIceServer(_))));
+        let c = MediaConfig {
+            width: 641,
+            ..MediaConfig::test()
+        };
+        assert!(matches!(c.validate(), Err(MediaError::InvalidConfig(_))));
+    }
+}

@@ -1,0 +1,153 @@
+//! What a session tells its owner, through one bounded channel.
+//!
+//! GStreamer callbacks run on streaming threads and must never block, so
+//! every event is sent with `try_send`; the capacity is generous and an
+//! overflow (an owner that stopped reading) is logged and the event dropped.
+
+use crate::stats::MediaStats;
+use crate::MediaError;
+use gstreamer_webrtc as gst_webrtc;
+use serde::Serialize;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Capacity of the event channel.
+pub const EVENT_CAPACITY: usize = 1024;
+
+/// Offer or answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SdpKind {
+    Offer,
+    Answer,
+}
+
+/// ICE connection state (webrtcbin's `ice-connection-state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IceState {
+    New,
+    Checking,
+    Connected,
+    Completed,
+    Failed,
+    Disconnected,
+    Closed,
+}
+
+/// Peer connection state (webrtcbin's `connection-state`: ICE + DTLS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionState {
+    New,
+    Connecting,
+    Connected,
+    Disconnected,
+    Failed,
+    Closed,
+}
+
+impl ConnectionState {
+    /// The call cannot go on: end it.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            ConnectionState::Failed | ConnectionState::Closed | ConnectionState::Disconnected
+        )
+    }
+}
+
+/// Events of one session, in order.
+#[derive(Debug, Clone)]
+pub enum MediaEvent {
+    /// Send this SDP to the peer.
+    LocalDescription {
+        kind: SdpKind,
+        sdp: String,
+    },
+    /// Send this ICE candidate to the peer (trickle ICE).
+    LocalCandidate {
+        mline: u32,
+        candidate: String,
+    },
+    /// Local ICE gathering is complete (no more `LocalCandidate`).
+    GatheringComplete {
+        candidates: u32,
+    },
+    IceState(IceState),
+    ConnectionState(ConnectionState),
+    /// The first decoded remote video frame reached the sink.
+    FirstRemoteVideoFrame {
+        at: Instant,
+        since_start: Duration,
+    },
+    /// The first decoded remote audio buffer reached the sink.
+    FirstRemoteAudio {
+        at: Instant,
+        since_start: Duration,
+    },
+    /// Periodic snapshot (every `MediaConfig::stats_interval`).
+    Stats(MediaStats),
+    /// The peer ended its media (RTCP BYE, sent when it closes): end the call.
+    RemoteEnded,
+    /// Remote media flowed, then nothing arrived for
+    /// `MediaConfig::media_timeout`: the peer is gone. End the call.
+    MediaTimeout {
+        silent_for: Duration,
+    },
+    /// Something failed; fatal unless the owner decides otherwise.
+    Error(MediaError),
+    /// The pipeline is torn down; the last event.
+    Ended,
+}
+
+/// The sending half, shared by all callbacks.
+#[derive(Debug, Clone)]
+pub(crate) struct Events(mpsc::Sender<MediaEvent>);
+
+impl Events {
+    pub(crate) fn channel() -> (Events, mpsc::Receiver<MediaEvent>) {
+        let (tx, rx) = mpsc::channel(EVENT_CAPACITY);
+        (Events(tx), rx)
+    }
+
+    /// Never blocks; drops (and logs) when the owner is not reading.
+    pub(crate) fn send(&self, ev: MediaEvent) {
+        match self.0.try_send(ev) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(ev)) => {
+                tracing::warn!(?ev, "media event channel full: event dropped");
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+}
+
+impl From<gst_webrtc::WebRTCICEConnectionState> for IceState {
+    fn from(s: gst_webrtc::WebRTCICEConnectionState) -> Self {
+        use gst_webrtc::WebRTCICEConnectionState as S;
+        match s {
+            S::Checking => IceState::Checking,
+            S::Connected => IceState::Connected,
+            S::Completed => IceState::Completed,
+            S::Failed => IceState::Failed,
+            S::Disconnected => IceState::Disconnected,
+            S::Closed => IceState::Closed,
+            _ => IceState::New,
+        }
+    }
+}
+
+impl From<gst_webrtc::WebRTCPeerConnectionState> for ConnectionState {
+    fn from(s: gst_webrtc::WebRTCPeerConnectionState) -> Self {
+        use gst_webrtc::WebRTCPeerConnectionState as S;
+        match s {
+            S::Connecting => ConnectionState::Connecting,
+            S::Connected => ConnectionState::Connected,
+            S::Disconnected => ConnectionState::Disconnected,
+            S::Failed => ConnectionState::Failed,
+            S::Closed => ConnectionState::Closed,
+            _ => ConnectionState::New,
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The receiving half: webrtcbin's `pad-added` → depayloader → decoder →
+//! converter → sink, per remote stream.
+//!
+//! This is the one webrtcbin callback that builds elements instead of only
+//! queueing a command: the new pad must be linked before its first buffer
+//! returns, or the stream stops with not-linked. Probes at the sinks count
+//! decoded media, fire the first-frame events, feed the "media stopped"
+//! watchdog and read the latency-probe stamps.
+
+use crate::config::Display;
+use crate::elements::make;
+use crate::events::MediaEvent;
+use crate::probe;
+use crate::session::Shared;
+use crate::MediaError;
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_base as gst_base;
+use gstreamer_base::prelude::BaseSinkExt;
+use gstreamer_video as gst_video;
+use gstreamer_video::prelude::VideoFrameExt;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+use std::time::Instant;
+
+/// How long a remote buffer may take from the jitterbuffer to the sink.
+const PROCESSING_DEADLINE: gst::ClockTime = gst::ClockTime::from_mseconds(10);
+
+/// Handles `pad-added` of webrtcbin; errors become an Error event.
+pub(crate) fn on_pad_added(webrtc: &gst::Element, pad: &gst::Pad, shared: &Arc<Shared>) {
+    if pad.direction() != gst::PadDirection::Src {
+        return;
+    }
+    if let Err(e) = link_remote_stream(webrtc, pad, shared) {
+        tracing::warn!("remote stream {}: {e}", pad.name());
+        shared.events.send(MediaEvent::Error(e));
+    }
+}
+
+fn link_remote_stream(
+    webrtc: &gst::Element,
+    pad: &gst::Pad,
+    shared: &Arc<Shared>,
+) -> Result<(), MediaError> {
+    let caps = pad.current_caps().or_else(|| Some(pad.query_caps(None)));
+    let s = caps
+        .as_ref()
+        .and_then(|c| c.structure(0).map(|s| s.to_owned()));
+    let media = s
+        .as_ref()
+        .and_then(|s| s.get::<String>("media").ok())
+        .unwrap_or_default();
+    let enc = s
+        .as_ref()
+        .and_then(|s| s.get::<String>("encoding-name").ok())
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let pipeline = webrtc
+        .parent()
+        .and_then(|p| p.downcast::<gst::Pipeline>().ok())
+        .ok_or_else(|| MediaError::Negotiation("webrtcbin has no pipeline".into()))?;
+    let headless = shared.config.display == Display::Headless;
+    let video = media == "video";
+    let (depay, dec) = match enc.as_str() {
+        "VP8" => {
+            let d = make("rtpvp8depay", None)?;
+            let dec = make("vp8dec", None)?;
+            (d, dec)
+        }
+        "H264" => {
+            let d = make("rtph264depay", None)?;
+            let dec = make("avdec_h264", None)?;
+            // Frame threading adds frames of delay.
+            dec.set_property("max-threads", 1i32);
+            (d, dec)
+        }
+        "OPUS" => (make("rtpopusdepay", None)?, make("opusdec", None)?),
+        other => {
+            return Err(MediaError::IncompatibleSdp(format!(
+                "remote sends {media} as {other}, which we cannot decode"
+            )))
+        }
+    };
+    if video {
+        depay.set_property("request-keyframe", true);
+        depay.set_property("wait-for-keyframe", true);
+    }
+    let mut chain = vec![depay.clone(), dec];
+    if video {
+        chain.push(make("videoconvert", None)?);
+    } else {
+        chain.push(make("audioconvert", None)?);
+        chain.push(make("audioresample", None)?);
+    }
+    let sink = if headless {
+        let name = if video {
+            "remote-video-sink"
+        } else {
+            "remote-audio-sink"
+        };
+        make("fakesink", Some(name))?
+    } else if video {
+        let s = make("ximagesink", Some("remote-video-sink"))?;
+        s.set_property("force-aspect-ratio", true);
+        s
+    } else {
+        make("autoaudiosink", Some("remote-audio-sink"))?
+    };
+    if sink.find_property("sync").is_some() {
+        sink.set_property("sync", true);
+    }
+    // The sink's processing deadline (default 20 ms) adds to the pipeline
+    // latency; decoding a 640x480 VP8 frame takes ~1 ms here.
+    if sink.find_property("processing-deadline").is_some() {
+        sink.set_property("processing-deadline", PROCESSING_DEADLINE.nseconds());
+    }
+    chain.push(sink.clone());
+    pipeline
+        .add_many(&chain)
+        .map_err(|e| MediaError::Negotiation(e.to_string()))?;
+    gst::Element::link_many(&chain)
+        .map_err(|e| MediaError::Negotiation(format!("linking {media}: {e}")))?;
+    for e in chain.iter().rev() {
+        let _ = e.sync_state_with_parent();
+    }
+    if let Some(sp) = sink.static_pad("sink") {
+        add_counter(&sp, Arc::downgrade(shared), video);
+    }
+    if video && shared.config.latency_probe {
+        if let Some(conv_pad) = chain.get(2).and_then(|c| c.static_pad("sink")) {
+            add_stamp_reader(&conv_pad, Arc::downgrade(shared), &pipeline, &sink);
+        }
+    }
+    let depay_sink = depay
+        .static_pad("sink")
+        .ok_or_else(|| MediaError::Negotiation("depayloader has no sink pad".into()))?;
+    pad.link(&depay_sink)
+        .map_err(|e| MediaError::Negotiation(format!("linking remote {media}: {e:?}")))?;
+    if video {
+        if let Ok(mut g) = shared.remote_video_depay.lock() {
+            *g = Some(depay.clone());
+        }
+        depay.send_event(
+            gst_video::UpstreamForceKeyUnitEvent::builder()
+                .all_headers(true)
+                .build(),
+        );
+    }
+    // Sinks added after PLAYING run with no latency until recalculated.
+    pipeline.call_async(|p| {
+        if let Err(e) = p.recalculate_latency() {
+            tracing::debug!("recalculate_latency: {e}");
+        }
+    });
+    Ok(())
+}
+
+fn add_counter(pad: &gst::Pad, shared: Weak<Shared>, video: bool) {
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+        let Some(s) = shared.upgrade() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        s.touch_media();
+        let (counter, first) = if video {
+            (&s.video_rx, &s.first_video)
+        } else {
+            (&s.audio_rx, &s.first_audio)
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if !first.swap(true, Ordering::AcqRel) {
+            let (at, since_start) = (Instant::now(), s.start.elapsed());
+            s.events.send(if video {
+                MediaEvent::FirstRemoteVideoFrame { at, since_start }
+            } else {
+                MediaEvent::FirstRemoteAudio { at, since_start }
+            });
+        }
+        gst::PadProbeReturn::Ok
+    });
+}
+
+/// Reads the stamp of each decoded frame and records when it is due on the
+/// glass: base time + running time + the sink's configured latency.
+fn add_stamp_reader(
+    pad: &gst::Pad,
+    shared: Weak<Shared>,
+    pipeline: &gst::Pipeline,
+    sink: &gst::Element,
+) {
+    let pipeline = pipeline.downgrade();
+    let basesink = sink
+        .clone()
+        .downcast::<gst_base::BaseSink>()
+        .ok()
+        .map(|b| b.downgrade());
+    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, probe_info| {
+        let Some(s) = shared.upgrade() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let Some(caps) = pad.current_caps() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let Ok(vinfo) = gst_video::VideoInfo::from_caps(&caps) else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let Some(buffer) = probe_info.buffer() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let Ok(frame) = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &vinfo) else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let stride = frame.plane_stride()[0] as usize;
+        let Ok(y) = frame.plane_data(0) else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let Some(stamp) = probe::decode(y, stride, vinfo.width() as usize, vinfo.height() as usize)
+        else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let now = probe::now_us();
+        let due = due_time_us(
+            pad,
+            buffer.pts(),
+            pipeline.upgrade().as_ref(),
+            basesink.as_ref().and_then(|b| b.upgrade()),
+        );
+        let shown = due.map_or(now, |d| d.max(now));
+        s.samples
+            .push(shown.saturating_sub(stamp.time_us) as f64 / 1000.0);
+        gst::PadProbeReturn::Ok
+    });
+}
+
+fn due_time_us(
+    pad: &gst::Pad,
+    pts: Option<gst::ClockTime>,
+    pipeline: Option<&gst::Pipeline>,
+    sink: Option<gst_base::BaseSink>,
+) -> Option<u64> {
+    let pts = pts?;
+    let seg = pad.sticky_event::<gst::event::Segment>(0)?;
+    let seg = seg.segment().downcast_ref::<gst::ClockTime>()?.clone();
+    let running = seg.to_running_time(pts)?;
+    let base = pipeline?.base_time()?;
+    let sink = sink?;
+    let due = base + running + sink.latency() + sink.render_delay();
+    Some(due.useconds())
+}

@@ -1,0 +1,160 @@
+//! webrtcbin's configuration and signal handlers.
+//!
+//! The handlers run on GStreamer threads and never block: they push a
+//! [`Cmd`] to the service thread or an event to the owner — except
+//! `pad-added`, which must link the new pad before its first buffer returns
+//! (see [`crate::receive`]). Also here: the webrtcbin settings measured to
+//! matter on a LAN (max-bundle, latency, ICE pacing, no send-side clocksync).
+
+use crate::events::{ConnectionState, IceState, MediaEvent};
+use crate::service::Cmd;
+use crate::session::{Role, Shared};
+use crate::{elements, send, MediaError};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_webrtc as gst_webrtc;
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc};
+
+/// Makes the pipeline with webrtcbin, the offerer's send branches and the
+/// signal handlers.
+pub(crate) fn build(
+    shared: &Arc<Shared>,
+    cmd: &mpsc::Sender<Cmd>,
+) -> Result<(gst::Pipeline, gst::Element), MediaError> {
+    let pipeline = gst::Pipeline::with_name("duet-call");
+    // The stamps of the latency probe use CLOCK_MONOTONIC: so must the pipeline.
+    pipeline.use_clock(Some(&gst::SystemClock::obtain()));
+    let webrtc = elements::make("webrtcbin", Some("webrtc"))?;
+    webrtc.set_property_from_str("bundle-policy", "max-bundle");
+    webrtc.set_property("latency", shared.config.latency_ms);
+    for server in &shared.config.ice_servers {
+        match crate::config::IceServer::parse(server)? {
+            crate::config::IceServer::Stun(url) => webrtc.set_property("stun-server", url),
+            crate::config::IceServer::Turn(url) => {
+                let _ = webrtc.emit_by_name::<bool>("add-turn-server", &[&url]);
+            }
+        }
+    }
+    // webrtcbin 1.22 paces each send stream with a `clocksync`, which waits
+    // until pts + the *pipeline* latency — the receive path's jitterbuffer
+    // and sink deadline, ~30 ms — before sending. Our sources are live and
+    // already paced: send at once.
+    webrtc.connect("deep-element-added", false, |values| {
+        let element = values.get(2)?.get::<gst::Element>().ok()?;
+        if element.factory().is_some_and(|f| f.name() == "clocksync") {
+            element.set_property("sync", false);
+        }
+        None
+    });
+    // RTCP BYE from the peer (sent when it closes): the quickest sign it left.
+    if let Some(bin) = webrtc.downcast_ref::<gst::Bin>() {
+        let rtpbin = bin
+            .iterate_elements()
+            .into_iter()
+            .flatten()
+            .find(|e| e.factory().is_some_and(|f| f.name() == "rtpbin"));
+        if let Some(rtpbin) = rtpbin {
+            let s = Arc::downgrade(shared);
+            rtpbin.connect("on-bye-ssrc", false, move |_| {
+                if let Some(s) = s.upgrade() {
+                    if !s.remote_bye.swap(true, Ordering::AcqRel) {
+                        s.events.send(MediaEvent::RemoteEnded);
+                    }
+                }
+                None
+            });
+        }
+    }
+    // On a LAN, UDP host candidates connect; ICE-TCP pairs only slow the
+    // connectivity checks down (a TURN server still relays over TCP).
+    if let Some(agent) = webrtc
+        .find_property("ice-agent")
+        .map(|_| webrtc.property::<gst::glib::Object>("ice-agent"))
+    {
+        if let Some(nice) = agent
+            .find_property("agent")
+            .map(|_| agent.property::<gst::glib::Object>("agent"))
+        {
+            // RFC 8445 allows a 5 ms pacing (Ta); libnice's 20 ms default made
+            // the checks take ~60 ms of a ~100 ms call setup here.
+            if nice.find_property("stun-pacing-timer").is_some() {
+                nice.set_property("stun-pacing-timer", 5u32);
+            }
+        }
+        if agent.find_property("ice-tcp").is_some() {
+            agent.set_property("ice-tcp", false);
+        }
+    }
+    pipeline
+        .add(&webrtc)
+        .map_err(|e| MediaError::Negotiation(e.to_string()))?;
+    if shared.role == Role::Offerer {
+        send::add_offerer_branches(&pipeline, &webrtc, shared)?;
+    }
+    connect_signals(&webrtc, shared, cmd);
+    Ok((pipeline, webrtc))
+}
+
+fn connect_signals(webrtc: &gst::Element, shared: &Arc<Shared>, cmd: &mpsc::Sender<Cmd>) {
+    if shared.role == Role::Offerer {
+        let cmd = cmd.clone();
+        let offered = std::sync::atomic::AtomicBool::new(false);
+        webrtc.connect("on-negotiation-needed", false, move |_| {
+            if !offered.swap(true, Ordering::AcqRel) {
+                let _ = cmd.send(Cmd::CreateOffer);
+            }
+            None
+        });
+    }
+    let s = Arc::downgrade(shared);
+    webrtc.connect("on-ice-candidate", false, move |values| {
+        let s = s.upgrade()?;
+        let mline = values.get(1)?.get::<u32>().ok()?;
+        let candidate = values.get(2)?.get::<String>().ok()?;
+        s.candidates.fetch_add(1, Ordering::Relaxed);
+        s.events
+            .send(MediaEvent::LocalCandidate { mline, candidate });
+        None
+    });
+    let s = Arc::downgrade(shared);
+    webrtc.connect_notify(Some("ice-gathering-state"), move |w, _| {
+        let Some(s) = s.upgrade() else { return };
+        let st = w.property::<gst_webrtc::WebRTCICEGatheringState>("ice-gathering-state");
+        if st == gst_webrtc::WebRTCICEGatheringState::Complete {
+            let candidates = s.candidates.load(Ordering::Relaxed);
+            s.events.send(MediaEvent::GatheringComplete { candidates });
+            if candidates == 0 {
+                s.events
+                    .send(MediaEvent::Error(MediaError::NoNetworkInterface));
+            }
+        }
+    });
+    let s = Arc::downgrade(shared);
+    webrtc.connect_notify(Some("ice-connection-state"), move |w, _| {
+        if let Some(s) = s.upgrade() {
+            let st = w.property::<gst_webrtc::WebRTCICEConnectionState>("ice-connection-state");
+            s.events.send(MediaEvent::IceState(IceState::from(st)));
+        }
+    });
+    let s = Arc::downgrade(shared);
+    let c = cmd.clone();
+    webrtc.connect_notify(Some("connection-state"), move |w, _| {
+        if let Some(s) = s.upgrade() {
+            let st = ConnectionState::from(
+                w.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state"),
+            );
+            s.events.send(MediaEvent::ConnectionState(st));
+            if st == ConnectionState::Connected {
+                s.connected.store(true, Ordering::Release);
+                let _ = c.send(Cmd::Connected);
+            }
+        }
+    });
+    let s = Arc::downgrade(shared);
+    webrtc.connect_pad_added(move |w, pad| {
+        if let Some(s) = s.upgrade() {
+            crate::receive::on_pad_added(w, pad, &s);
+        }
+    });
+}

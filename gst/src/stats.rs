@@ -1,0 +1,147 @@
+//! Counters and network statistics of a session.
+//!
+//! Frame/buffer counters are bumped by pad probes at the sinks (decoded media
+//! that really reached the output), not taken from RTP statistics. Bytes,
+//! packets and RTT come from webrtcbin's `get-stats`, polled by the session's
+//! service thread and parsed here.
+
+use crate::probe::LatencySummary;
+use gstreamer as gst;
+use serde::Serialize;
+
+/// A snapshot of a session's figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MediaStats {
+    /// Decoded remote video frames that reached the video sink.
+    pub video_frames_received: u64,
+    /// Decoded remote audio buffers that reached the audio sink.
+    pub audio_buffers_received: u64,
+    /// Raw local video frames fed to the encoder.
+    pub video_frames_sent: u64,
+    /// Raw local audio buffers fed to the encoder.
+    pub audio_buffers_sent: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    /// Round-trip time from RTCP (remote-inbound-rtp), when known.
+    pub rtt_ms: Option<f64>,
+    /// Glass-to-glass latency of received frames (latency probe on):
+    /// `count` is every sample so far; last/median/p95/max are over the
+    /// samples kept since the last `take_latency_samples` (at most 65536).
+    pub glass_to_glass: Option<LatencySummary>,
+}
+
+/// The network part of [`MediaStats`], from one `get-stats` reply.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NetStats {
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    pub rtt_ms: Option<f64>,
+}
+
+fn num(s: &gst::StructureRef, field: &str) -> Option<f64> {
+    let v = s.value(field).ok()?;
+    if let Ok(x) = v.get::<u64>() {
+        return Some(x as f64);
+    }
+    if let Ok(x) = v.get::<i64>() {
+        return Some(x as f64);
+    }
+    if let Ok(x) = v.get::<u32>() {
+        return Some(f64::from(x));
+    }
+    if let Ok(x) = v.get::<i32>() {
+        return Some(f64::from(x));
+    }
+    v.get::<f64>().ok()
+}
+
+/// Sums webrtcbin's `get-stats` reply: one sub-structure per stats object,
+/// named by type (`outbound-rtp`, `inbound-rtp`, `remote-inbound-rtp`, …).
+pub fn parse_webrtc_stats(reply: &gst::StructureRef) -> NetStats {
+    let mut n = NetStats::default();
+    let mut rtts = Vec::new();
+    for (_, value) in reply.iter() {
+        let Ok(s) = value.get::<gst::Structure>() else {
+            continue;
+        };
+        let get = |f: &str| num(&s, f).unwrap_or(0.0) as u64;
+        match s.name().as_str() {
+            "outbound-rtp" => {
+                n.bytes_sent += get("bytes-sent");
+                n.packets_sent += get("packets-sent");
+            }
+            "inbound-rtp" => {
+                n.bytes_received += get("bytes-received");
+                n.packets_received += get("packets-received");
+            }
+            "remote-inbound-rtp" => {
+                if let Some(rtt) = num(&s, "round-trip-time").filter(|r| *r > 0.0) {
+                    rtts.push(rtt * 1000.0);
+                }
+            }
+            _ => {}
+        }
+    }
+    if !rtts.is_empty() {
+        n.rtt_ms = Some(rtts.iter().sum::<f64>() / rtts.len() as f64);
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn sums_rtp_stats_and_averages_rtt() {
+        gst::init().unwrap();
+        let out_v = gst::Structure::builder("outbound-rtp")
+            .field("bytes-sent", 1000u64)
+            .field("packets-sent", 10u64)
+            .build();
+        let out_a = gst::Structure::builder("outbound-rtp")
+            .field("bytes-sent", 500u64)
+            .field("packets-sent", 5u64)
+            .build();
+        let inb = gst::Structure::builder("inbound-rtp")
+            .field("bytes-received", 700u64)
+            .field("packets-received", 7u32)
+            .build();
+        let rin1 = gst::Structure::builder("remote-inbound-rtp")
+            .field("round-trip-time", 0.002f64)
+            .build();
+        let rin2 = gst::Structure::builder("remote-inbound-rtp")
+            .field("round-trip-time", 0.004f64)
+            .build();
+        let other = gst::Structure::builder("transport")
+            .field("bytes-sent", 99999u64)
+            .build();
+        let reply = gst::Structure::builder("application/x-webrtc-stats")
+            .field("a", out_v)
+            .field("b", out_a)
+            .field("c", inb)
+            .field("d", rin1)
+            .field("e", rin2)
+            .field("f", other)
+            .field("g", 5u32)
+            .build();
+        let n = parse_webrtc_stats(&reply);
+        assert_eq!(
+            (
+                n.bytes_sent,
+                n.packets_sent,
+                n.bytes_received,
+                n.packets_received
+            ),
+            (1500, 15, 700, 7)
+        );
+        assert!((n.rtt_ms.unwrap() - 3.0).abs() < 1e-9);
+        let empty = gst::Structure::new_empty("application/x-webrtc-stats");
+        assert_eq!(parse_webrtc_stats(&empty), NetStats::default());
+    }
+}
