@@ -136,6 +136,7 @@ const IN_HOST_ENV: &str = "DUET_TEST_IN_HOST";
 /// in-process this re-executes the test binary, filtered to `test_name`
 /// (the test's full path as libtest prints it), inside the host, and fails
 /// if that run fails. Inside, the call runs `body` directly.
+#[allow(clippy::panic)] // failing the calling test is its job
 pub fn in_host(test_name: &str, body: impl FnOnce()) {
     if std::env::var(IN_HOST_ENV).as_deref() == Ok(test_name) {
         body();

@@ -6,14 +6,21 @@
 //! - [`in_host`]: runs the body of an in-process test inside a fresh host of
 //!   its own LAN, by re-executing the test binary in that namespace.
 //! - [`wait`]: wait on a condition with a deadline instead of sleeping.
+//! - [`node`]: a real `duet up` process in a host ([`node::DuetNode`]) and
+//!   its client subcommands; [`events`]: its `duet events --json` stream;
+//!   [`dnssd`]: an independent DNS-SD browser (python3-zeroconf).
 //!
 //! Every test gets its own namespaces (unique names), so tests run in
 //! parallel. They need root, as `scripts/test` and CI are.
 
+pub mod dnssd;
+pub mod events;
 pub mod lan;
+pub mod node;
 pub mod wait;
 
 pub use lan::{in_host, Host, Lan};
+pub use node::{DuetNode, NodeOptions};
 pub use wait::wait_until;
 
 /// The workspace's top folder (where `scripts/` lives).

@@ -20,7 +20,9 @@ pub fn wait_until<T>(
             Err(e) => last_err = Some(e),
         }
         if start.elapsed() > deadline {
-            let why = last_err.map(|e| format!(" (last error: {e:#})")).unwrap_or_default();
+            let why = last_err
+                .map(|e| format!(" (last error: {e:#})"))
+                .unwrap_or_default();
             anyhow::bail!("timed out after {deadline:?} waiting for {what}{why}");
         }
         std::thread::sleep(every);

@@ -1,0 +1,623 @@
+//! The call actor: one task that owns the node's current call.
+//!
+//! It is the only place where a call's pieces meet: the pure
+//! [`CallMachine`] decides, and the actor carries out its [`Action`]s —
+//! signalling through the network task, media through a
+//! [`MediaSession`], timers as small sleeping tasks that post back. Inputs
+//! come from a [`CallHandle`] (user commands with replies, signalling from
+//! the network) and from the current session's event stream. What happens
+//! is announced as [`CallNotice`]s on a broadcast channel, which never
+//! blocks the actor.
+
+use super::machine::{
+    Action, CallEvent, CallMachine, CommandError, EndReason, MediaRole, SdpKind, Timeouts, Timer,
+};
+use super::view::{direction_str, phase_str, CallStats, CallView};
+use crate::net;
+use crate::proto::call::{CallId, CallSignal};
+use duet_gst::{ConnectionState, MediaConfig, MediaEvent, MediaSession, MediaStats, Role};
+use libp2p::PeerId;
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+const INPUT_CAPACITY: usize = 256;
+const NOTICE_CAPACITY: usize = 256;
+/// After the peer's media ends (RTCP BYE), its hangup message normally
+/// follows at once; if it does not, the peer is gone.
+const REMOTE_END_GRACE: Duration = Duration::from_secs(1);
+
+/// How calls are made on this node.
+#[derive(Debug, Clone)]
+pub struct CallConfig {
+    pub media: MediaConfig,
+    pub timeouts: Timeouts,
+    /// Answer every incoming call at once (kiosks).
+    pub auto_answer: bool,
+}
+
+/// What the network and the node tell the actor.
+#[derive(Debug, Clone)]
+pub enum CallInput {
+    /// A signalling message from `from` (authenticated by Noise).
+    Signal { from: PeerId, signal: CallSignal },
+    /// A message for `call_id` could not be delivered to `peer`.
+    SignalFailed { peer: PeerId, call_id: CallId },
+    /// The last connection to `peer` closed.
+    PeerLost { peer: PeerId },
+}
+
+/// What the actor announces.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallNotice {
+    /// This node placed a call (dialing).
+    Dialing {
+        call: CallView,
+    },
+    /// Someone calls this node.
+    Incoming {
+        call: CallView,
+    },
+    /// The callee's side is ringing.
+    Ringing {
+        call: CallView,
+    },
+    Connected {
+        call: CallView,
+    },
+    /// Crossing calls merged: `old` (ours) became `new` (the peer's).
+    Replaced {
+        old: String,
+        new: String,
+    },
+    Ended {
+        call: CallView,
+        reason: EndReason,
+    },
+}
+
+/// Why a call command failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CallError {
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    #[error("the call actor has stopped")]
+    Stopped,
+}
+
+enum Msg {
+    Dial {
+        peer: PeerId,
+        name: String,
+        reply: oneshot::Sender<Result<String, CallError>>,
+    },
+    Answer {
+        reply: oneshot::Sender<Result<(), CallError>>,
+    },
+    Reject {
+        reply: oneshot::Sender<Result<(), CallError>>,
+    },
+    Hangup {
+        reply: oneshot::Sender<Result<(), CallError>>,
+    },
+    View {
+        reply: oneshot::Sender<Option<CallView>>,
+    },
+    Input(CallInput),
+    /// Hang up any call and stop; replies when the hangup is on its way.
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
+}
+
+/// Cloneable handle to the call actor.
+#[derive(Debug, Clone)]
+pub struct CallHandle {
+    tx: mpsc::Sender<Msg>,
+    notices: broadcast::Sender<CallNotice>,
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Msg::Dial { .. } => "Dial",
+            Msg::Answer { .. } => "Answer",
+            Msg::Reject { .. } => "Reject",
+            Msg::Hangup { .. } => "Hangup",
+            Msg::View { .. } => "View",
+            Msg::Input(_) => "Input",
+            Msg::Shutdown { .. } => "Shutdown",
+        })
+    }
+}
+
+impl CallHandle {
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Msg) -> Option<T> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Places a call; returns its id at once (see [`CallNotice`]s for what follows).
+    pub async fn dial(&self, peer: PeerId, name: String) -> Result<String, CallError> {
+        self.ask(|reply| Msg::Dial { peer, name, reply })
+            .await
+            .unwrap_or(Err(CallError::Stopped))
+    }
+
+    pub async fn answer(&self) -> Result<(), CallError> {
+        self.ask(|reply| Msg::Answer { reply })
+            .await
+            .unwrap_or(Err(CallError::Stopped))
+    }
+
+    pub async fn reject(&self) -> Result<(), CallError> {
+        self.ask(|reply| Msg::Reject { reply })
+            .await
+            .unwrap_or(Err(CallError::Stopped))
+    }
+
+    pub async fn hangup(&self) -> Result<(), CallError> {
+        self.ask(|reply| Msg::Hangup { reply })
+            .await
+            .unwrap_or(Err(CallError::Stopped))
+    }
+
+    /// The current call, if any.
+    pub async fn view(&self) -> Option<CallView> {
+        self.ask(|reply| Msg::View { reply }).await.flatten()
+    }
+
+    /// Feeds the actor without waiting. The queue is generous (a call is a
+    /// few dozen messages); if it is full the actor is stuck, and the input
+    /// is dropped with a warning rather than stalling the caller.
+    pub fn try_input(&self, input: CallInput) {
+        match self.tx.try_send(Msg::Input(input)) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!("call actor is not keeping up; a call input was dropped")
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                tracing::debug!("call actor stopped; input dropped")
+            }
+        }
+    }
+
+    /// Hangs up any call and stops the actor.
+    pub async fn shutdown(&self) {
+        let _ = self.ask(|reply| Msg::Shutdown { reply }).await;
+    }
+
+    /// Every notice from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<CallNotice> {
+        self.notices.subscribe()
+    }
+}
+
+/// The media of the current call.
+struct Media {
+    session: MediaSession,
+    events: mpsc::Receiver<MediaEvent>,
+    stats: MediaStats,
+    /// First remote video frame: (ms after media start, Unix seconds).
+    first_frame: Option<(f64, f64)>,
+}
+
+struct Started {
+    id: String,
+    at: SystemTime,
+    peer_name: String,
+    direction: &'static str,
+}
+
+impl Started {
+    fn of(call: &super::machine::Call<PeerId>) -> Started {
+        Started {
+            id: call.id.to_string(),
+            at: SystemTime::now(),
+            peer_name: call.peer_name.clone(),
+            direction: direction_str(call.direction),
+        }
+    }
+}
+
+fn unix_seconds(t: SystemTime) -> f64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+struct Actor {
+    machine: CallMachine<PeerId>,
+    config: CallConfig,
+    net: net::Client,
+    media: Option<Media>,
+    /// The current (or just ended) call's beginning, kept past its end
+    /// for the `Ended` notice.
+    started: Option<Started>,
+    /// Figures of the media just stopped, for the `Ended` notice.
+    ended_stats: Option<CallStats>,
+    notices: broadcast::Sender<CallNotice>,
+    timers: mpsc::Sender<(CallId, Timer)>,
+    remote_ended: mpsc::Sender<CallId>,
+}
+
+/// Starts the call actor for the node `me` named `my_name`.
+pub fn spawn(me: PeerId, my_name: String, config: CallConfig, net: net::Client) -> CallHandle {
+    let (tx, rx) = mpsc::channel(INPUT_CAPACITY);
+    let (notices, _) = broadcast::channel(NOTICE_CAPACITY);
+    let (timers_tx, timers_rx) = mpsc::channel(16);
+    let (ended_tx, ended_rx) = mpsc::channel(4);
+    let actor = Actor {
+        machine: CallMachine::new(me, my_name, config.timeouts),
+        config,
+        net,
+        media: None,
+        started: None,
+        ended_stats: None,
+        notices: notices.clone(),
+        timers: timers_tx,
+        remote_ended: ended_tx,
+    };
+    tokio::spawn(actor.run(rx, timers_rx, ended_rx));
+    CallHandle { tx, notices }
+}
+
+async fn next_media_event(media: &mut Option<Media>) -> Option<MediaEvent> {
+    match media {
+        Some(m) => m.events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Actor {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Msg>,
+        mut timers: mpsc::Receiver<(CallId, Timer)>,
+        mut remote_ended: mpsc::Receiver<CallId>,
+    ) {
+        loop {
+            tokio::select! {
+                msg = rx.recv() => match msg {
+                    Some(Msg::Shutdown { reply }) => {
+                        if self.machine.call().is_some() {
+                            let actions = self.machine.hangup().unwrap_or_default();
+                            self.execute(actions).await;
+                        }
+                        let _ = reply.send(());
+                        return;
+                    }
+                    Some(msg) => self.on_msg(msg).await,
+                    None => return,
+                },
+                Some(ev) = next_media_event(&mut self.media) => self.on_media(ev).await,
+                Some((id, timer)) = timers.recv() => {
+                    let actions = self.machine.on_timer(&id, timer);
+                    self.execute(actions).await;
+                }
+                Some(id) = remote_ended.recv() => {
+                    let peer = self.machine.call().filter(|c| c.id == id).map(|c| c.peer);
+                    if let Some(peer) = peer {
+                        let actions = self.machine.on_peer_lost(&peer);
+                        self.execute(actions).await;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn on_msg(&mut self, msg: Msg) {
+        match msg {
+            Msg::Dial { peer, name, reply } => {
+                let id = CallId::random();
+                match self.machine.dial(id.clone(), peer, name) {
+                    Ok(actions) => {
+                        self.started = self.machine.call().map(Started::of);
+                        let _ = reply.send(Ok(id.to_string()));
+                        if let Some(call) = self.view() {
+                            self.publish(CallNotice::Dialing { call });
+                        }
+                        self.execute(actions).await;
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e.into()));
+                    }
+                }
+            }
+            Msg::Answer { reply } => {
+                let r = self.machine.answer();
+                self.reply_and_execute(r, reply).await;
+            }
+            Msg::Reject { reply } => {
+                let r = self.machine.reject();
+                self.reply_and_execute(r, reply).await;
+            }
+            Msg::Hangup { reply } => {
+                let r = self.machine.hangup();
+                self.reply_and_execute(r, reply).await;
+            }
+            Msg::View { reply } => {
+                let _ = reply.send(self.view());
+            }
+            Msg::Input(input) => {
+                let actions = match input {
+                    CallInput::Signal { from, signal } => {
+                        tracing::debug!("signal from {from}: {}", signal_name(&signal));
+                        self.machine.on_signal(from, signal)
+                    }
+                    CallInput::SignalFailed { peer, call_id } => {
+                        self.machine.on_send_failed(&peer, &call_id)
+                    }
+                    CallInput::PeerLost { peer } => self.machine.on_peer_lost(&peer),
+                };
+                self.execute(actions).await;
+            }
+            Msg::Shutdown { .. } => {}
+        }
+    }
+
+    async fn reply_and_execute(
+        &mut self,
+        result: Result<Vec<Action<PeerId>>, CommandError>,
+        reply: oneshot::Sender<Result<(), CallError>>,
+    ) {
+        match result {
+            Ok(actions) => {
+                let _ = reply.send(Ok(()));
+                self.execute(actions).await;
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e.into()));
+            }
+        }
+    }
+
+    async fn on_media(&mut self, ev: MediaEvent) {
+        let actions = match ev {
+            MediaEvent::LocalDescription { sdp, .. } => self.machine.on_local_description(sdp),
+            MediaEvent::LocalCandidate { mline, candidate } => {
+                self.machine.on_local_candidate(mline, candidate)
+            }
+            MediaEvent::ConnectionState(ConnectionState::Connected) => {
+                self.machine.on_media_connected()
+            }
+            MediaEvent::ConnectionState(s) if s.is_terminal() => self
+                .machine
+                .on_media_failed(format!("media connection {s:?}").to_lowercase()),
+            MediaEvent::MediaTimeout { silent_for } => self.machine.on_media_failed(format!(
+                "no media from the peer for {:.1} s",
+                silent_for.as_secs_f64()
+            )),
+            MediaEvent::Error(e) => self.machine.on_media_failed(e.to_string()),
+            MediaEvent::RemoteEnded => {
+                if let Some(call) = self.machine.call() {
+                    let (id, tx) = (call.id.clone(), self.remote_ended.clone());
+                    tokio::spawn(async move {
+                        tokio::time::sleep(REMOTE_END_GRACE).await;
+                        let _ = tx.send(id).await;
+                    });
+                }
+                Vec::new()
+            }
+            MediaEvent::Stats(stats) => {
+                if let Some(m) = self.media.as_mut() {
+                    m.stats = stats;
+                }
+                Vec::new()
+            }
+            MediaEvent::FirstRemoteVideoFrame { since_start, at } => {
+                let ms = since_start.as_secs_f64() * 1000.0;
+                tracing::info!("first remote video frame {ms:.0} ms after media start");
+                let wall = SystemTime::now()
+                    .checked_sub(at.elapsed())
+                    .unwrap_or_else(SystemTime::now);
+                if let Some(m) = self.media.as_mut() {
+                    m.first_frame = Some((ms, unix_seconds(wall)));
+                }
+                Vec::new()
+            }
+            _ => Vec::new(),
+        };
+        self.execute(actions).await;
+    }
+
+    /// Carries out the machine's actions in order; failures feed back into
+    /// the machine (whose answer is carried out after what was queued).
+    async fn execute(&mut self, actions: Vec<Action<PeerId>>) {
+        let mut queue = VecDeque::from(actions);
+        let mut answer_now = false;
+        while let Some(action) = queue.pop_front() {
+            match action {
+                Action::StartMedia(role) => {
+                    if let Err(e) = self.start_media(role).await {
+                        tracing::warn!("cannot start media: {e}");
+                        queue.extend(self.machine.on_media_failed(e.to_string()));
+                    }
+                }
+                Action::SetRemoteDescription { kind, sdp } => {
+                    let kind = match kind {
+                        SdpKind::Offer => duet_gst::SdpKind::Offer,
+                        SdpKind::Answer => duet_gst::SdpKind::Answer,
+                    };
+                    let result = match &self.media {
+                        Some(m) => m.session.set_remote_description(kind, &sdp),
+                        None => Ok(()),
+                    };
+                    if let Err(e) = result {
+                        tracing::warn!("remote description refused: {e}");
+                        queue.extend(self.machine.on_media_failed(e.to_string()));
+                    }
+                }
+                Action::AddRemoteCandidate { mline, candidate } => {
+                    if let Some(Err(e)) = self
+                        .media
+                        .as_ref()
+                        .map(|m| m.session.add_remote_candidate(mline, &candidate))
+                    {
+                        tracing::warn!("remote ICE candidate refused: {e}");
+                    }
+                }
+                Action::StopMedia => self.stop_media(),
+                Action::Send { to, signal } => self.net.send_signal(to, signal).await,
+                Action::Arm {
+                    call_id,
+                    timer,
+                    after,
+                } => {
+                    let tx = self.timers.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(after).await;
+                        let _ = tx.send((call_id, timer)).await;
+                    });
+                }
+                Action::Notify(event) => {
+                    answer_now |=
+                        matches!(event, CallEvent::Incoming { .. }) && self.config.auto_answer;
+                    self.notify(event);
+                }
+            }
+            if answer_now && queue.is_empty() {
+                answer_now = false;
+                if let Ok(actions) = self.machine.answer() {
+                    tracing::info!("auto-answering");
+                    queue.extend(actions);
+                }
+            }
+        }
+    }
+
+    async fn start_media(&mut self, role: MediaRole) -> Result<(), duet_gst::MediaError> {
+        self.stop_media();
+        self.ended_stats = None;
+        let role = match role {
+            MediaRole::Offerer => Role::Offerer,
+            MediaRole::Answerer => Role::Answerer,
+        };
+        let config = self.config.media.clone();
+        let started = tokio::task::spawn_blocking(move || MediaSession::start(config, role))
+            .await
+            .map_err(|e| duet_gst::MediaError::Init(format!("media start task: {e}")))??;
+        let (session, events) = started;
+        self.media = Some(Media {
+            session,
+            events,
+            stats: MediaStats::default(),
+            first_frame: None,
+        });
+        Ok(())
+    }
+
+    fn stop_media(&mut self) {
+        if let Some(m) = self.media.take() {
+            self.ended_stats = Some(CallStats::from_media(&m.session.stats(), m.first_frame));
+            tokio::spawn(m.session.close());
+        }
+    }
+
+    fn view(&self) -> Option<CallView> {
+        let call = self.machine.call()?;
+        let started_at = match &self.started {
+            Some(s) if s.id == call.id.as_str() => s.at,
+            _ => SystemTime::now(),
+        };
+        let stats = self
+            .media
+            .as_ref()
+            .map(|m| {
+                let mut s = m.session.stats();
+                s.glass_to_glass = s.glass_to_glass.or_else(|| m.stats.glass_to_glass.clone());
+                CallStats::from_media(&s, m.first_frame)
+            })
+            .unwrap_or_default();
+        Some(CallView {
+            id: call.id.to_string(),
+            peer_name: call.peer_name.clone(),
+            peer_id: call.peer.to_string(),
+            direction: direction_str(call.direction).into(),
+            state: phase_str(call.phase).into(),
+            started_at: unix_seconds(started_at),
+            stats,
+        })
+    }
+
+    fn notify(&mut self, event: CallEvent<PeerId>) {
+        let notice = match event {
+            CallEvent::Incoming { .. } => {
+                self.started = self.machine.call().map(Started::of);
+                self.view().map(|call| CallNotice::Incoming { call })
+            }
+            CallEvent::Ringing { .. } => self.view().map(|call| CallNotice::Ringing { call }),
+            CallEvent::Connecting { .. } => None,
+            CallEvent::Connected { .. } => self.view().map(|call| CallNotice::Connected { call }),
+            CallEvent::Replaced { old, new } => Some(CallNotice::Replaced {
+                old: old.to_string(),
+                new: new.to_string(),
+            }),
+            CallEvent::Ended {
+                call_id,
+                peer,
+                reason,
+            } => {
+                let stats = self.ended_stats.take().unwrap_or_default();
+                let started = self.started.take().filter(|s| s.id == call_id.as_str());
+                let call = CallView {
+                    id: call_id.to_string(),
+                    peer_name: started
+                        .as_ref()
+                        .map(|s| s.peer_name.clone())
+                        .unwrap_or_default(),
+                    peer_id: peer.to_string(),
+                    direction: started
+                        .as_ref()
+                        .map(|s| s.direction)
+                        .unwrap_or_default()
+                        .into(),
+                    state: "ended".into(),
+                    started_at: started.map(|s| unix_seconds(s.at)).unwrap_or(0.0),
+                    stats,
+                };
+                Some(CallNotice::Ended { call, reason })
+            }
+        };
+        if let Some(notice) = notice {
+            self.publish(notice);
+        }
+    }
+
+    fn publish(&self, notice: CallNotice) {
+        log_notice(&notice);
+        // Nobody listening is fine.
+        let _ = self.notices.send(notice);
+    }
+}
+
+fn log_notice(notice: &CallNotice) {
+    match notice {
+        CallNotice::Dialing { call } => {
+            tracing::info!("calling {} ({})", call.peer_name, call.peer_id)
+        }
+        CallNotice::Incoming { call } => {
+            tracing::info!("incoming call from {} ({})", call.peer_name, call.peer_id)
+        }
+        CallNotice::Ringing { call } => tracing::info!("{} is ringing", call.peer_name),
+        CallNotice::Connected { call } => tracing::info!("connected with {}", call.peer_name),
+        CallNotice::Replaced { old, new } => {
+            tracing::info!("crossing calls: ours {old} became the peer's {new}")
+        }
+        CallNotice::Ended { call, reason } => {
+            tracing::info!("call {} ended: {}", call.id, reason.as_str())
+        }
+    }
+}
+
+fn signal_name(s: &CallSignal) -> &'static str {
+    match s {
+        CallSignal::Invite { .. } => "invite",
+        CallSignal::Ringing { .. } => "ringing",
+        CallSignal::Accept { .. } => "accept",
+        CallSignal::Reject { .. } => "reject",
+        CallSignal::Ice { .. } => "ice",
+        CallSignal::Hangup { .. } => "hangup",
+    }
+}

@@ -1,0 +1,603 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::*;
+
+const ALICE: u32 = 1;
+const BOB: u32 = 2;
+const CAROL: u32 = 3;
+const OFFER: &str = "v=0 offer";
+const ANSWER: &str = "v=0 answer";
+
+fn machine(me: u32) -> CallMachine<u32> {
+    CallMachine::new(me, format!("node{me}"), Timeouts::default())
+}
+
+fn id(s: &str) -> CallId {
+    CallId::from(s)
+}
+
+fn sent(actions: &[Action<u32>]) -> Vec<(u32, CallSignal)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { to, signal } => Some((*to, signal.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ended(actions: &[Action<u32>]) -> Option<EndReason> {
+    actions.iter().find_map(|a| match a {
+        Action::Notify(CallEvent::Ended { reason, .. }) => Some(reason.clone()),
+        _ => None,
+    })
+}
+
+fn invite(call: &str) -> CallSignal {
+    CallSignal::Invite {
+        call_id: id(call),
+        caller_name: "x".into(),
+        sdp: OFFER.into(),
+    }
+}
+
+/// Alice dials Bob and produces her offer: the invite goes out.
+fn alice_dialing() -> CallMachine<u32> {
+    let mut a = machine(ALICE);
+    let acts = a.dial(id("c1"), BOB, "bob".into()).unwrap();
+    assert_eq!(acts[0], Action::StartMedia(MediaRole::Offerer));
+    assert!(acts.iter().any(|x| matches!(
+        x,
+        Action::Arm {
+            timer: Timer::Ring,
+            ..
+        }
+    )));
+    let acts = a.on_local_description(OFFER.into());
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(BOB, CallSignal::Invite { .. })]
+    ));
+    assert_eq!(a.call().unwrap().phase, Phase::Dialing);
+    a
+}
+
+/// Bob has received Alice's invite and is ringing.
+fn bob_ringing() -> CallMachine<u32> {
+    let mut b = machine(BOB);
+    let acts = b.on_signal(ALICE, invite("c1"));
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(ALICE, CallSignal::Ringing { .. })]
+    ));
+    assert!(acts
+        .iter()
+        .any(|x| matches!(x, Action::Notify(CallEvent::Incoming { peer: ALICE, .. }))));
+    assert!(
+        !acts.contains(&Action::StartMedia(MediaRole::Answerer)),
+        "no media before answer"
+    );
+    let c = b.call().unwrap();
+    assert_eq!(
+        (c.direction, c.phase),
+        (Direction::Incoming, Phase::Ringing)
+    );
+    b
+}
+
+#[test]
+fn full_call_both_sides() {
+    let mut a = alice_dialing();
+    let mut b = bob_ringing();
+
+    // Alice's early candidates wait until Bob has the call.
+    assert!(a.on_local_candidate(0, "cand-a1".into()).is_empty());
+    let acts = a.on_signal(BOB, CallSignal::Ringing { call_id: id("c1") });
+    assert_eq!(a.call().unwrap().phase, Phase::Ringing);
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(BOB, CallSignal::Ice { mline: 0, .. })]
+    ));
+    assert_eq!(sent(&a.on_local_candidate(0, "cand-a2".into())).len(), 1);
+
+    // Bob gets Alice's candidate before answering: buffered, applied on answer.
+    assert!(b
+        .on_signal(
+            ALICE,
+            CallSignal::Ice {
+                call_id: id("c1"),
+                mline: 0,
+                candidate: "cand-a1".into()
+            }
+        )
+        .is_empty());
+    let acts = b.answer().unwrap();
+    assert_eq!(acts[0], Action::StartMedia(MediaRole::Answerer));
+    assert_eq!(
+        acts[1],
+        Action::SetRemoteDescription {
+            kind: SdpKind::Offer,
+            sdp: OFFER.into()
+        }
+    );
+    assert_eq!(
+        acts[2],
+        Action::AddRemoteCandidate {
+            mline: 0,
+            candidate: "cand-a1".into()
+        }
+    );
+    assert_eq!(b.call().unwrap().phase, Phase::Connecting);
+    let acts = b.on_local_description(ANSWER.into());
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(ALICE, CallSignal::Accept { .. })]
+    ));
+
+    // Bob's candidate may overtake his accept: Alice buffers it.
+    assert!(a
+        .on_signal(
+            BOB,
+            CallSignal::Ice {
+                call_id: id("c1"),
+                mline: 0,
+                candidate: "cand-b1".into()
+            }
+        )
+        .is_empty());
+    let acts = a.on_signal(
+        BOB,
+        CallSignal::Accept {
+            call_id: id("c1"),
+            sdp: ANSWER.into(),
+        },
+    );
+    assert_eq!(
+        acts[0],
+        Action::SetRemoteDescription {
+            kind: SdpKind::Answer,
+            sdp: ANSWER.into()
+        }
+    );
+    assert_eq!(
+        acts[1],
+        Action::AddRemoteCandidate {
+            mline: 0,
+            candidate: "cand-b1".into()
+        }
+    );
+    assert_eq!(a.call().unwrap().phase, Phase::Connecting);
+
+    for m in [&mut a, &mut b] {
+        let acts = m.on_media_connected();
+        assert!(matches!(
+            acts[..],
+            [Action::Notify(CallEvent::Connected { .. })]
+        ));
+        assert_eq!(m.call().unwrap().phase, Phase::Connected);
+    }
+
+    // Alice hangs up: Bob is told, both end and stop media.
+    let acts = a.hangup().unwrap();
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(
+            BOB,
+            CallSignal::Hangup {
+                reason: HangupReason::Normal,
+                ..
+            }
+        )]
+    ));
+    assert!(acts.contains(&Action::StopMedia));
+    assert_eq!(ended(&acts), Some(EndReason::HungUp));
+    assert!(a.call().is_none());
+    let acts = b.on_signal(
+        ALICE,
+        CallSignal::Hangup {
+            call_id: id("c1"),
+            reason: HangupReason::Normal,
+        },
+    );
+    assert!(acts.contains(&Action::StopMedia));
+    assert_eq!(ended(&acts), Some(EndReason::RemoteHungUp));
+    assert!(b.call().is_none());
+}
+
+#[test]
+fn reject_ends_both_as_declined() {
+    let mut a = alice_dialing();
+    let mut b = bob_ringing();
+    let acts = b.reject().unwrap();
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(
+            ALICE,
+            CallSignal::Reject {
+                reason: RejectReason::Declined,
+                ..
+            }
+        )]
+    ));
+    assert!(
+        !acts.contains(&Action::StopMedia),
+        "bob never started media"
+    );
+    assert_eq!(ended(&acts), Some(EndReason::Declined));
+    let acts = a.on_signal(
+        BOB,
+        CallSignal::Reject {
+            call_id: id("c1"),
+            reason: RejectReason::Declined,
+        },
+    );
+    assert!(acts.contains(&Action::StopMedia));
+    assert_eq!(ended(&acts), Some(EndReason::Declined));
+    assert!(a.call().is_none() && b.call().is_none());
+}
+
+#[test]
+fn hangup_while_ringing_cancels_both() {
+    let mut a = alice_dialing();
+    let mut b = bob_ringing();
+    a.on_signal(BOB, CallSignal::Ringing { call_id: id("c1") });
+    let acts = a.hangup().unwrap();
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(
+            BOB,
+            CallSignal::Hangup {
+                reason: HangupReason::Cancelled,
+                ..
+            }
+        )]
+    ));
+    let acts = b.on_signal(
+        ALICE,
+        CallSignal::Hangup {
+            call_id: id("c1"),
+            reason: HangupReason::Cancelled,
+        },
+    );
+    assert_eq!(ended(&acts), Some(EndReason::Cancelled));
+    assert_eq!(b.answer(), Err(CommandError::NothingToAnswer));
+}
+
+#[test]
+fn callee_hangup_while_ringing_declines() {
+    let mut b = bob_ringing();
+    let acts = b.hangup().unwrap();
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(
+            ALICE,
+            CallSignal::Reject {
+                reason: RejectReason::Declined,
+                ..
+            }
+        )]
+    ));
+}
+
+#[test]
+fn answer_after_caller_cancelled_is_hung_up() {
+    let mut a = alice_dialing();
+    let mut b = bob_ringing();
+    // Alice cancels; Bob answers before the hangup reaches him.
+    a.hangup().unwrap();
+    b.answer().unwrap();
+    let acts = b.on_local_description(ANSWER.into());
+    let [(ALICE, accept)] = &sent(&acts)[..] else {
+        panic!("accept expected")
+    };
+    // Alice no longer has the call and tells Bob so.
+    let acts = a.on_signal(BOB, accept.clone());
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(
+            BOB,
+            CallSignal::Hangup {
+                reason: HangupReason::Cancelled,
+                ..
+            }
+        )]
+    ));
+    assert!(a.call().is_none());
+    let [(BOB, hangup)] = &sent(&acts)[..] else {
+        panic!()
+    };
+    let acts = b.on_signal(ALICE, hangup.clone());
+    assert!(acts.contains(&Action::StopMedia));
+    assert_eq!(ended(&acts), Some(EndReason::RemoteHungUp));
+}
+
+#[test]
+fn second_invite_during_call_gets_busy_and_call_goes_on() {
+    let mut b = bob_ringing();
+    b.answer().unwrap();
+    b.on_media_connected();
+    let acts = b.on_signal(CAROL, invite("c2"));
+    assert_eq!(
+        sent(&acts),
+        vec![(
+            CAROL,
+            CallSignal::Reject {
+                call_id: id("c2"),
+                reason: RejectReason::Busy
+            }
+        )]
+    );
+    let c = b.call().unwrap();
+    assert_eq!((c.id.clone(), c.phase), (id("c1"), Phase::Connected));
+    // Carol's busy reply ends her outgoing call as busy.
+    let mut c = machine(CAROL);
+    c.dial(id("c2"), BOB, "bob".into()).unwrap();
+    c.on_local_description(OFFER.into());
+    let acts = c.on_signal(
+        BOB,
+        CallSignal::Reject {
+            call_id: id("c2"),
+            reason: RejectReason::Busy,
+        },
+    );
+    assert_eq!(ended(&acts), Some(EndReason::Busy));
+}
+
+#[test]
+fn both_call_each_other_at_once_connects_one_call() {
+    // Alice (smaller id) and Bob dial each other; invites cross.
+    let mut a = alice_dialing();
+    let mut b = machine(BOB);
+    b.dial(id("c9"), ALICE, "alice".into()).unwrap();
+    b.on_local_description(OFFER.into());
+
+    // Alice wins: she rejects Bob's invite as busy and keeps her call.
+    let acts = a.on_signal(BOB, invite("c9"));
+    assert_eq!(
+        sent(&acts),
+        vec![(
+            BOB,
+            CallSignal::Reject {
+                call_id: id("c9"),
+                reason: RejectReason::Busy
+            }
+        )]
+    );
+    assert_eq!(a.call().unwrap().id, id("c1"));
+
+    // Bob loses: drops his call, takes Alice's at once (he wanted this call).
+    let acts = b.on_signal(ALICE, invite("c1"));
+    assert_eq!(acts[0], Action::StopMedia);
+    assert!(acts.contains(&Action::Notify(CallEvent::Replaced {
+        old: id("c9"),
+        new: id("c1")
+    })));
+    assert!(acts.contains(&Action::StartMedia(MediaRole::Answerer)));
+    let c = b.call().unwrap();
+    assert_eq!(
+        (c.id.clone(), c.direction, c.phase),
+        (id("c1"), Direction::Incoming, Phase::Connecting)
+    );
+    // Alice's reject of c9 reaches Bob late and changes nothing.
+    assert!(b
+        .on_signal(
+            ALICE,
+            CallSignal::Reject {
+                call_id: id("c9"),
+                reason: RejectReason::Busy
+            }
+        )
+        .is_empty());
+    let acts = b.on_local_description(ANSWER.into());
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(ALICE, CallSignal::Accept { .. })]
+    ));
+}
+
+#[test]
+fn ring_timeouts_on_both_sides() {
+    let mut a = alice_dialing();
+    let acts = a.on_timer(&id("c1"), Timer::Ring);
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(
+            BOB,
+            CallSignal::Hangup {
+                reason: HangupReason::Timeout,
+                ..
+            }
+        )]
+    ));
+    assert_eq!(ended(&acts), Some(EndReason::Timeout));
+
+    let mut b = bob_ringing();
+    let acts = b.on_timer(&id("c1"), Timer::Ring);
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(
+            ALICE,
+            CallSignal::Reject {
+                reason: RejectReason::Timeout,
+                ..
+            }
+        )]
+    ));
+    assert_eq!(ended(&acts), Some(EndReason::Timeout));
+
+    // The caller's timeout hangup reaches a ringing callee as a timeout.
+    let mut b = bob_ringing();
+    let acts = b.on_signal(
+        ALICE,
+        CallSignal::Hangup {
+            call_id: id("c1"),
+            reason: HangupReason::Timeout,
+        },
+    );
+    assert_eq!(ended(&acts), Some(EndReason::Timeout));
+}
+
+#[test]
+fn stale_timers_and_foreign_messages_are_ignored() {
+    let mut a = alice_dialing();
+    a.on_signal(BOB, CallSignal::Ringing { call_id: id("c1") });
+    a.on_signal(
+        BOB,
+        CallSignal::Accept {
+            call_id: id("c1"),
+            sdp: ANSWER.into(),
+        },
+    );
+    a.on_media_connected();
+    assert!(
+        a.on_timer(&id("c1"), Timer::Ring).is_empty(),
+        "ring timer after answer"
+    );
+    assert!(
+        a.on_timer(&id("c1"), Timer::Connect).is_empty(),
+        "connect timer after connect"
+    );
+    assert!(a.on_timer(&id("old"), Timer::Ring).is_empty());
+    // Carol cannot hang up Alice's call with Bob, even with the right call id.
+    assert!(a
+        .on_signal(
+            CAROL,
+            CallSignal::Hangup {
+                call_id: id("c1"),
+                reason: HangupReason::Normal
+            }
+        )
+        .is_empty());
+    assert!(a
+        .on_signal(
+            CAROL,
+            CallSignal::Ice {
+                call_id: id("c1"),
+                mline: 0,
+                candidate: "x".into()
+            }
+        )
+        .is_empty());
+    assert_eq!(a.call().unwrap().phase, Phase::Connected);
+}
+
+#[test]
+fn connect_timeout_fails_media() {
+    let mut b = bob_ringing();
+    b.answer().unwrap();
+    let acts = b.on_timer(&id("c1"), Timer::Connect);
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(
+            ALICE,
+            CallSignal::Hangup {
+                reason: HangupReason::Error,
+                ..
+            }
+        )]
+    ));
+    assert!(matches!(ended(&acts), Some(EndReason::MediaFailed(_))));
+}
+
+#[test]
+fn peer_lost_and_media_failure_end_the_call() {
+    let mut b = bob_ringing();
+    b.answer().unwrap();
+    b.on_media_connected();
+    assert!(b.on_peer_lost(&CAROL).is_empty());
+    let acts = b.on_peer_lost(&ALICE);
+    assert!(acts.contains(&Action::StopMedia));
+    assert_eq!(ended(&acts), Some(EndReason::PeerLost));
+
+    let mut a = alice_dialing();
+    a.on_signal(
+        BOB,
+        CallSignal::Accept {
+            call_id: id("c1"),
+            sdp: ANSWER.into(),
+        },
+    );
+    let acts = a.on_media_failed("ICE failed".into());
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(
+            BOB,
+            CallSignal::Hangup {
+                reason: HangupReason::Error,
+                ..
+            }
+        )]
+    ));
+    assert_eq!(
+        ended(&acts),
+        Some(EndReason::MediaFailed("ICE failed".into()))
+    );
+}
+
+#[test]
+fn undeliverable_invite_is_unreachable() {
+    let mut a = alice_dialing();
+    assert!(a.on_send_failed(&BOB, &id("other")).is_empty());
+    assert_eq!(
+        ended(&a.on_send_failed(&BOB, &id("c1"))),
+        Some(EndReason::Unreachable)
+    );
+}
+
+#[test]
+fn commands_that_do_not_fit_the_state() {
+    let mut a = machine(ALICE);
+    assert_eq!(
+        a.dial(id("c"), ALICE, "me".into()),
+        Err(CommandError::SelfCall)
+    );
+    assert_eq!(a.answer(), Err(CommandError::NothingToAnswer));
+    assert_eq!(a.reject(), Err(CommandError::NothingToReject));
+    assert_eq!(a.hangup(), Err(CommandError::NoCall));
+    let mut a = alice_dialing();
+    assert_eq!(
+        a.dial(id("c2"), CAROL, "carol".into()),
+        Err(CommandError::InCall)
+    );
+    assert_eq!(
+        a.answer(),
+        Err(CommandError::NothingToAnswer),
+        "cannot answer own call"
+    );
+    let mut b = bob_ringing();
+    b.answer().unwrap();
+    assert_eq!(
+        b.answer(),
+        Err(CommandError::NothingToAnswer),
+        "answer twice"
+    );
+}
+
+#[test]
+fn early_candidate_buffers_are_bounded() {
+    let mut a = alice_dialing();
+    for i in 0..1000 {
+        a.on_local_candidate(0, format!("c{i}"));
+        a.on_signal(
+            BOB,
+            CallSignal::Ice {
+                call_id: id("c1"),
+                mline: 0,
+                candidate: format!("r{i}"),
+            },
+        );
+    }
+    let acts = a.on_signal(
+        BOB,
+        CallSignal::Accept {
+            call_id: id("c1"),
+            sdp: ANSWER.into(),
+        },
+    );
+    let adds = acts
+        .iter()
+        .filter(|x| matches!(x, Action::AddRemoteCandidate { .. }))
+        .count();
+    assert_eq!(adds, MAX_BUFFERED_CANDIDATES);
+    assert_eq!(sent(&acts).len(), MAX_BUFFERED_CANDIDATES);
+}

@@ -1,0 +1,17 @@
+//! Calls: a pure state machine and the actor that drives it.
+//!
+//! - [`machine`]: the call state machine (idle → dialing → ringing →
+//!   connecting → connected → idle, both directions), pure and unit-tested.
+//! - [`actor`]: the task that owns the current call: it feeds the machine
+//!   with user commands, signalling from the network, media events and
+//!   timers, and carries out the machine's actions (signalling through
+//!   [`crate::net::Client`], media through a [`duet_gst::MediaSession`]).
+//! - [`view`]: how a call looks from outside (`duet status`, events).
+
+pub mod actor;
+pub mod machine;
+pub mod view;
+
+pub use actor::{spawn, CallConfig, CallHandle, CallInput, CallNotice};
+pub use machine::{CommandError, Direction, EndReason, Phase, Timeouts};
+pub use view::CallView;

@@ -1,0 +1,88 @@
+//! The outside view of a call: what `duet status --json` shows under
+//! `call`, and what call events carry.
+
+use super::machine::{Direction, Phase};
+use duet_gst::MediaStats;
+use serde::{Deserialize, Serialize};
+
+/// A call as `duet status --json` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallView {
+    pub id: String,
+    pub peer_name: String,
+    pub peer_id: String,
+    /// `outgoing` or `incoming`.
+    pub direction: String,
+    /// `dialing`, `ringing`, `connecting` or `connected`.
+    pub state: String,
+    /// When the call started (dial or invite), seconds since the Unix epoch.
+    pub started_at: f64,
+    pub stats: CallStats,
+}
+
+/// Media figures of a call (zero until media flows).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallStats {
+    pub video_frames_received: u64,
+    pub audio_buffers_received: u64,
+    pub video_frames_sent: u64,
+    pub audio_buffers_sent: u64,
+    pub bytes_received: u64,
+    pub bytes_sent: u64,
+    /// Round-trip time from RTCP; null while unknown.
+    pub rtt_ms: Option<f64>,
+    /// Glass-to-glass latency of received frames, when both nodes run with
+    /// the latency probe (a benchmark setting); null otherwise.
+    pub glass_to_glass_ms: Option<LatencyView>,
+    /// Milliseconds from the start of this side's media to its first
+    /// decoded remote video frame; null until then.
+    pub first_frame_ms: Option<f64>,
+    /// When the first remote video frame reached the sink, seconds since
+    /// the Unix epoch (to time a call from outside the node); null until then.
+    pub first_frame_at: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatencyView {
+    pub count: u64,
+    pub median: f64,
+    pub p95: f64,
+}
+
+impl CallStats {
+    /// `first_frame`: (ms after media start, Unix seconds) of the first frame.
+    pub fn from_media(s: &MediaStats, first_frame: Option<(f64, f64)>) -> Self {
+        CallStats {
+            video_frames_received: s.video_frames_received,
+            audio_buffers_received: s.audio_buffers_received,
+            video_frames_sent: s.video_frames_sent,
+            audio_buffers_sent: s.audio_buffers_sent,
+            bytes_received: s.bytes_received,
+            bytes_sent: s.bytes_sent,
+            rtt_ms: s.rtt_ms,
+            glass_to_glass_ms: s.glass_to_glass.as_ref().map(|l| LatencyView {
+                count: l.count,
+                median: l.median_ms,
+                p95: l.p95_ms,
+            }),
+            first_frame_ms: first_frame.map(|f| f.0),
+            first_frame_at: first_frame.map(|f| f.1),
+        }
+    }
+}
+
+pub fn direction_str(d: Direction) -> &'static str {
+    match d {
+        Direction::Outgoing => "outgoing",
+        Direction::Incoming => "incoming",
+    }
+}
+
+pub fn phase_str(p: Phase) -> &'static str {
+    match p {
+        Phase::Dialing => "dialing",
+        Phase::Ringing => "ringing",
+        Phase::Connecting => "connecting",
+        Phase::Connected => "connected",
+    }
+}

@@ -1,0 +1,220 @@
+//! The `duet` command line. Every subcommand that talks to a running node
+//! takes `--control PATH` (or `DUET_CONTROL`), so several nodes can run on
+//! one machine.
+
+use crate::call::{CallConfig, Timeouts};
+use crate::node::NodeConfig;
+use crate::paths;
+use crate::proto::DisplayName;
+use clap::{Args, Parser, Subcommand};
+use duet_gst::{AudioSource, Display, MediaConfig, VideoCodec, VideoSource};
+use libp2p::Multiaddr;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "duet",
+    version,
+    about = "Serverless video calls on a LAN",
+    long_about = "Serverless video calls on a LAN.\n\nRun `duet up` on every machine: nodes find \
+                  each other with DNS-SD (mDNS) and connect with libp2p. The other \
+                  subcommands talk to the local node through its control socket."
+)]
+pub struct Cli {
+    /// Control socket of the local node [default: $XDG_RUNTIME_DIR/duet/control.sock,
+    /// else /tmp/duet-<uid>/control.sock]
+    #[arg(long, global = true, env = "DUET_CONTROL", value_name = "PATH")]
+    pub control: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the node until Ctrl-C or SIGTERM, then say goodbye and exit
+    Up(UpArgs),
+    /// Print this node's ID (its PeerId) and display name; creates the identity if needed
+    Id(IdArgs),
+    /// List the peers seen on the LAN
+    Peers(JsonArg),
+    /// Show the local node's name, ID, listen addresses and status
+    Status(JsonArg),
+    /// Stream peer and call events (peer_up, peer_down, peer_changed,
+    /// incoming_call, ringing, connected, call_ended, …) until interrupted
+    Events(JsonArg),
+    /// Call a peer by display name or PeerId (or the ID's end, as `duet peers` shows it);
+    /// returns once the call is connected (exit 0) or has failed (exit 1, reason printed)
+    Call(CallArgs),
+    /// Answer the incoming call
+    Answer,
+    /// Decline the incoming call
+    Reject,
+    /// End the current call (or cancel a call that is still ringing)
+    Hangup,
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// Who to call: a display name, a PeerId, or the end of one
+    pub target: String,
+
+    /// Print the node's JSON reply (the call, or the error and its reason)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Display name shown to others (a label, not an identity) [default: host name]
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Where the identity key is kept [default: $XDG_DATA_HOME/duet or ~/.local/share/duet]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Limit mDNS (DNS-SD) to this interface; repeat for several [default: all interfaces]
+    #[arg(long = "interface", value_name = "IFACE")]
+    pub interfaces: Vec<String>,
+
+    /// libp2p listen address; repeat for several
+    /// [default: /ip4/0.0.0.0/tcp/0 and /ip4/0.0.0.0/udp/0/quic-v1]
+    #[arg(long = "listen", value_name = "MULTIADDR")]
+    pub listen: Vec<Multiaddr>,
+
+    /// Neither announce this node nor look for others with mDNS
+    #[arg(long)]
+    pub no_mdns: bool,
+
+    /// Camera: `auto` (the default camera), a V4L2 device such as /dev/video0,
+    /// `test` (a moving test pattern) or `none` (send no video)
+    #[arg(long, default_value = "auto", value_name = "test|auto|none|DEVICE")]
+    pub video: VideoSource,
+
+    /// Microphone: `auto`, an ALSA device such as hw:1,0, `test` (a tone) or `none`
+    #[arg(long, default_value = "auto", value_name = "test|auto|none|DEVICE")]
+    pub audio: AudioSource,
+
+    /// Where remote video goes: a `window` (with a local preview; needs a display)
+    /// or `none` (received and counted, not shown; audio not played)
+    #[arg(long, default_value = "window", value_name = "window|none")]
+    pub display: Display,
+
+    /// Video codec offered and sent
+    #[arg(long, default_value = "vp8", value_name = "vp8|h264")]
+    pub codec: VideoCodec,
+
+    /// Seconds an unanswered call rings before it ends as `timeout`
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub ring_timeout: f64,
+
+    /// Answer every incoming call at once (kiosks; only on a LAN you trust)
+    #[arg(long)]
+    pub auto_answer: bool,
+
+    /// Do not read commands from the terminal (by default `duet up` in a
+    /// terminal shows peers and calls and takes typed commands)
+    #[arg(long)]
+    pub no_console: bool,
+
+    /// Stamp sent frames and measure glass-to-glass latency of received ones
+    /// (benchmarks; both nodes must use it, on one machine)
+    #[arg(long, hide = true)]
+    pub latency_probe: bool,
+}
+
+impl UpArgs {
+    pub fn into_config(self, control: PathBuf) -> anyhow::Result<NodeConfig> {
+        let name = DisplayName::new(self.name.unwrap_or_else(paths::default_name))?;
+        let listen = if self.listen.is_empty() {
+            default_listen()
+        } else {
+            self.listen
+        };
+        if !(self.ring_timeout.is_finite() && (0.1..=3600.0).contains(&self.ring_timeout)) {
+            anyhow::bail!("--ring-timeout must be between 0.1 and 3600 seconds");
+        }
+        let media = MediaConfig {
+            video: self.video,
+            audio: self.audio,
+            display: self.display,
+            codec: self.codec,
+            latency_probe: self.latency_probe,
+            ..MediaConfig::default()
+        };
+        Ok(NodeConfig {
+            name,
+            data_dir: self.data_dir.unwrap_or_else(paths::default_data_dir),
+            control,
+            interfaces: self.interfaces,
+            listen,
+            mdns: !self.no_mdns,
+            call: CallConfig {
+                media,
+                timeouts: Timeouts {
+                    ring: Duration::from_secs_f64(self.ring_timeout),
+                    ..Timeouts::default()
+                },
+                auto_answer: self.auto_answer,
+            },
+            console: !self.no_console && std::io::stdin().is_terminal(),
+        })
+    }
+}
+
+fn default_listen() -> Vec<Multiaddr> {
+    ["/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"]
+        .iter()
+        .filter_map(|a| a.parse().ok())
+        .collect()
+}
+
+#[derive(Debug, Args)]
+pub struct IdArgs {
+    /// Where the identity key is kept [default: $XDG_DATA_HOME/duet or ~/.local/share/duet]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Print JSON: {"peer_id": ..., "name": ...}
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn up_defaults_listen_on_tcp_and_quic() {
+        let cli = Cli::try_parse_from(["duet", "up", "--name", "bob"]);
+        let Ok(Cli {
+            command: Command::Up(args),
+            ..
+        }) = cli
+        else {
+            unreachable!("parse failed")
+        };
+        let config = args.into_config(PathBuf::from("/tmp/x.sock"));
+        assert!(config.is_ok());
+        if let Ok(c) = config {
+            assert_eq!(c.listen.len(), 2);
+            assert!(c.mdns);
+        }
+    }
+}

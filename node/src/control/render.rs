@@ -1,0 +1,67 @@
+//! Human-readable lines for events and calls, shared by `duet events`,
+//! `duet status` and the interactive console of `duet up`.
+
+use super::protocol::Event;
+use crate::call::CallView;
+use crate::peers::PeerView;
+
+pub fn peer_line(p: &PeerView) -> String {
+    format!("{} ({}) {}", p.name, p.short_id, p.status)
+}
+
+/// "bob (12D3…x7Q)": a name with the end of its PeerId.
+pub fn who(call: &CallView) -> String {
+    let id = &call.peer_id;
+    let tail = id.get(id.len().saturating_sub(6)..).unwrap_or(id);
+    let name = if call.peer_name.is_empty() {
+        "?"
+    } else {
+        &call.peer_name
+    };
+    format!("{name} ({}…{tail})", id.get(..4).unwrap_or(""))
+}
+
+/// One line about a call: who, direction, state and the media figures.
+pub fn call_summary(c: &CallView) -> String {
+    let s = &c.stats;
+    let rtt = s
+        .rtt_ms
+        .map(|r| format!(", rtt {r:.1} ms"))
+        .unwrap_or_default();
+    format!(
+        "{} {}, {}: {} video frames and {} audio buffers received, {} frames sent{rtt}",
+        c.direction,
+        who(c),
+        c.state,
+        s.video_frames_received,
+        s.audio_buffers_received,
+        s.video_frames_sent
+    )
+}
+
+/// The line `duet events` (without --json) prints for an event.
+pub fn event_line(ev: &Event) -> Option<String> {
+    Some(match ev {
+        Event::PeerUp { peer } => format!("up       {}", peer_line(peer)),
+        Event::PeerDown { peer } => format!("down     {}", peer_line(peer)),
+        Event::PeerChanged { peer } => format!("changed  {}", peer_line(peer)),
+        Event::Dialing { call } => format!("calling  {}", who(call)),
+        Event::IncomingCall { call } => format!("incoming {} is calling", who(call)),
+        Event::Ringing { call } => format!("ringing  {}", who(call)),
+        Event::Connected { call } => format!("connected {}", who(call)),
+        Event::CallReplaced { .. } => "calls crossed: took the peer's call".to_string(),
+        Event::CallEnded {
+            call,
+            reason,
+            detail,
+        } => {
+            let detail = detail
+                .as_ref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
+            format!("ended    call with {}: {reason}{detail}", who(call))
+        }
+        Event::Lagged { missed } => format!("(missed {missed} events)"),
+        Event::Subscribed => return None,
+    })
+}

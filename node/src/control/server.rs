@@ -1,0 +1,183 @@
+//! The control socket server. Binding checks for a live node on the same
+//! path (an error: "another node is running") versus a stale socket file
+//! left by a crash (removed). The socket is owner-only (0600, its dir 0700).
+//! Every connection is served on its own task; bad lines get an error reply
+//! and the connection goes on.
+
+use super::lines::{read_line, Line};
+use super::protocol::{parse_request, ControlCall, Event, Reply, Request, MAX_LINE};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::net::unix::OwnedWriteHalf;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{broadcast, mpsc, oneshot, Semaphore};
+
+const MAX_CONNECTIONS: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("another node is running with control socket {0}")]
+    InUse(PathBuf),
+    #[error("control socket {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A bound control socket; the file is removed when this is dropped.
+#[derive(Debug)]
+pub struct ControlServer {
+    listener: UnixListener,
+    path: PathBuf,
+}
+
+impl Drop for ControlServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+pub fn bind(path: &Path) -> Result<ControlServer, ControlError> {
+    let io = |source| ControlError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io)?;
+    }
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(ControlError::InUse(path.to_path_buf()));
+        }
+        tracing::warn!(
+            "removing stale control socket {} (left by a crashed node?)",
+            path.display()
+        );
+        std::fs::remove_file(path).map_err(io)?;
+    }
+    let listener = UnixListener::bind(path).map_err(io)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    Ok(ControlServer {
+        listener,
+        path: path.to_path_buf(),
+    })
+}
+
+impl ControlServer {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Accepts connections until dropped; requests go to `calls`.
+    pub async fn serve(self, calls: mpsc::Sender<ControlCall>, events: broadcast::Sender<Event>) {
+        let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        loop {
+            let stream = match self.listener.accept().await {
+                Ok((s, _)) => s,
+                Err(e) => {
+                    tracing::warn!("control socket accept: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let Ok(permit) = limit.clone().try_acquire_owned() else {
+                tracing::warn!("too many control connections; refusing one");
+                continue;
+            };
+            let (calls, events) = (calls.clone(), events.clone());
+            tokio::spawn(async move {
+                if let Err(e) = handle(stream, calls, events).await {
+                    tracing::debug!("control connection ended: {e}");
+                }
+                drop(permit);
+            });
+        }
+    }
+}
+
+async fn write_json<T: serde::Serialize>(w: &mut OwnedWriteHalf, v: &T) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(v).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    w.write_all(&line).await
+}
+
+async fn handle(
+    stream: UnixStream,
+    calls: mpsc::Sender<ControlCall>,
+    events: broadcast::Sender<Event>,
+) -> std::io::Result<()> {
+    let (rd, mut wr) = stream.into_split();
+    let mut rd = BufReader::new(rd);
+    loop {
+        let line = match read_line(&mut rd, MAX_LINE).await? {
+            Line::Eof => return Ok(()),
+            Line::TooLong => {
+                let msg = format!("request line longer than {MAX_LINE} bytes");
+                write_json(&mut wr, &Reply::error(msg)).await?;
+                continue;
+            }
+            Line::Data(d) if d.iter().all(u8::is_ascii_whitespace) => continue,
+            Line::Data(d) => d,
+        };
+        let request = match parse_request(&line) {
+            Ok(r) => r,
+            Err(e) => {
+                write_json(&mut wr, &Reply::error(e)).await?;
+                continue;
+            }
+        };
+        if request == Request::Subscribe {
+            let rx = events.subscribe();
+            let reply = Reply {
+                subscribed: Some(true),
+                ..Reply::ok()
+            };
+            write_json(&mut wr, &reply).await?;
+            return stream_events(rd, wr, rx).await;
+        }
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let reply = match calls
+            .send(ControlCall {
+                request,
+                reply: reply_tx,
+            })
+            .await
+        {
+            Ok(()) => reply_rx
+                .await
+                .unwrap_or_else(|_| Reply::error("the node is stopping")),
+            Err(_) => Reply::error("the node is stopping"),
+        };
+        write_json(&mut wr, &reply).await?;
+    }
+}
+
+/// Writes events until the client hangs up (or the node stops).
+async fn stream_events(
+    mut rd: BufReader<tokio::net::unix::OwnedReadHalf>,
+    mut wr: OwnedWriteHalf,
+    mut rx: broadcast::Receiver<Event>,
+) -> std::io::Result<()> {
+    loop {
+        tokio::select! {
+            ev = rx.recv() => match ev {
+                Ok(ev) => write_json(&mut wr, &ev).await?,
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    write_json(&mut wr, &Event::Lagged { missed }).await?
+                }
+                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            },
+            line = read_line(&mut rd, MAX_LINE) => match line? {
+                Line::Eof => return Ok(()),
+                _ => write_json(&mut wr, &Reply::error("this connection streams events")).await?,
+            },
+        }
+    }
+}

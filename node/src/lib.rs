@@ -1,0 +1,35 @@
+//! Duet node: a serverless LAN video-call node.
+//!
+//! Layout (one concern per module; owners talk over bounded channels, never a
+//! shared Mutex):
+//!
+//! - [`cli`]: the `duet` command line (clap derive).
+//! - [`paths`]: default data dir, control socket path and display name.
+//! - [`identity`]: the node's Ed25519 keypair in the data dir; its PeerId is
+//!   the node's ID.
+//! - [`proto`]: wire types exchanged between nodes (presence, call
+//!   signalling), versioned and size-capped.
+//! - [`peers`]: the peer table — who is listed, and why — as pure state
+//!   transitions, plus the shortest-unique-suffix display of PeerIds.
+//! - [`net`]: the libp2p Swarm, owned by ONE event-loop task; a cloneable
+//!   [`net::Client`] sends it commands and it emits [`net::NetEvent`]s.
+//!   DNS-SD discovery (mdns-sd) and gossipsub presence live there.
+//! - [`control`]: the local control socket (JSON lines): the server run by
+//!   `duet up` and the client used by `duet peers|status|events`.
+//! - [`call`]: the call state machine (pure) and the call actor that owns
+//!   the current call, its signalling and its [`duet_gst::MediaSession`].
+//! - [`console`]: the interactive terminal of `duet up` (typed commands,
+//!   incoming-call prompt), an in-process control client.
+//! - [`node`]: wires identity, net, calls and control together and owns the
+//!   peer table (the state owner).
+
+pub mod call;
+pub mod cli;
+pub mod console;
+pub mod control;
+pub mod identity;
+pub mod net;
+pub mod node;
+pub mod paths;
+pub mod peers;
+pub mod proto;

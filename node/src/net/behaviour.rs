@@ -1,0 +1,63 @@
+//! The composed libp2p behaviour. Identify tells peers apart as Duet nodes
+//! and exchanges addresses, ping detects dead links, gossipsub carries
+//! presence, request-response carries call signalling (`/duet/call/1`).
+//! The broker client (rendezvous + relay) is added here as further fields.
+
+use crate::proto::{IDENTIFY_PROTOCOL, MAX_PRESENCE_BYTES};
+use libp2p::identity::Keypair;
+use libp2p::swarm::NetworkBehaviour;
+use libp2p::{gossipsub, identify, ping};
+use std::time::Duration;
+
+/// Ping period; a failed ping closes the connection, so a peer that lost the
+/// network is dropped within about PING_INTERVAL + PING_TIMEOUT.
+pub const PING_INTERVAL: Duration = Duration::from_secs(4);
+pub const PING_TIMEOUT: Duration = Duration::from_secs(4);
+
+#[derive(NetworkBehaviour)]
+pub struct Behaviour {
+    pub identify: identify::Behaviour,
+    pub ping: ping::Behaviour,
+    pub gossipsub: gossipsub::Behaviour,
+    /// Call signalling, request-response on `/duet/call/1`.
+    pub call: super::signalling::Behaviour,
+    // Next: the broker's rendezvous and relay clients.
+}
+
+impl Behaviour {
+    pub fn new(key: &Keypair) -> Result<Self, String> {
+        let identify = identify::Behaviour::new(
+            identify::Config::new(IDENTIFY_PROTOCOL.to_string(), key.public())
+                .with_agent_version(format!("duet/{}", env!("CARGO_PKG_VERSION"))),
+        );
+        let ping = ping::Behaviour::new(
+            ping::Config::new()
+                .with_interval(PING_INTERVAL)
+                .with_timeout(PING_TIMEOUT),
+        );
+        let config = gossipsub::ConfigBuilder::default()
+            .heartbeat_interval(Duration::from_secs(1))
+            // On a LAN every node is connected to every other and publishing
+            // floods to all of them; a small mesh keeps forwarding (needed
+            // beyond a broker) without each message arriving six times over.
+            .mesh_n(3)
+            .mesh_n_low(2)
+            .mesh_n_high(4)
+            .mesh_outbound_min(1)
+            .gossip_lazy(3)
+            .validation_mode(gossipsub::ValidationMode::Strict)
+            // Room for the signed envelope and batching around a capped payload.
+            .max_transmit_size(MAX_PRESENCE_BYTES * 16)
+            .build()
+            .map_err(|e| format!("gossipsub config: {e}"))?;
+        let gossipsub =
+            gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
+                .map_err(|e| format!("gossipsub: {e}"))?;
+        Ok(Self {
+            identify,
+            ping,
+            gossipsub,
+            call: super::signalling::behaviour(),
+        })
+    }
+}

@@ -1,0 +1,411 @@
+//! The one task that owns the Swarm. It serves [`Command`]s, reports
+//! [`NetEvent`]s, announces and browses DNS-SD, publishes presence, and
+//! dials discovered peers.
+//!
+//! Which records to dial, and when, is the [`dialer`](super::dialer)'s business.
+
+use super::behaviour::{Behaviour, BehaviourEvent};
+use super::dialer::Dialer;
+use super::discovery::{self, Discovery, DiscoveryEvent};
+use super::presence::{self, LocalPresence};
+use super::signalling::Outbox;
+use super::{Command, NetConfig, NetError, NetEvent};
+use crate::proto::Status;
+use futures::StreamExt;
+use libp2p::core::transport::ListenerId;
+use libp2p::gossipsub::{self, IdentTopic};
+use libp2p::multiaddr::Protocol;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{identify, noise, ping, tcp, yamux, Multiaddr, PeerId, Swarm};
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Sleep target when no dial is pending.
+const NO_DIAL: Duration = Duration::from_secs(3600);
+/// Connections stay open while idle: presence and calls need them.
+const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3600);
+const SHUTDOWN_FLUSH: Duration = Duration::from_millis(1500);
+
+pub struct EventLoop {
+    swarm: Swarm<Behaviour>,
+    commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<NetEvent>,
+    presence: LocalPresence,
+    topic: IdentTopic,
+    config: NetConfig,
+    discovery: Option<Discovery>,
+    discovery_rx: mpsc::Receiver<DiscoveryEvent>,
+    _discovery_tx: mpsc::Sender<DiscoveryEvent>,
+    pending_listeners: HashSet<ListenerId>,
+    announced: Option<(Vec<IpAddr>, Option<u16>, Option<u16>)>,
+    dialer: Dialer,
+    outbox: Outbox,
+}
+
+impl EventLoop {
+    pub fn new(
+        config: NetConfig,
+        commands: mpsc::Receiver<Command>,
+        events: mpsc::Sender<NetEvent>,
+    ) -> Result<Self, NetError> {
+        let build = |e: &dyn std::fmt::Display| NetError::Build(e.to_string());
+        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(config.keypair.clone())
+            .with_tokio()
+            .with_tcp(
+                tcp::Config::default().nodelay(true),
+                noise::Config::new,
+                yamux::Config::default,
+            )
+            .map_err(|e| build(&e))?
+            .with_quic()
+            .with_behaviour(|key| Behaviour::new(key).map_err(Into::into))
+            .map_err(|e| build(&e))?
+            .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
+            .build();
+        let mut pending_listeners = HashSet::new();
+        for addr in &config.listen {
+            let id = swarm
+                .listen_on(addr.clone())
+                .map_err(|e| NetError::Listen {
+                    addr: addr.clone(),
+                    reason: e.to_string(),
+                })?;
+            pending_listeners.insert(id);
+        }
+        let topic = presence::topic();
+        swarm
+            .behaviour_mut()
+            .gossipsub
+            .subscribe(&topic)
+            .map_err(|e| build(&e))?;
+        let (discovery_tx, discovery_rx) = mpsc::channel(64);
+        let discovery = if config.mdns {
+            let local = *swarm.local_peer_id();
+            Some(Discovery::start(
+                local,
+                &config.interfaces,
+                discovery_tx.clone(),
+            )?)
+        } else {
+            None
+        };
+        Ok(Self {
+            swarm,
+            commands,
+            events,
+            presence: LocalPresence::new(config.name.clone()),
+            topic,
+            config,
+            discovery,
+            discovery_rx,
+            _discovery_tx: discovery_tx,
+            pending_listeners,
+            announced: None,
+            dialer: Dialer::default(),
+            outbox: Outbox::default(),
+        })
+    }
+
+    pub async fn run(mut self) {
+        let mut heartbeat = tokio::time::interval(presence::HEARTBEAT);
+        loop {
+            let next_dial = self.dialer.next_due(&self.swarm);
+            let dial_at = next_dial.unwrap_or_else(|| tokio::time::Instant::now() + NO_DIAL);
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm_event(event).await,
+                command = self.commands.recv() => match command {
+                    Some(Command::Shutdown { reply }) => {
+                        self.shutdown().await;
+                        let _ = reply.send(());
+                        return;
+                    }
+                    Some(command) => self.on_command(command),
+                    None => {
+                        self.shutdown().await;
+                        return;
+                    }
+                },
+                Some(event) = self.discovery_rx.recv() => self.on_discovery(event).await,
+                _ = heartbeat.tick() => self.publish_presence(),
+                _ = tokio::time::sleep_until(dial_at) => self.dialer.dial_due(&mut self.swarm),
+            }
+        }
+    }
+
+    async fn emit(&mut self, event: NetEvent) {
+        if self.events.send(event).await.is_err() {
+            tracing::debug!("nobody listens to network events");
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::ListenAddrs { reply } => {
+                let _ = reply.send(self.swarm.listeners().cloned().collect());
+            }
+            Command::SetStatus { status, reply } => {
+                if self.presence.set_status(status) {
+                    self.publish_presence();
+                }
+                let _ = reply.send(());
+            }
+            Command::Disconnect { peer, reply } => {
+                let _ = reply.send(self.swarm.disconnect_peer_id(peer).is_ok());
+            }
+            Command::SendSignal { peer, signal } => {
+                self.outbox
+                    .send(&mut self.swarm.behaviour_mut().call, peer, signal);
+            }
+            Command::Shutdown { reply } => {
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    fn publish_presence(&mut self) {
+        let data = match self.presence.next_message() {
+            Ok(d) => d,
+            Err(e) => return tracing::error!("cannot encode presence: {e}"),
+        };
+        match self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(self.topic.clone(), data)
+        {
+            Ok(_) | Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {}
+            Err(e) => tracing::debug!("presence not published: {e}"),
+        }
+    }
+
+    async fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr {
+                listener_id,
+                address,
+            } => {
+                tracing::info!("listening on {address}");
+                self.pending_listeners.remove(&listener_id);
+                self.announce();
+            }
+            SwarmEvent::ExpiredListenAddr { .. } => self.announce(),
+            SwarmEvent::ListenerClosed {
+                listener_id,
+                reason,
+                ..
+            } => {
+                if let Err(e) = reason {
+                    tracing::warn!("listener closed: {e}");
+                }
+                self.pending_listeners.remove(&listener_id);
+                self.announce();
+            }
+            SwarmEvent::ListenerError { error, .. } => tracing::warn!("listener error: {error}"),
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                connection_id,
+                endpoint,
+                ..
+            } => {
+                if let Some(event) = self.dialer.connected(connection_id) {
+                    self.emit(event).await;
+                }
+                let addr = endpoint.get_remote_address().clone();
+                tracing::debug!("connected to {peer_id} at {addr}");
+                self.emit(NetEvent::Connected {
+                    peer: peer_id,
+                    addr,
+                })
+                .await;
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                endpoint,
+                num_established,
+                cause,
+                ..
+            } => {
+                let addr = endpoint.get_remote_address().clone();
+                tracing::debug!("connection to {peer_id} at {addr} closed: {cause:?}");
+                if num_established == 0 {
+                    let local = *self.swarm.local_peer_id();
+                    self.dialer.disconnected(peer_id, local);
+                }
+                let remaining = num_established;
+                self.emit(NetEvent::Disconnected {
+                    peer: peer_id,
+                    addr,
+                    remaining,
+                })
+                .await;
+            }
+            SwarmEvent::OutgoingConnectionError {
+                connection_id,
+                peer_id,
+                error,
+            } => {
+                tracing::debug!("dial to {peer_id:?} failed: {error}");
+                self.dialer.dial_failed(connection_id, &error);
+            }
+            SwarmEvent::IncomingConnectionError {
+                send_back_addr,
+                error,
+                ..
+            } => {
+                tracing::info!("rejected incoming connection from {send_back_addr}: {error}");
+            }
+            SwarmEvent::Behaviour(event) => self.on_behaviour_event(event).await,
+            _ => {}
+        }
+    }
+
+    async fn on_behaviour_event(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Call(event) => {
+                let behaviour = &mut self.swarm.behaviour_mut().call;
+                if let Some(event) = self.outbox.on_event(behaviour, event) {
+                    self.emit(event).await;
+                }
+            }
+            BehaviourEvent::Gossipsub(gossipsub::Event::Message { message, .. }) => {
+                if message.topic != self.topic.hash() {
+                    return;
+                }
+                let Some(source) = message.source else {
+                    return tracing::warn!("dropping unsigned presence message");
+                };
+                match presence::decode(&message.data) {
+                    Ok(presence) => {
+                        self.emit(NetEvent::Presence {
+                            peer: source,
+                            presence,
+                        })
+                        .await
+                    }
+                    Err(e) => tracing::warn!("bad presence message from {source}: {e}"),
+                }
+            }
+            BehaviourEvent::Gossipsub(gossipsub::Event::Subscribed { topic, .. })
+                if topic == self.topic.hash() =>
+            {
+                self.publish_presence();
+            }
+            BehaviourEvent::Ping(ping::Event {
+                peer,
+                connection,
+                result: Err(e),
+            }) => {
+                tracing::info!("ping to {peer} failed ({e}); closing that connection");
+                self.swarm.close_connection(connection);
+            }
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                if info.protocol_version == crate::proto::IDENTIFY_PROTOCOL {
+                    let listen_addrs = info.listen_addrs;
+                    self.emit(NetEvent::Identified {
+                        peer: peer_id,
+                        listen_addrs,
+                    })
+                    .await;
+                } else {
+                    tracing::warn!(
+                        "{peer_id} speaks {:?}, not Duet; disconnecting",
+                        info.protocol_version
+                    );
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    async fn on_discovery(&mut self, event: DiscoveryEvent) {
+        let event = match event {
+            DiscoveryEvent::Resolved(record) => self.dialer.resolved(record, &self.swarm),
+            DiscoveryEvent::Removed { fullname } => self.dialer.removed(&fullname),
+        };
+        if let Some(event) = event {
+            self.emit(event).await;
+        }
+        self.dialer.dial_due(&mut self.swarm);
+    }
+
+    /// (Re)announces the node once every listener reported its addresses,
+    /// and again whenever the advertised addresses change.
+    fn announce(&mut self) {
+        if !self.pending_listeners.is_empty() {
+            return;
+        }
+        let Some(discovery) = self.discovery.as_mut() else {
+            return;
+        };
+        let listen: Vec<Multiaddr> = self.swarm.listeners().cloned().collect();
+        let ips = discovery::advertised_ips(&listen, &self.config.interfaces);
+        let port = |quic: bool| {
+            listen.iter().find_map(|a| {
+                let mut it = a.iter();
+                let _ip = it.next();
+                match (it.next(), it.next()) {
+                    (Some(Protocol::Tcp(p)), None) if !quic => Some(p),
+                    (Some(Protocol::Udp(p)), Some(Protocol::QuicV1)) if quic => Some(p),
+                    _ => None,
+                }
+            })
+        };
+        let wanted = (ips, port(false), port(true));
+        if self.announced.as_ref() == Some(&wanted) {
+            return;
+        }
+        if wanted.0.is_empty() {
+            tracing::warn!("no non-loopback address to announce over mDNS (yet)");
+            return;
+        }
+        match discovery.register(&self.config.name, &wanted.0, wanted.1, wanted.2) {
+            Ok(()) => self.announced = Some(wanted),
+            Err(e) => tracing::warn!("cannot announce over mDNS: {e}"),
+        }
+    }
+
+    /// Says goodbye: presence offline and DNS-SD goodbye, while the Swarm
+    /// keeps running so the message goes out; then closes connections.
+    async fn shutdown(&mut self) {
+        self.presence.set_status(Status::Offline);
+        self.publish_presence();
+        let discovery = self.discovery.take();
+        let goodbye = async move {
+            if let Some(d) = discovery {
+                d.goodbye().await;
+            }
+        };
+        tokio::pin!(goodbye);
+        let flush = tokio::time::sleep(SHUTDOWN_FLUSH);
+        tokio::pin!(flush);
+        let mut goodbye_done = false;
+        // Presence needs a moment on the wire; the goodbye runs meanwhile.
+        let min_flush = tokio::time::sleep(Duration::from_millis(100));
+        tokio::pin!(min_flush);
+        let mut min_done = false;
+        while !(goodbye_done && min_done) {
+            tokio::select! {
+                _ = &mut goodbye, if !goodbye_done => goodbye_done = true,
+                _ = &mut min_flush, if !min_done => min_done = true,
+                _ = self.swarm.select_next_some() => {}
+                _ = &mut flush => break,
+            }
+        }
+        let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+        for p in peers {
+            let _ = self.swarm.disconnect_peer_id(p);
+        }
+        let close = tokio::time::sleep(Duration::from_millis(500));
+        tokio::pin!(close);
+        while self.swarm.connected_peers().next().is_some() {
+            tokio::select! {
+                _ = self.swarm.select_next_some() => {}
+                _ = &mut close => break,
+            }
+        }
+        tracing::info!("network stopped");
+    }
+}

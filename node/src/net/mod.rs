@@ -1,0 +1,175 @@
+//! The libp2p side of the node. ONE task (the [`event_loop`]) owns the
+//! Swarm; everything else talks to it through a cloneable [`Client`]
+//! (bounded mpsc, each command carrying a oneshot reply) and reads the
+//! [`NetEvent`]s it emits on a bounded channel. No lock is shared.
+//!
+//! - [`behaviour`]: the composed NetworkBehaviour (identify, ping, gossipsub;
+//!   call signalling and the broker client plug in there).
+//! - [`discovery`]: DNS-SD (mdns-sd) registration and browsing.
+//! - [`presence`]: gossipsub presence messages (name, status, heartbeat).
+//! - [`dialer`]: which discovered records to dial, and what a dial proved.
+//! - [`event_loop`]: the Swarm owner: connection tracking, commands, events.
+
+pub mod behaviour;
+pub mod dialer;
+pub mod discovery;
+pub mod event_loop;
+pub mod presence;
+mod signal_codec;
+pub mod signalling;
+
+use crate::proto::call::{CallId, CallSignal};
+use crate::proto::{DisplayName, Presence, Status};
+use libp2p::identity::Keypair;
+use libp2p::{Multiaddr, PeerId};
+use tokio::sync::{mpsc, oneshot};
+
+/// Capacity of the command and event channels.
+const CHANNEL_CAPACITY: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("building the libp2p swarm: {0}")]
+    Build(String),
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen { addr: Multiaddr, reason: String },
+    #[error("mDNS: {0}")]
+    Mdns(String),
+    #[error("the network task has stopped")]
+    Stopped,
+}
+
+/// What the network needs to start.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    pub keypair: Keypair,
+    pub name: DisplayName,
+    pub listen: Vec<Multiaddr>,
+    /// Interfaces mDNS may use; empty means all.
+    pub interfaces: Vec<String>,
+    /// Register and browse DNS-SD records.
+    pub mdns: bool,
+}
+
+/// Requests to the Swarm owner. Each carries its reply channel.
+#[derive(Debug)]
+pub enum Command {
+    ListenAddrs {
+        reply: oneshot::Sender<Vec<Multiaddr>>,
+    },
+    SetStatus {
+        status: Status,
+        reply: oneshot::Sender<()>,
+    },
+    /// Closes every connection to `peer` (e.g. it stopped answering).
+    Disconnect {
+        peer: PeerId,
+        reply: oneshot::Sender<bool>,
+    },
+    /// Sends a call signalling message; a failure comes back as
+    /// [`NetEvent::SignalFailed`] naming the call.
+    SendSignal { peer: PeerId, signal: CallSignal },
+    /// Says goodbye (presence offline, DNS-SD goodbye), closes connections
+    /// and stops the loop; replies when done.
+    Shutdown { reply: oneshot::Sender<()> },
+}
+
+/// What the Swarm owner reports.
+#[derive(Debug, Clone)]
+pub enum NetEvent {
+    /// A connection to `peer` was established; Noise authenticated `peer`.
+    Connected { peer: PeerId, addr: Multiaddr },
+    /// A connection closed; `remaining` connections to `peer` stay open.
+    Disconnected {
+        peer: PeerId,
+        addr: Multiaddr,
+        remaining: u32,
+    },
+    /// A DNS-SD record whose PeerId was confirmed by dialing it.
+    Discovered {
+        peer: PeerId,
+        name: DisplayName,
+        addrs: Vec<Multiaddr>,
+    },
+    /// The DNS-SD record of `peer` went away (goodbye or expiry).
+    Removed { peer: PeerId },
+    /// The listen addresses `peer` reported over identify.
+    Identified {
+        peer: PeerId,
+        listen_addrs: Vec<Multiaddr>,
+    },
+    /// A signed presence message published by `peer`.
+    Presence { peer: PeerId, presence: Presence },
+    /// A call signalling message from `from` (authenticated by Noise).
+    Signal { from: PeerId, signal: CallSignal },
+    /// A signalling message for `call_id` could not be delivered to `peer`.
+    SignalFailed { peer: PeerId, call_id: CallId },
+}
+
+/// Cloneable handle to the Swarm owner.
+#[derive(Debug, Clone)]
+pub struct Client {
+    tx: mpsc::Sender<Command>,
+}
+
+impl Client {
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, NetError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(make(reply))
+            .await
+            .map_err(|_| NetError::Stopped)?;
+        rx.await.map_err(|_| NetError::Stopped)
+    }
+
+    pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, NetError> {
+        self.call(|reply| Command::ListenAddrs { reply }).await
+    }
+
+    pub async fn set_status(&self, status: Status) -> Result<(), NetError> {
+        self.call(|reply| Command::SetStatus { status, reply })
+            .await
+    }
+
+    pub async fn disconnect(&self, peer: PeerId) -> Result<bool, NetError> {
+        self.call(|reply| Command::Disconnect { peer, reply }).await
+    }
+
+    /// Queues a call signalling message (delivery failures come back as
+    /// [`NetEvent::SignalFailed`]).
+    pub async fn send_signal(&self, peer: PeerId, signal: CallSignal) {
+        if self
+            .tx
+            .send(Command::SendSignal { peer, signal })
+            .await
+            .is_err()
+        {
+            tracing::warn!("network task stopped; signalling message to {peer} dropped");
+        }
+    }
+
+    pub async fn shutdown(&self) -> Result<(), NetError> {
+        self.call(|reply| Command::Shutdown { reply }).await
+    }
+}
+
+/// Builds the Swarm, starts listening and spawns its owner task.
+pub fn spawn(
+    config: NetConfig,
+) -> Result<
+    (
+        Client,
+        mpsc::Receiver<NetEvent>,
+        tokio::task::JoinHandle<()>,
+    ),
+    NetError,
+> {
+    let (cmd_tx, cmd_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let (ev_tx, ev_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let event_loop = event_loop::EventLoop::new(config, cmd_rx, ev_tx)?;
+    let task = tokio::spawn(event_loop.run());
+    Ok((Client { tx: cmd_tx }, ev_rx, task))
+}

@@ -1,0 +1,102 @@
+//! Call signalling on the Swarm: sends [`CallSignal`]s as request-response
+//! requests on `/duet/call/1` and turns the behaviour's events into
+//! [`NetEvent`]s. Every request is acknowledged on delivery; a request that
+//! cannot be delivered becomes `SignalFailed` for its call, so the call
+//! actor can end the call instead of waiting.
+
+use super::signal_codec::SignalCodec;
+use super::NetEvent;
+use crate::proto::call::{CallId, CallSignal, SignalAck, CALL_PROTOCOL};
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
+use libp2p::{PeerId, StreamProtocol};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How long a signalling request may take to be acknowledged.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub type Behaviour = request_response::Behaviour<SignalCodec>;
+
+/// The request-response behaviour for `/duet/call/1`.
+pub fn behaviour() -> Behaviour {
+    request_response::Behaviour::with_codec(
+        SignalCodec,
+        [(StreamProtocol::new(CALL_PROTOCOL), ProtocolSupport::Full)],
+        request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT),
+    )
+}
+
+/// Requests in flight, to name the call when one fails.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    pending: HashMap<OutboundRequestId, (PeerId, CallId)>,
+}
+
+impl Outbox {
+    pub fn send(&mut self, behaviour: &mut Behaviour, peer: PeerId, signal: CallSignal) {
+        let call_id = signal.call_id().clone();
+        let id = behaviour.send_request(&peer, signal);
+        self.pending.insert(id, (peer, call_id));
+    }
+
+    /// Handles one event of the behaviour; returns what the node must hear.
+    pub fn on_event(
+        &mut self,
+        behaviour: &mut Behaviour,
+        event: request_response::Event<CallSignal, SignalAck>,
+    ) -> Option<NetEvent> {
+        use request_response::{Event, Message};
+        match event {
+            Event::Message {
+                peer,
+                message:
+                    Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                if behaviour.send_response(channel, SignalAck::Ok).is_err() {
+                    tracing::debug!("{peer} closed the stream before the ack");
+                }
+                Some(NetEvent::Signal {
+                    from: peer,
+                    signal: request,
+                })
+            }
+            Event::Message {
+                peer,
+                message:
+                    Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                let pending = self.pending.remove(&request_id);
+                match (response, pending) {
+                    (SignalAck::Refused { error }, Some((_, call_id))) => {
+                        tracing::warn!("{peer} refused a signalling message: {error}");
+                        Some(NetEvent::SignalFailed { peer, call_id })
+                    }
+                    _ => None,
+                }
+            }
+            Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                tracing::warn!("signalling message to {peer} failed: {error}");
+                self.pending
+                    .remove(&request_id)
+                    .map(|(peer, call_id)| NetEvent::SignalFailed { peer, call_id })
+            }
+            Event::InboundFailure { peer, error, .. } => {
+                tracing::warn!("rejected a signalling message from {peer}: {error}");
+                None
+            }
+            Event::ResponseSent { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Who `duet call TARGET` means. A target is a PeerId, a PeerId suffix (as
+//! `duet peers` shows it), or a display name. Names are labels, not
+//! identities: a name two peers share is ambiguous and must be told apart
+//! by ID, and an unknown target lists who can be called.
+
+use super::PeerView;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("cannot call yourself")]
+    SelfCall,
+    #[error("no peer called \"{target}\" on the LAN{}", known_list(.known))]
+    Unknown { target: String, known: Vec<String> },
+    #[error("\"{target}\" is ambiguous; call one of these by its ID:{}", candidates_list(.candidates))]
+    Ambiguous {
+        target: String,
+        candidates: Vec<String>,
+    },
+}
+
+fn known_list(known: &[String]) -> String {
+    if known.is_empty() {
+        " (no peers found yet: see `duet peers`)".into()
+    } else {
+        format!("; peers: {}", known.join(", "))
+    }
+}
+
+fn candidates_list(c: &[String]) -> String {
+    c.iter().map(|s| format!("\n  {s}")).collect()
+}
+
+fn label(p: &PeerView) -> String {
+    format!("{} ({})", p.name, p.peer_id)
+}
+
+/// Resolves `target` among `peers`; `me` is this node's (PeerId, name).
+pub fn resolve<'a>(
+    peers: &'a [PeerView],
+    me: (&str, &str),
+    target: &str,
+) -> Result<&'a PeerView, TargetError> {
+    let target = target.trim();
+    let (my_id, my_name) = me;
+    if target == my_id {
+        return Err(TargetError::SelfCall);
+    }
+    if let Some(p) = peers.iter().find(|p| p.peer_id == target) {
+        return Ok(p);
+    }
+    let by = |f: &dyn Fn(&PeerView) -> bool| peers.iter().filter(|p| f(p)).collect::<Vec<_>>();
+    let mut found = by(&|p| p.name == target);
+    if found.is_empty() {
+        found = by(&|p| p.name.to_lowercase() == target.to_lowercase());
+    }
+    if found.is_empty() && target.len() >= 4 {
+        found = by(&|p| p.peer_id.ends_with(target));
+    }
+    match found.as_slice() {
+        [one] => Ok(one),
+        [] if target == my_name || (target.len() >= 4 && my_id.ends_with(target)) => {
+            Err(TargetError::SelfCall)
+        }
+        [] => Err(TargetError::Unknown {
+            target: target.into(),
+            known: peers.iter().map(label).collect(),
+        }),
+        many => Err(TargetError::Ambiguous {
+            target: target.into(),
+            candidates: many.iter().map(|p| label(p)).collect(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::proto::Status;
+
+    fn peer(name: &str, id: &str) -> PeerView {
+        PeerView {
+            name: name.into(),
+            peer_id: id.into(),
+            short_id: id[id.len() - 6..].into(),
+            status: Status::Available,
+            addrs: vec![],
+        }
+    }
+
+    #[test]
+    fn resolves_by_name_id_and_suffix() {
+        let peers = vec![
+            peer("alice", "12D3KooWaaaa111111"),
+            peer("Bob", "12D3KooWbbbb222222"),
+        ];
+        let me = ("12D3KooWmmmm000000", "carol");
+        assert_eq!(resolve(&peers, me, "alice").unwrap().name, "alice");
+        assert_eq!(
+            resolve(&peers, me, "bob").unwrap().name,
+            "Bob",
+            "case-insensitive fallback"
+        );
+        assert_eq!(
+            resolve(&peers, me, "12D3KooWbbbb222222").unwrap().name,
+            "Bob"
+        );
+        assert_eq!(resolve(&peers, me, "222222").unwrap().name, "Bob");
+    }
+
+    #[test]
+    fn same_name_is_ambiguous_and_lists_ids() {
+        let peers = vec![
+            peer("bob", "12D3KooWaaaa111111"),
+            peer("bob", "12D3KooWbbbb222222"),
+        ];
+        let err = resolve(&peers, ("12D3KooWmmmm000000", "carol"), "bob").unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, TargetError::Ambiguous { .. }));
+        assert!(
+            text.contains("12D3KooWaaaa111111") && text.contains("12D3KooWbbbb222222"),
+            "{text}"
+        );
+        assert_eq!(
+            resolve(&peers, ("x", "carol"), "111111").unwrap().peer_id,
+            "12D3KooWaaaa111111"
+        );
+    }
+
+    #[test]
+    fn unknown_and_self() {
+        let peers = vec![peer("alice", "12D3KooWaaaa111111")];
+        let me = ("12D3KooWmmmm000000", "carol");
+        let err = resolve(&peers, me, "dave").unwrap_err();
+        assert!(
+            err.to_string().contains("alice (12D3KooWaaaa111111)"),
+            "{err}"
+        );
+        assert_eq!(resolve(&peers, me, "carol"), Err(TargetError::SelfCall));
+        assert_eq!(
+            resolve(&peers, me, "12D3KooWmmmm000000"),
+            Err(TargetError::SelfCall)
+        );
+        assert!(resolve(&[], me, "x")
+            .unwrap_err()
+            .to_string()
+            .contains("no peers found yet"));
+        // Another peer with my name is callable by that name.
+        let peers = vec![peer("carol", "12D3KooWcccc333333")];
+        assert_eq!(
+            resolve(&peers, me, "carol").unwrap().peer_id,
+            "12D3KooWcccc333333"
+        );
+    }
+}

@@ -1,0 +1,336 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Calls end to end: real `duet up` processes on a simulated LAN call each
+//! other by name, with test sources and headless sinks. Deadlines are
+//! generous (a loaded 2-core machine); the speed targets are measured by
+//! `scripts/bench call`, not asserted here.
+
+use duet_tests::node::{DuetNode, NodeOptions};
+use duet_tests::{wait_until, Lan};
+use serde_json::Value;
+use std::process::{Child, Output, Stdio};
+use std::time::Duration;
+
+const LISTED: Duration = Duration::from_secs(30);
+const CONNECTED: Duration = Duration::from_secs(30);
+
+/// A node with test camera and microphone, no window.
+fn start(lan: &Lan, i: usize, name: &str, extra: &[&str]) -> DuetNode {
+    let mut opts = NodeOptions::named(name)
+        .arg("--video")
+        .arg("test")
+        .arg("--audio")
+        .arg("test")
+        .arg("--display")
+        .arg("none");
+    for a in extra {
+        opts = opts.arg(a);
+    }
+    DuetNode::start_with(lan.host(i), opts).unwrap()
+}
+
+/// Waits until every node lists every other one.
+fn mutually_listed(nodes: &[&DuetNode]) {
+    let ids: Vec<String> = nodes.iter().map(|n| n.peer_id().unwrap()).collect();
+    for (i, n) in nodes.iter().enumerate() {
+        let others: Vec<&str> = ids
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        n.wait_for_peers(&others, LISTED).unwrap();
+    }
+}
+
+/// `duet call TARGET` in the background.
+fn call(node: &DuetNode, target: &str) -> Child {
+    node.cli()
+        .args(["call", target])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn finish(child: Child) -> (Output, String) {
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out, text)
+}
+
+fn run(node: &DuetNode, args: &[&str]) -> (Output, String) {
+    let child = node
+        .cli()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    finish(child)
+}
+
+fn call_of(node: &DuetNode) -> Value {
+    node.status().unwrap().call
+}
+
+/// Waits until `node`'s call is connected with at least `frames` video
+/// frames and `buffers` audio buffers received; returns the call.
+fn wait_media(node: &DuetNode, frames: u64, buffers: u64) -> Value {
+    let what = format!(
+        "{} to receive {frames} frames and {buffers} audio buffers",
+        node.name
+    );
+    wait_until(&what, CONNECTED, || {
+        let c = call_of(node);
+        let s = &c["stats"];
+        let ok = c["state"] == "connected"
+            && s["video_frames_received"].as_u64().unwrap_or(0) >= frames
+            && s["audio_buffers_received"].as_u64().unwrap_or(0) >= buffers;
+        Ok(ok.then_some(c))
+    })
+    .unwrap_or_else(|e| panic!("{e:#}\n{}", node.logs()))
+}
+
+fn wait_no_call(node: &DuetNode, deadline: Duration) {
+    wait_until(&format!("{} to have no call", node.name), deadline, || {
+        let s = node.status()?;
+        Ok((s.call.is_null() && s.status == "available").then_some(()))
+    })
+    .unwrap_or_else(|e| panic!("{e:#}\n{}", node.logs()));
+}
+
+#[test]
+fn call_by_name_answer_talk_and_hang_up() {
+    let lan = Lan::new(2).unwrap();
+    let alice = start(&lan, 0, "alice", &[]);
+    let bob = start(&lan, 1, "bob", &[]);
+    mutually_listed(&[&alice, &bob]);
+    let alice_id = alice.peer_id().unwrap();
+    let bob_id = bob.peer_id().unwrap();
+    let bob_events = bob.events().unwrap();
+    let alice_events = alice.events().unwrap();
+
+    let dialing = call(&alice, "bob");
+    let incoming = bob_events
+        .wait_for("incoming_call", CONNECTED, |e| e.kind() == "incoming_call")
+        .unwrap();
+    assert_eq!(incoming.value["call"]["peer_id"], alice_id.as_str());
+    assert_eq!(incoming.value["call"]["peer_name"], "alice");
+    assert_eq!(incoming.value["call"]["direction"], "incoming");
+    let ringing = wait_until("alice to see bob ringing", CONNECTED, || {
+        let c = call_of(&alice);
+        Ok((c["state"] == "ringing").then_some(c))
+    })
+    .unwrap();
+    assert_eq!(ringing["peer_id"], bob_id.as_str());
+    assert_eq!(bob.status().unwrap().status, "in-call");
+
+    let (out, text) = run(&bob, &["answer"]);
+    assert!(out.status.success(), "{text}");
+    let (out, text) = finish(dialing);
+    assert!(out.status.success(), "duet call: {text}\n{}", alice.logs());
+    assert!(text.contains("connected to bob"), "{text}");
+
+    // Media flows both ways, and keeps flowing.
+    for node in [&alice, &bob] {
+        let first = wait_media(node, 60, 50);
+        let later = wait_media(
+            node,
+            first["stats"]["video_frames_received"].as_u64().unwrap() + 30,
+            first["stats"]["audio_buffers_received"].as_u64().unwrap() + 30,
+        );
+        assert!(later["stats"]["bytes_received"].as_u64().unwrap() > 0);
+        assert!(later["stats"]["video_frames_sent"].as_u64().unwrap() > 0);
+        assert_eq!(later["id"], first["id"]);
+        assert!(later["started_at"].as_f64().unwrap() > 1.6e9);
+    }
+    let a = call_of(&alice);
+    assert_eq!(a["direction"], "outgoing");
+    assert!(a.get("stats").unwrap().get("rtt_ms").is_some(), "{a}");
+    alice_events
+        .wait_for("connected", CONNECTED, |e| e.kind() == "connected")
+        .unwrap();
+    // Peers see both as in a call.
+    wait_until("bob listed in-call", LISTED, || {
+        let peers = alice.peers()?;
+        Ok(peers
+            .iter()
+            .any(|p| p.peer_id == bob_id && p.status == "in-call")
+            .then_some(()))
+    })
+    .unwrap();
+
+    let (out, text) = run(&alice, &["hangup"]);
+    assert!(out.status.success(), "{text}");
+    for node in [&alice, &bob] {
+        wait_no_call(node, Duration::from_secs(15));
+    }
+    let ended = bob_events
+        .wait_for("call_ended", LISTED, |e| e.kind() == "call_ended")
+        .unwrap();
+    assert_eq!(ended.value["reason"], "remote-hangup", "{}", ended.value);
+    let ended = alice_events
+        .wait_for("call_ended", LISTED, |e| e.kind() == "call_ended")
+        .unwrap();
+    assert_eq!(ended.value["reason"], "hangup");
+    let (out, text) = run(&alice, &["hangup"]);
+    assert!(!out.status.success() && text.contains("no call"), "{text}");
+}
+
+#[test]
+fn declined_and_unanswered_calls_report_their_reason() {
+    let lan = Lan::new(2).unwrap();
+    let alice = start(&lan, 0, "alice", &["--ring-timeout", "2"]);
+    let bob = start(&lan, 1, "bob", &["--ring-timeout", "60"]);
+    mutually_listed(&[&alice, &bob]);
+    let bob_events = bob.events().unwrap();
+
+    let dialing = call(&alice, "bob");
+    bob_events
+        .wait_for("incoming_call", CONNECTED, |e| e.kind() == "incoming_call")
+        .unwrap();
+    let (out, text) = run(&bob, &["reject"]);
+    assert!(out.status.success(), "{text}");
+    let (out, text) = finish(dialing);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("declined"), "{text}");
+    let ended = bob_events
+        .wait_for("call_ended", CONNECTED, |e| e.kind() == "call_ended")
+        .unwrap();
+    assert_eq!(ended.value["reason"], "declined", "{}", ended.value);
+    wait_no_call(&alice, Duration::from_secs(10));
+    wait_no_call(&bob, Duration::from_secs(10));
+
+    // Nobody answers: the caller's 2 s ring timeout ends it, on both sides.
+    let dialing = call(&alice, "bob");
+    let (out, text) = finish(dialing);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("timeout"), "{text}");
+    let ended = bob_events
+        .wait_for("call_ended", CONNECTED, |e| e.kind() == "call_ended")
+        .unwrap();
+    assert_eq!(ended.value["reason"], "timeout", "{}", ended.value);
+    wait_no_call(&bob, Duration::from_secs(10));
+    let (out, text) = run(&bob, &["answer"]);
+    assert!(
+        !out.status.success() && text.contains("no incoming call"),
+        "{text}"
+    );
+}
+
+#[test]
+fn third_caller_gets_busy_and_the_call_goes_on() {
+    let lan = Lan::new(3).unwrap();
+    let alice = start(&lan, 0, "alice", &[]);
+    let bob = start(&lan, 1, "bob", &["--auto-answer"]);
+    let carol = start(&lan, 2, "carol", &[]);
+    mutually_listed(&[&alice, &bob, &carol]);
+
+    let (out, text) = finish(call(&alice, "bob"));
+    assert!(out.status.success(), "{text}\n{}", bob.logs());
+    let before = wait_media(&bob, 30, 30);
+
+    let (out, text) = finish(call(&carol, "bob"));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("busy"), "{text}");
+    wait_no_call(&carol, Duration::from_secs(10));
+
+    let frames = before["stats"]["video_frames_received"].as_u64().unwrap();
+    let after = wait_media(&bob, frames + 30, 0);
+    assert_eq!(after["id"], before["id"], "the first call goes on");
+    assert_eq!(after["peer_name"], "alice");
+}
+
+#[test]
+fn killed_peer_ends_the_call_and_frees_the_caller() {
+    let lan = Lan::new(2).unwrap();
+    let alice = start(&lan, 0, "alice", &[]);
+    let mut bob = start(&lan, 1, "bob", &["--auto-answer"]);
+    mutually_listed(&[&alice, &bob]);
+    let alice_events = alice.events().unwrap();
+
+    let (out, text) = finish(call(&alice, "bob"));
+    assert!(out.status.success(), "{text}\n{}", bob.logs());
+    wait_media(&alice, 30, 30);
+
+    bob.kill().unwrap();
+    let ended = alice_events
+        .wait_for("call_ended", Duration::from_secs(20), |e| {
+            e.kind() == "call_ended"
+        })
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", alice.logs()));
+    let reason = ended.value["reason"].as_str().unwrap().to_string();
+    assert!(
+        ["peer-lost", "media-failed"].contains(&reason.as_str()),
+        "{}",
+        ended.value
+    );
+    wait_no_call(&alice, Duration::from_secs(10));
+}
+
+#[test]
+fn unknown_names_and_self_calls_are_clear_errors() {
+    let lan = Lan::new(2).unwrap();
+    let alice = start(&lan, 0, "alice", &[]);
+    let bob = start(&lan, 1, "bob", &[]);
+    mutually_listed(&[&alice, &bob]);
+    let alice_id = alice.peer_id().unwrap();
+    let bob_id = bob.peer_id().unwrap();
+
+    let (out, text) = finish(call(&alice, "mallory"));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("no peer called \"mallory\""), "{text}");
+    assert!(
+        text.contains(&format!("bob ({bob_id})")),
+        "lists who can be called: {text}"
+    );
+    for me in ["alice", alice_id.as_str()] {
+        let (out, text) = finish(call(&alice, me));
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(text.contains("cannot call yourself"), "{text}");
+    }
+    assert!(alice.status().unwrap().call.is_null());
+    // A call to a PeerId that is not on the LAN is the same clear error.
+    let (out, text) = finish(call(
+        &alice,
+        "12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo",
+    ));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("no peer called"), "{text}");
+}
+
+#[test]
+fn window_display_without_a_display_is_a_clear_error() {
+    let lan = Lan::new(1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = lan
+        .host(0)
+        .command(duet_tests::node::duet_bin())
+        .args([
+            "up",
+            "--name",
+            "w",
+            "--display",
+            "window",
+            "--video",
+            "test",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--control")
+        .arg(dir.path().join("c.sock"))
+        .env_remove("DISPLAY")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("--display none") && err.contains("DISPLAY"),
+        "{err}"
+    );
+}
