@@ -117,6 +117,20 @@ impl std::fmt::Debug for DuetNode {
     }
 }
 
+/// Test camera and microphone, no window (there is no display here),
+/// unless the test chose otherwise.
+fn media_defaults(args: &[String]) -> Vec<&'static str> {
+    [
+        ("--video", "test"),
+        ("--audio", "test"),
+        ("--display", "none"),
+    ]
+    .into_iter()
+    .filter(|(flag, _)| !args.iter().any(|a| a == flag))
+    .flat_map(|(flag, value)| [flag, value])
+    .collect()
+}
+
 impl DuetNode {
     /// Starts `duet up --name NAME` in `host` and waits for its control socket.
     pub fn start(host: &Host, name: &str) -> anyhow::Result<Self> {
@@ -147,6 +161,7 @@ impl DuetNode {
             .arg(&data_dir)
             .arg("--control")
             .arg(&control)
+            .args(media_defaults(&opts.args))
             .args(&opts.args)
             .env("RUST_LOG", rust_log)
             .env("NO_COLOR", "1")

@@ -13,15 +13,10 @@ use std::time::Duration;
 const LISTED: Duration = Duration::from_secs(30);
 const CONNECTED: Duration = Duration::from_secs(30);
 
-/// A node with test camera and microphone, no window.
+/// A node with test camera and microphone and no window (the harness's
+/// defaults), plus `extra` arguments.
 fn start(lan: &Lan, i: usize, name: &str, extra: &[&str]) -> DuetNode {
-    let mut opts = NodeOptions::named(name)
-        .arg("--video")
-        .arg("test")
-        .arg("--audio")
-        .arg("test")
-        .arg("--display")
-        .arg("none");
+    let mut opts = NodeOptions::named(name);
     for a in extra {
         opts = opts.arg(a);
     }

@@ -107,7 +107,7 @@ fn stale_socket_is_replaced_but_a_live_node_is_not() {
     let out = lan
         .host(1)
         .command(duet_bin())
-        .args(["up", "--name", "second", "--data-dir"])
+        .args(["up", "--name", "second", "--display", "none", "--data-dir"])
         .arg(first.data_dir.with_file_name("second-data"))
         .arg("--control")
         .arg(&first.control)
@@ -125,7 +125,18 @@ fn stale_socket_is_replaced_but_a_live_node_is_not() {
     let restarted = lan
         .host(0)
         .command(duet_bin())
-        .args(["up", "--name", "first", "--data-dir"])
+        .args([
+            "up",
+            "--name",
+            "first",
+            "--display",
+            "none",
+            "--video",
+            "test",
+            "--audio",
+            "test",
+            "--data-dir",
+        ])
         .arg(&out_dir)
         .arg("--control")
         .arg(&control)
@@ -256,11 +267,16 @@ fn events_stream_reports_up_changed_and_down() {
     for key in ["name", "peer_id", "status", "addrs"] {
         assert!(up.value["peer"].get(key).is_some(), "{key} in {}", up.value);
     }
-    b.request(&json!({"cmd": "set_status", "status": "in-call"}))
+    // in-call is the node's to set, while a call exists.
+    let refused = b
+        .request(&json!({"cmd": "set_status", "status": "in-call"}))
+        .unwrap();
+    assert_eq!(refused["ok"], false, "{refused}");
+    b.request(&json!({"cmd": "set_status", "status": "dnd"}))
         .unwrap();
     let changed = events
-        .wait_for("bob in-call", LISTED, |e| {
-            e.kind() == "peer_changed" && e.value["peer"]["status"] == "in-call"
+        .wait_for("bob dnd", LISTED, |e| {
+            e.kind() == "peer_changed" && e.value["peer"]["status"] == "dnd"
         })
         .unwrap();
     assert_eq!(changed.peer_id(), idb);

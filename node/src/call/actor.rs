@@ -1,4 +1,5 @@
-//! The call actor: one task that owns the node's current call.
+//! The call actor: one task that owns the node's current call (its
+//! notices are built in `notify`).
 //!
 //! It is the only place where a call's pieces meet: the pure
 //! [`CallMachine`] decides, and the actor carries out its [`Action`]s —
@@ -9,13 +10,14 @@
 //! is announced as [`CallNotice`]s on a broadcast channel, which never
 //! blocks the actor.
 
-use super::machine::{
-    Action, CallEvent, CallMachine, CommandError, EndReason, MediaRole, SdpKind, Timeouts, Timer,
-};
-use super::view::{direction_str, phase_str, CallStats, CallView};
+mod notify;
+
+use super::handle::{CallConfig, CallError, CallHandle, CallInput, CallNotice, Msg};
+use super::machine::{Action, CallEvent, CallMachine, CommandError, MediaRole, SdpKind, Timer};
+use super::view::{direction_str, CallStats};
 use crate::net;
 use crate::proto::call::{CallId, CallSignal};
-use duet_gst::{ConnectionState, MediaConfig, MediaEvent, MediaSession, MediaStats, Role};
+use duet_gst::{ConnectionState, MediaEvent, MediaSession, MediaStats, Role};
 use libp2p::PeerId;
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
@@ -26,173 +28,6 @@ const NOTICE_CAPACITY: usize = 256;
 /// After the peer's media ends (RTCP BYE), its hangup message normally
 /// follows at once; if it does not, the peer is gone.
 const REMOTE_END_GRACE: Duration = Duration::from_secs(1);
-
-/// How calls are made on this node.
-#[derive(Debug, Clone)]
-pub struct CallConfig {
-    pub media: MediaConfig,
-    pub timeouts: Timeouts,
-    /// Answer every incoming call at once (kiosks).
-    pub auto_answer: bool,
-}
-
-/// What the network and the node tell the actor.
-#[derive(Debug, Clone)]
-pub enum CallInput {
-    /// A signalling message from `from` (authenticated by Noise).
-    Signal { from: PeerId, signal: CallSignal },
-    /// A message for `call_id` could not be delivered to `peer`.
-    SignalFailed { peer: PeerId, call_id: CallId },
-    /// The last connection to `peer` closed.
-    PeerLost { peer: PeerId },
-}
-
-/// What the actor announces.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CallNotice {
-    /// This node placed a call (dialing).
-    Dialing {
-        call: CallView,
-    },
-    /// Someone calls this node.
-    Incoming {
-        call: CallView,
-    },
-    /// The callee's side is ringing.
-    Ringing {
-        call: CallView,
-    },
-    Connected {
-        call: CallView,
-    },
-    /// Crossing calls merged: `old` (ours) became `new` (the peer's).
-    Replaced {
-        old: String,
-        new: String,
-    },
-    Ended {
-        call: CallView,
-        reason: EndReason,
-    },
-}
-
-/// Why a call command failed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum CallError {
-    #[error(transparent)]
-    Command(#[from] CommandError),
-    #[error("the call actor has stopped")]
-    Stopped,
-}
-
-enum Msg {
-    Dial {
-        peer: PeerId,
-        name: String,
-        reply: oneshot::Sender<Result<String, CallError>>,
-    },
-    Answer {
-        reply: oneshot::Sender<Result<(), CallError>>,
-    },
-    Reject {
-        reply: oneshot::Sender<Result<(), CallError>>,
-    },
-    Hangup {
-        reply: oneshot::Sender<Result<(), CallError>>,
-    },
-    View {
-        reply: oneshot::Sender<Option<CallView>>,
-    },
-    Input(CallInput),
-    /// Hang up any call and stop; replies when the hangup is on its way.
-    Shutdown {
-        reply: oneshot::Sender<()>,
-    },
-}
-
-/// Cloneable handle to the call actor.
-#[derive(Debug, Clone)]
-pub struct CallHandle {
-    tx: mpsc::Sender<Msg>,
-    notices: broadcast::Sender<CallNotice>,
-}
-
-impl std::fmt::Debug for Msg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Msg::Dial { .. } => "Dial",
-            Msg::Answer { .. } => "Answer",
-            Msg::Reject { .. } => "Reject",
-            Msg::Hangup { .. } => "Hangup",
-            Msg::View { .. } => "View",
-            Msg::Input(_) => "Input",
-            Msg::Shutdown { .. } => "Shutdown",
-        })
-    }
-}
-
-impl CallHandle {
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Msg) -> Option<T> {
-        let (reply, rx) = oneshot::channel();
-        self.tx.send(make(reply)).await.ok()?;
-        rx.await.ok()
-    }
-
-    /// Places a call; returns its id at once (see [`CallNotice`]s for what follows).
-    pub async fn dial(&self, peer: PeerId, name: String) -> Result<String, CallError> {
-        self.ask(|reply| Msg::Dial { peer, name, reply })
-            .await
-            .unwrap_or(Err(CallError::Stopped))
-    }
-
-    pub async fn answer(&self) -> Result<(), CallError> {
-        self.ask(|reply| Msg::Answer { reply })
-            .await
-            .unwrap_or(Err(CallError::Stopped))
-    }
-
-    pub async fn reject(&self) -> Result<(), CallError> {
-        self.ask(|reply| Msg::Reject { reply })
-            .await
-            .unwrap_or(Err(CallError::Stopped))
-    }
-
-    pub async fn hangup(&self) -> Result<(), CallError> {
-        self.ask(|reply| Msg::Hangup { reply })
-            .await
-            .unwrap_or(Err(CallError::Stopped))
-    }
-
-    /// The current call, if any.
-    pub async fn view(&self) -> Option<CallView> {
-        self.ask(|reply| Msg::View { reply }).await.flatten()
-    }
-
-    /// Feeds the actor without waiting. The queue is generous (a call is a
-    /// few dozen messages); if it is full the actor is stuck, and the input
-    /// is dropped with a warning rather than stalling the caller.
-    pub fn try_input(&self, input: CallInput) {
-        match self.tx.try_send(Msg::Input(input)) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!("call actor is not keeping up; a call input was dropped")
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                tracing::debug!("call actor stopped; input dropped")
-            }
-        }
-    }
-
-    /// Hangs up any call and stops the actor.
-    pub async fn shutdown(&self) {
-        let _ = self.ask(|reply| Msg::Shutdown { reply }).await;
-    }
-
-    /// Every notice from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<CallNotice> {
-        self.notices.subscribe()
-    }
-}
 
 /// The media of the current call.
 struct Media {
@@ -260,7 +95,7 @@ pub fn spawn(me: PeerId, my_name: String, config: CallConfig, net: net::Client) 
         remote_ended: ended_tx,
     };
     tokio::spawn(actor.run(rx, timers_rx, ended_rx));
-    CallHandle { tx, notices }
+    CallHandle::new(tx, notices)
 }
 
 async fn next_media_event(media: &mut Option<Media>) -> Option<MediaEvent> {
@@ -512,101 +347,6 @@ impl Actor {
         if let Some(m) = self.media.take() {
             self.ended_stats = Some(CallStats::from_media(&m.session.stats(), m.first_frame));
             tokio::spawn(m.session.close());
-        }
-    }
-
-    fn view(&self) -> Option<CallView> {
-        let call = self.machine.call()?;
-        let started_at = match &self.started {
-            Some(s) if s.id == call.id.as_str() => s.at,
-            _ => SystemTime::now(),
-        };
-        let stats = self
-            .media
-            .as_ref()
-            .map(|m| {
-                let mut s = m.session.stats();
-                s.glass_to_glass = s.glass_to_glass.or_else(|| m.stats.glass_to_glass.clone());
-                CallStats::from_media(&s, m.first_frame)
-            })
-            .unwrap_or_default();
-        Some(CallView {
-            id: call.id.to_string(),
-            peer_name: call.peer_name.clone(),
-            peer_id: call.peer.to_string(),
-            direction: direction_str(call.direction).into(),
-            state: phase_str(call.phase).into(),
-            started_at: unix_seconds(started_at),
-            stats,
-        })
-    }
-
-    fn notify(&mut self, event: CallEvent<PeerId>) {
-        let notice = match event {
-            CallEvent::Incoming { .. } => {
-                self.started = self.machine.call().map(Started::of);
-                self.view().map(|call| CallNotice::Incoming { call })
-            }
-            CallEvent::Ringing { .. } => self.view().map(|call| CallNotice::Ringing { call }),
-            CallEvent::Connecting { .. } => None,
-            CallEvent::Connected { .. } => self.view().map(|call| CallNotice::Connected { call }),
-            CallEvent::Replaced { old, new } => Some(CallNotice::Replaced {
-                old: old.to_string(),
-                new: new.to_string(),
-            }),
-            CallEvent::Ended {
-                call_id,
-                peer,
-                reason,
-            } => {
-                let stats = self.ended_stats.take().unwrap_or_default();
-                let started = self.started.take().filter(|s| s.id == call_id.as_str());
-                let call = CallView {
-                    id: call_id.to_string(),
-                    peer_name: started
-                        .as_ref()
-                        .map(|s| s.peer_name.clone())
-                        .unwrap_or_default(),
-                    peer_id: peer.to_string(),
-                    direction: started
-                        .as_ref()
-                        .map(|s| s.direction)
-                        .unwrap_or_default()
-                        .into(),
-                    state: "ended".into(),
-                    started_at: started.map(|s| unix_seconds(s.at)).unwrap_or(0.0),
-                    stats,
-                };
-                Some(CallNotice::Ended { call, reason })
-            }
-        };
-        if let Some(notice) = notice {
-            self.publish(notice);
-        }
-    }
-
-    fn publish(&self, notice: CallNotice) {
-        log_notice(&notice);
-        // Nobody listening is fine.
-        let _ = self.notices.send(notice);
-    }
-}
-
-fn log_notice(notice: &CallNotice) {
-    match notice {
-        CallNotice::Dialing { call } => {
-            tracing::info!("calling {} ({})", call.peer_name, call.peer_id)
-        }
-        CallNotice::Incoming { call } => {
-            tracing::info!("incoming call from {} ({})", call.peer_name, call.peer_id)
-        }
-        CallNotice::Ringing { call } => tracing::info!("{} is ringing", call.peer_name),
-        CallNotice::Connected { call } => tracing::info!("connected with {}", call.peer_name),
-        CallNotice::Replaced { old, new } => {
-            tracing::info!("crossing calls: ours {old} became the peer's {new}")
-        }
-        CallNotice::Ended { call, reason } => {
-            tracing::info!("call {} ended: {}", call.id, reason.as_str())
         }
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! - [`machine`]: the call state machine (idle → dialing → ringing →
 //!   connecting → connected → idle, both directions), pure and unit-tested.
+//! - [`handle`]: the actor's interface: config, inputs, commands, notices.
 //! - [`actor`]: the task that owns the current call: it feeds the machine
 //!   with user commands, signalling from the network, media events and
 //!   timers, and carries out the machine's actions (signalling through
@@ -9,9 +10,11 @@
 //! - [`view`]: how a call looks from outside (`duet status`, events).
 
 pub mod actor;
+pub mod handle;
 pub mod machine;
 pub mod view;
 
-pub use actor::{spawn, CallConfig, CallHandle, CallInput, CallNotice};
+pub use actor::spawn;
+pub use handle::{CallConfig, CallError, CallHandle, CallInput, CallNotice};
 pub use machine::{CommandError, Direction, EndReason, Phase, Timeouts};
 pub use view::CallView;

@@ -1,0 +1,183 @@
+//! The call actor's interface: its configuration, what it is told
+//! ([`CallInput`], user commands through [`CallHandle`]) and what it
+//! announces ([`CallNotice`]).
+
+use super::machine::{CommandError, EndReason, Timeouts};
+use super::view::CallView;
+use crate::proto::call::{CallId, CallSignal};
+use duet_gst::MediaConfig;
+use libp2p::PeerId;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// How calls are made on this node.
+#[derive(Debug, Clone)]
+pub struct CallConfig {
+    pub media: MediaConfig,
+    pub timeouts: Timeouts,
+    /// Answer every incoming call at once (kiosks).
+    pub auto_answer: bool,
+}
+
+/// What the network and the node tell the actor.
+#[derive(Debug, Clone)]
+pub enum CallInput {
+    /// A signalling message from `from` (authenticated by Noise).
+    Signal { from: PeerId, signal: CallSignal },
+    /// A message for `call_id` could not be delivered to `peer`.
+    SignalFailed { peer: PeerId, call_id: CallId },
+    /// The last connection to `peer` closed.
+    PeerLost { peer: PeerId },
+}
+
+/// What the actor announces.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallNotice {
+    /// This node placed a call (dialing).
+    Dialing {
+        call: CallView,
+    },
+    /// Someone calls this node.
+    Incoming {
+        call: CallView,
+    },
+    /// The callee's side is ringing.
+    Ringing {
+        call: CallView,
+    },
+    Connected {
+        call: CallView,
+    },
+    /// Crossing calls merged: `old` (ours) became `new` (the peer's).
+    Replaced {
+        old: String,
+        new: String,
+    },
+    Ended {
+        call: CallView,
+        reason: EndReason,
+    },
+}
+
+/// Why a call command failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CallError {
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    #[error("the call actor has stopped")]
+    Stopped,
+}
+
+pub(super) enum Msg {
+    Dial {
+        peer: PeerId,
+        name: String,
+        reply: oneshot::Sender<Result<String, CallError>>,
+    },
+    Answer {
+        reply: oneshot::Sender<Result<(), CallError>>,
+    },
+    Reject {
+        reply: oneshot::Sender<Result<(), CallError>>,
+    },
+    Hangup {
+        reply: oneshot::Sender<Result<(), CallError>>,
+    },
+    View {
+        reply: oneshot::Sender<Option<CallView>>,
+    },
+    Input(CallInput),
+    /// Hang up any call and stop; replies when the hangup is on its way.
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
+}
+
+/// Cloneable handle to the call actor.
+#[derive(Debug, Clone)]
+pub struct CallHandle {
+    tx: mpsc::Sender<Msg>,
+    notices: broadcast::Sender<CallNotice>,
+}
+
+impl CallHandle {
+    pub(super) fn new(tx: mpsc::Sender<Msg>, notices: broadcast::Sender<CallNotice>) -> Self {
+        CallHandle { tx, notices }
+    }
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Msg::Dial { .. } => "Dial",
+            Msg::Answer { .. } => "Answer",
+            Msg::Reject { .. } => "Reject",
+            Msg::Hangup { .. } => "Hangup",
+            Msg::View { .. } => "View",
+            Msg::Input(_) => "Input",
+            Msg::Shutdown { .. } => "Shutdown",
+        })
+    }
+}
+
+impl CallHandle {
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Msg) -> Option<T> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Places a call; returns its id at once (see [`CallNotice`]s for what follows).
+    pub async fn dial(&self, peer: PeerId, name: String) -> Result<String, CallError> {
+        self.ask(|reply| Msg::Dial { peer, name, reply })
+            .await
+            .unwrap_or(Err(CallError::Stopped))
+    }
+
+    pub async fn answer(&self) -> Result<(), CallError> {
+        self.ask(|reply| Msg::Answer { reply })
+            .await
+            .unwrap_or(Err(CallError::Stopped))
+    }
+
+    pub async fn reject(&self) -> Result<(), CallError> {
+        self.ask(|reply| Msg::Reject { reply })
+            .await
+            .unwrap_or(Err(CallError::Stopped))
+    }
+
+    pub async fn hangup(&self) -> Result<(), CallError> {
+        self.ask(|reply| Msg::Hangup { reply })
+            .await
+            .unwrap_or(Err(CallError::Stopped))
+    }
+
+    /// The current call, if any.
+    pub async fn view(&self) -> Option<CallView> {
+        self.ask(|reply| Msg::View { reply }).await.flatten()
+    }
+
+    /// Feeds the actor without waiting. The queue is generous (a call is a
+    /// few dozen messages); if it is full the actor is stuck, and the input
+    /// is dropped with a warning rather than stalling the caller.
+    pub fn try_input(&self, input: CallInput) {
+        match self.tx.try_send(Msg::Input(input)) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!("call actor is not keeping up; a call input was dropped")
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                tracing::debug!("call actor stopped; input dropped")
+            }
+        }
+    }
+
+    /// Hangs up any call and stops the actor.
+    pub async fn shutdown(&self) {
+        let _ = self.ask(|reply| Msg::Shutdown { reply }).await;
+    }
+
+    /// Every notice from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<CallNotice> {
+        self.notices.subscribe()
+    }
+}

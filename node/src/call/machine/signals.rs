@@ -1,0 +1,218 @@
+//! The machine's side of signalling: what each message from the peer does
+//! to the current call (crossing invites included).
+
+use super::*;
+
+impl<P: Clone + Ord + Debug> CallMachine<P> {
+    /// A message from `from`, whose identity the transport authenticated.
+    pub fn on_signal(&mut self, from: P, signal: CallSignal) -> Vec<Action<P>> {
+        let ours = self
+            .call
+            .as_ref()
+            .is_some_and(|c| c.peer == from && &c.id == signal.call_id());
+        match signal {
+            CallSignal::Invite {
+                call_id,
+                caller_name,
+                sdp,
+            } => self.on_invite(from, call_id, caller_name, sdp),
+            CallSignal::Accept { call_id, .. } if !ours => {
+                // Answered a call we no longer have (cancelled, timed out).
+                vec![Action::Send {
+                    to: from,
+                    signal: CallSignal::Hangup {
+                        call_id,
+                        reason: HangupReason::Cancelled,
+                    },
+                }]
+            }
+            _ if !ours => Vec::new(),
+            CallSignal::Ringing { call_id } => self.on_ringing(call_id),
+            CallSignal::Accept { sdp, .. } => self.on_accept(sdp),
+            CallSignal::Reject { reason, .. } => self.on_reject(reason),
+            CallSignal::Ice {
+                mline, candidate, ..
+            } => self.on_remote_candidate(mline, candidate),
+            CallSignal::Hangup { reason, .. } => {
+                let why = match (reason, self.phase()) {
+                    (HangupReason::Error, _) => EndReason::MediaFailed("ended by the peer".into()),
+                    (HangupReason::Timeout, _) => EndReason::Timeout,
+                    (_, Some(Phase::Ringing)) if self.direction() == Some(Direction::Incoming) => {
+                        EndReason::Cancelled
+                    }
+                    _ => EndReason::RemoteHungUp,
+                };
+                self.end(why)
+            }
+        }
+    }
+
+    fn on_invite(
+        &mut self,
+        from: P,
+        call_id: CallId,
+        caller_name: String,
+        sdp: String,
+    ) -> Vec<Action<P>> {
+        let busy = |to: P, call_id: CallId| {
+            vec![Action::Send {
+                to,
+                signal: CallSignal::Reject {
+                    call_id,
+                    reason: RejectReason::Busy,
+                },
+            }]
+        };
+        let Some(call) = self.call.as_ref() else {
+            return self.ring_incoming(from, call_id, caller_name, sdp);
+        };
+        let crossing = call.peer == from
+            && call.direction == Direction::Outgoing
+            && matches!(call.phase, Phase::Dialing | Phase::Ringing);
+        if !crossing {
+            return busy(from, call_id);
+        }
+        // Both called each other: the call placed by the smaller PeerId goes on.
+        if self.me < from {
+            return busy(from, call_id);
+        }
+        let old = call.id.clone();
+        let connect = self.timeouts.connect;
+        let mut actions = vec![Action::StopMedia];
+        actions.extend(self.ring_incoming(from, call_id.clone(), caller_name, sdp));
+        actions.push(Action::Notify(CallEvent::Replaced { old, new: call_id }));
+        if let Some(call) = self.call.as_mut() {
+            actions.extend(Self::take_incoming(call, connect));
+        }
+        actions
+    }
+
+    fn ring_incoming(
+        &mut self,
+        from: P,
+        call_id: CallId,
+        caller_name: String,
+        sdp: String,
+    ) -> Vec<Action<P>> {
+        self.call = Some(Call {
+            id: call_id.clone(),
+            peer: from.clone(),
+            peer_name: caller_name.clone(),
+            direction: Direction::Incoming,
+            phase: Phase::Ringing,
+            remote_offer: Some(sdp),
+            remote_description_set: false,
+            early_remote: Vec::new(),
+            peer_has_call: true,
+            held_local: Vec::new(),
+            media_started: false,
+        });
+        vec![
+            Action::Send {
+                to: from.clone(),
+                signal: CallSignal::Ringing {
+                    call_id: call_id.clone(),
+                },
+            },
+            Action::Arm {
+                call_id: call_id.clone(),
+                timer: Timer::Ring,
+                after: self.timeouts.ring,
+            },
+            Action::Notify(CallEvent::Incoming {
+                call_id,
+                peer: from,
+                peer_name: caller_name,
+            }),
+        ]
+    }
+
+    fn on_ringing(&mut self, call_id: CallId) -> Vec<Action<P>> {
+        let Some(call) = self.call.as_mut() else {
+            return Vec::new();
+        };
+        if call.direction != Direction::Outgoing || call.phase != Phase::Dialing {
+            return Vec::new();
+        }
+        call.phase = Phase::Ringing;
+        let mut actions = Self::release_held(call);
+        actions.push(Action::Notify(CallEvent::Ringing { call_id }));
+        actions
+    }
+
+    /// The peer has the call: send the candidates held back so far.
+    fn release_held(call: &mut Call<P>) -> Vec<Action<P>> {
+        call.peer_has_call = true;
+        let (to, id) = (call.peer.clone(), call.id.clone());
+        call.held_local
+            .drain(..)
+            .map(|(mline, candidate)| Action::Send {
+                to: to.clone(),
+                signal: CallSignal::Ice {
+                    call_id: id.clone(),
+                    mline,
+                    candidate,
+                },
+            })
+            .collect()
+    }
+
+    fn on_accept(&mut self, sdp: String) -> Vec<Action<P>> {
+        let connect = self.timeouts.connect;
+        let Some(call) = self.call.as_mut() else {
+            return Vec::new();
+        };
+        if call.direction != Direction::Outgoing
+            || !matches!(call.phase, Phase::Dialing | Phase::Ringing)
+        {
+            return Vec::new();
+        }
+        call.phase = Phase::Connecting;
+        call.remote_description_set = true;
+        let mut actions = vec![Action::SetRemoteDescription {
+            kind: SdpKind::Answer,
+            sdp,
+        }];
+        actions.extend(
+            call.early_remote
+                .drain(..)
+                .map(|(mline, candidate)| Action::AddRemoteCandidate { mline, candidate }),
+        );
+        actions.extend(Self::release_held(call));
+        actions.push(Action::Arm {
+            call_id: call.id.clone(),
+            timer: Timer::Connect,
+            after: connect,
+        });
+        actions.push(Action::Notify(CallEvent::Connecting {
+            call_id: call.id.clone(),
+        }));
+        actions
+    }
+
+    fn on_reject(&mut self, reason: RejectReason) -> Vec<Action<P>> {
+        if self.direction() != Some(Direction::Outgoing) {
+            return Vec::new();
+        }
+        self.end(match reason {
+            RejectReason::Declined => EndReason::Declined,
+            RejectReason::Busy => EndReason::Busy,
+            RejectReason::NotAllowed => EndReason::NotAllowed,
+            RejectReason::Timeout => EndReason::Timeout,
+        })
+    }
+
+    fn on_remote_candidate(&mut self, mline: u32, candidate: String) -> Vec<Action<P>> {
+        let Some(call) = self.call.as_mut() else {
+            return Vec::new();
+        };
+        if call.remote_description_set {
+            vec![Action::AddRemoteCandidate { mline, candidate }]
+        } else {
+            if call.early_remote.len() < MAX_BUFFERED_CANDIDATES {
+                call.early_remote.push((mline, candidate));
+            }
+            Vec::new()
+        }
+    }
+}

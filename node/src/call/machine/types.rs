@@ -1,0 +1,172 @@
+//! The vocabulary of the call state machine: phases, roles, timers, why a
+//! call ended, and what the machine asks the actor to do.
+
+use crate::proto::call::{CallId, CallSignal};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Outgoing,
+    Incoming,
+}
+
+/// Where a live call is. `Idle` is the absence of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Outgoing: media starting, invite on its way.
+    Dialing,
+    /// The callee's side is ringing.
+    Ringing,
+    /// Answered; media (ICE, DTLS) connecting.
+    Connecting,
+    Connected,
+}
+
+/// The media role this side plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaRole {
+    Offerer,
+    Answerer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SdpKind {
+    Offer,
+    Answer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// Unanswered call (both sides).
+    Ring,
+    /// Answered but media not connected.
+    Connect,
+}
+
+/// Why a call ended, from this side's point of view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndReason {
+    /// This side hung up (or cancelled before an answer).
+    HungUp,
+    /// The other side hung up.
+    RemoteHungUp,
+    /// The caller gave up before this side answered.
+    Cancelled,
+    Declined,
+    Busy,
+    NotAllowed,
+    /// Nobody answered in time.
+    Timeout,
+    /// The peer vanished: connection lost, process gone.
+    PeerLost,
+    /// The peer could not be reached with the invite.
+    Unreachable,
+    /// Media could not be set up or broke.
+    MediaFailed(String),
+}
+
+impl EndReason {
+    /// The short word shown to users and in JSON events.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EndReason::HungUp => "hangup",
+            EndReason::RemoteHungUp => "remote-hangup",
+            EndReason::Cancelled => "cancelled",
+            EndReason::Declined => "declined",
+            EndReason::Busy => "busy",
+            EndReason::NotAllowed => "not-allowed",
+            EndReason::Timeout => "timeout",
+            EndReason::PeerLost => "peer-lost",
+            EndReason::Unreachable => "unreachable",
+            EndReason::MediaFailed(_) => "media-failed",
+        }
+    }
+}
+
+/// What the user (and `duet events`) is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallEvent<P> {
+    Incoming {
+        call_id: CallId,
+        peer: P,
+        peer_name: String,
+    },
+    Ringing {
+        call_id: CallId,
+    },
+    Connecting {
+        call_id: CallId,
+    },
+    Connected {
+        call_id: CallId,
+    },
+    /// Both sides called each other at once; the outgoing call `old` became
+    /// the peer's call `new`, which this side took at once.
+    Replaced {
+        old: CallId,
+        new: CallId,
+    },
+    Ended {
+        call_id: CallId,
+        peer: P,
+        reason: EndReason,
+    },
+}
+
+/// What the actor must do, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action<P> {
+    StartMedia(MediaRole),
+    SetRemoteDescription {
+        kind: SdpKind,
+        sdp: String,
+    },
+    AddRemoteCandidate {
+        mline: u32,
+        candidate: String,
+    },
+    StopMedia,
+    Send {
+        to: P,
+        signal: CallSignal,
+    },
+    /// Deliver `Timer` for `call_id` after `after`; stale timers are ignored.
+    Arm {
+        call_id: CallId,
+        timer: Timer,
+        after: Duration,
+    },
+    Notify(CallEvent<P>),
+}
+
+/// A user command that does not fit the current state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("already in a call")]
+    InCall,
+    #[error("cannot call yourself")]
+    SelfCall,
+    #[error("no incoming call to answer")]
+    NothingToAnswer,
+    #[error("no incoming call to reject")]
+    NothingToReject,
+    #[error("no call to hang up")]
+    NoCall,
+}
+/// Timeouts the machine arms.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub ring: Duration,
+    pub connect: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            ring: Duration::from_secs(30),
+            connect: Duration::from_secs(15),
+        }
+    }
+}
