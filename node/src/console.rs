@@ -101,7 +101,8 @@ async fn command(line: &str, requests: &mpsc::Sender<ControlCall>) -> bool {
             // The console stays usable (e.g. `hangup`) while it rings.
             tokio::spawn(async move {
                 let reply = ask(&requests, Request::Call { target }).await;
-                if !reply.ok {
+                // A call hung up here needs no error; the `ended` line says it.
+                if !reply.ok && reply.reason.as_deref() != Some("hangup") {
                     report(&reply, "");
                 }
             });
