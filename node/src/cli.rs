@@ -143,6 +143,8 @@ impl UpArgs {
             display: self.display,
             codec: self.codec,
             latency_probe: self.latency_probe,
+            // A call whose peer went silent ends within a few seconds.
+            media_timeout: Duration::from_secs(3),
             ..MediaConfig::default()
         };
         Ok(NodeConfig {

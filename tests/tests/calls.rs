@@ -215,6 +215,14 @@ fn declined_and_unanswered_calls_report_their_reason() {
         !out.status.success() && text.contains("no incoming call"),
         "{text}"
     );
+
+    // Do-not-disturb: invites are answered busy without ringing.
+    let set = bob.request(&serde_json::json!({"cmd": "set_status", "status": "dnd"}));
+    assert_eq!(set.unwrap()["ok"], true);
+    let (out, text) = finish(call(&alice, "bob"));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("busy"), "{text}");
+    assert!(bob.status().unwrap().call.is_null());
 }
 
 #[test]
@@ -252,6 +260,7 @@ fn killed_peer_ends_the_call_and_frees_the_caller() {
     assert!(out.status.success(), "{text}\n{}", bob.logs());
     wait_media(&alice, 30, 30);
 
+    let killed = std::time::Instant::now();
     bob.kill().unwrap();
     let ended = alice_events
         .wait_for("call_ended", Duration::from_secs(20), |e| {
@@ -264,7 +273,43 @@ fn killed_peer_ends_the_call_and_frees_the_caller() {
         "{}",
         ended.value
     );
+    let after = ended.at.duration_since(killed);
+    eprintln!("call ended {after:?} after kill -9 ({reason})");
     wait_no_call(&alice, Duration::from_secs(10));
+}
+
+#[test]
+fn network_loss_ends_the_call_on_both_sides() {
+    let lan = Lan::new(2).unwrap();
+    let alice = start(&lan, 0, "alice", &[]);
+    let bob = start(&lan, 1, "bob", &["--auto-answer"]);
+    mutually_listed(&[&alice, &bob]);
+    let (alice_events, bob_events) = (alice.events().unwrap(), bob.events().unwrap());
+    let (out, text) = finish(call(&alice, "bob"));
+    assert!(out.status.success(), "{text}\n{}", bob.logs());
+    wait_media(&bob, 30, 30);
+
+    let unplugged = std::time::Instant::now();
+    lan.set_link(lan.host(1), false).unwrap();
+    for (node, events) in [(&alice, &alice_events), (&bob, &bob_events)] {
+        let ended = events
+            .wait_for("call_ended", Duration::from_secs(20), |e| {
+                e.kind() == "call_ended"
+            })
+            .unwrap_or_else(|e| panic!("{e:#}\n{}", node.logs()));
+        let reason = ended.value["reason"].as_str().unwrap().to_string();
+        assert!(
+            ["peer-lost", "media-failed"].contains(&reason.as_str()),
+            "{}",
+            ended.value
+        );
+        assert!(node.status().unwrap().call.is_null());
+        let after = ended.at.duration_since(unplugged);
+        eprintln!(
+            "{}: call ended {after:?} after the unplug ({reason})",
+            node.name
+        );
+    }
 }
 
 #[test]

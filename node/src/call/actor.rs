@@ -220,10 +220,15 @@ impl Actor {
             MediaEvent::ConnectionState(s) if s.is_terminal() => self
                 .machine
                 .on_media_failed(format!("media connection {s:?}").to_lowercase()),
-            MediaEvent::MediaTimeout { silent_for } => self.machine.on_media_failed(format!(
-                "no media from the peer for {:.1} s",
-                silent_for.as_secs_f64()
-            )),
+            MediaEvent::MediaTimeout { silent_for } => {
+                let peer = self.machine.call().map(|c| c.peer);
+                tracing::info!(
+                    "no media from the peer for {:.1} s",
+                    silent_for.as_secs_f64()
+                );
+                peer.map(|p| self.machine.on_peer_lost(&p))
+                    .unwrap_or_default()
+            }
             MediaEvent::Error(e) => self.machine.on_media_failed(e.to_string()),
             MediaEvent::RemoteEnded => {
                 if let Some(call) = self.machine.call() {
