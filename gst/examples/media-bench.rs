@@ -6,7 +6,10 @@
 //! glass-to-glass per direction (latency probe), CPU per side (process CPU
 //! over a steady window ÷ 2: both sides share the process), peak RSS.
 //!
-//!     scripts/bench media [--runs 10] [--seconds 5] [--latency MS] [--codec vp8|h264]
+//!     scripts/bench media [--runs 10] [--seconds 5] [--latency MS] [--codec vp8|h264] [--json]
+//!
+//! `--json` prints one JSON object instead (the raw figures, for
+//! `scripts/bench call`, which compares a call with this floor).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use duet_gst::{MediaConfig, MediaEvent, MediaSession, Role, VideoCodec};
@@ -21,6 +24,7 @@ struct Args {
     latency: Option<u32>,
     codec: VideoCodec,
     child: bool,
+    json: bool,
 }
 
 fn parse_args() -> Args {
@@ -30,6 +34,7 @@ fn parse_args() -> Args {
         latency: None,
         codec: VideoCodec::Vp8,
         child: false,
+        json: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -40,6 +45,7 @@ fn parse_args() -> Args {
             "--latency" => a.latency = Some(val().parse().expect("--latency MS")),
             "--codec" => a.codec = val().parse().expect("--codec vp8|h264"),
             "--child" => a.child = true,
+            "--json" => a.json = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -307,6 +313,31 @@ fn main() {
         }
     }
     let cfg = config(&args);
+    if args.json {
+        let list = |v: &[f64]| {
+            let items: Vec<String> = v.iter().map(|x| format!("{x:.3}")).collect();
+            format!("[{}]", items.join(","))
+        };
+        // Median CPU of each thread name over the runs (both sides, % of a core).
+        let per_thread: Vec<String> = threads
+            .iter()
+            .map(|(k, v)| format!("\"{k}\":{:.3}", quantile(&mut v.clone(), 0.5)))
+            .collect();
+        println!(
+            "{{\"runs\":{},\"seconds\":{},\"latency_ms\":{},\"ff_offerer_ms\":{},\"ff_answerer_ms\":{},\"cpu_per_side_pct\":{},\"vmhwm_mib\":{},\"g2g_a2b_ms\":{},\"g2g_b2a_ms\":{},\"threads_pct\":{{{}}}}}",
+            args.runs,
+            args.seconds,
+            cfg.latency_ms,
+            list(&ff_a),
+            list(&ff_b),
+            list(&cpu),
+            list(&rss),
+            list(&a2b),
+            list(&b2a),
+            per_thread.join(",")
+        );
+        return;
+    }
     println!("Settings: {}x{}@{} {} + Opus, video {} kbit/s, webrtcbin latency {} ms, {} runs, {} s steady window per run, release build.\n",
         cfg.width, cfg.height, cfg.framerate, args.codec, cfg.video_bitrate_kbps, cfg.latency_ms, args.runs, args.seconds);
     println!("| metric | median | p95 | target |");

@@ -4,11 +4,12 @@
 //! generous (a loaded 2-core machine); the speed targets are measured by
 //! `scripts/bench call`, not asserted here.
 
+use duet_tests::events::EventStream;
 use duet_tests::node::{DuetNode, NodeOptions};
 use duet_tests::{wait_until, Lan};
 use serde_json::Value;
 use std::process::{Child, Output, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const LISTED: Duration = Duration::from_secs(30);
 const CONNECTED: Duration = Duration::from_secs(30);
@@ -225,6 +226,37 @@ fn declined_and_unanswered_calls_report_their_reason() {
     assert!(bob.status().unwrap().call.is_null());
 }
 
+/// alice calls bob (who answers at once) and media flows; returns bob's call.
+fn call_auto_answered(alice: &DuetNode, bob: &DuetNode) -> Value {
+    let (out, text) = finish(call(alice, "bob"));
+    assert!(out.status.success(), "{text}\n{}", bob.logs());
+    wait_media(alice, 30, 30);
+    wait_media(bob, 30, 30)
+}
+
+/// Waits for `call_ended` on `events`; checks the peer was found gone and
+/// the node is free again; returns how long after `since` it came.
+fn ended_as_lost(node: &DuetNode, events: &EventStream, since: Instant) -> Duration {
+    let ended = events
+        .wait_for("call_ended", Duration::from_secs(20), |e| {
+            e.kind() == "call_ended"
+        })
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", node.logs()));
+    let reason = ended.value["reason"].as_str().unwrap().to_string();
+    assert!(
+        ["peer-lost", "media-failed"].contains(&reason.as_str()),
+        "{}",
+        ended.value
+    );
+    wait_no_call(node, Duration::from_secs(10));
+    let after = ended.at.duration_since(since);
+    eprintln!(
+        "{}: call ended {after:?} after the peer vanished ({reason})",
+        node.name
+    );
+    after
+}
+
 #[test]
 fn third_caller_gets_busy_and_the_call_goes_on() {
     let lan = Lan::new(3).unwrap();
@@ -232,10 +264,7 @@ fn third_caller_gets_busy_and_the_call_goes_on() {
     let bob = start(&lan, 1, "bob", &["--auto-answer"]);
     let carol = start(&lan, 2, "carol", &[]);
     mutually_listed(&[&alice, &bob, &carol]);
-
-    let (out, text) = finish(call(&alice, "bob"));
-    assert!(out.status.success(), "{text}\n{}", bob.logs());
-    let before = wait_media(&bob, 30, 30);
+    let before = call_auto_answered(&alice, &bob);
 
     let (out, text) = finish(call(&carol, "bob"));
     assert_eq!(out.status.code(), Some(1), "{text}");
@@ -255,27 +284,11 @@ fn killed_peer_ends_the_call_and_frees_the_caller() {
     let mut bob = start(&lan, 1, "bob", &["--auto-answer"]);
     mutually_listed(&[&alice, &bob]);
     let alice_events = alice.events().unwrap();
+    call_auto_answered(&alice, &bob);
 
-    let (out, text) = finish(call(&alice, "bob"));
-    assert!(out.status.success(), "{text}\n{}", bob.logs());
-    wait_media(&alice, 30, 30);
-
-    let killed = std::time::Instant::now();
+    let killed = Instant::now();
     bob.kill().unwrap();
-    let ended = alice_events
-        .wait_for("call_ended", Duration::from_secs(20), |e| {
-            e.kind() == "call_ended"
-        })
-        .unwrap_or_else(|e| panic!("{e:#}\n{}", alice.logs()));
-    let reason = ended.value["reason"].as_str().unwrap().to_string();
-    assert!(
-        ["peer-lost", "media-failed"].contains(&reason.as_str()),
-        "{}",
-        ended.value
-    );
-    let after = ended.at.duration_since(killed);
-    eprintln!("call ended {after:?} after kill -9 ({reason})");
-    wait_no_call(&alice, Duration::from_secs(10));
+    ended_as_lost(&alice, &alice_events, killed);
 }
 
 #[test]
@@ -285,31 +298,12 @@ fn network_loss_ends_the_call_on_both_sides() {
     let bob = start(&lan, 1, "bob", &["--auto-answer"]);
     mutually_listed(&[&alice, &bob]);
     let (alice_events, bob_events) = (alice.events().unwrap(), bob.events().unwrap());
-    let (out, text) = finish(call(&alice, "bob"));
-    assert!(out.status.success(), "{text}\n{}", bob.logs());
-    wait_media(&bob, 30, 30);
+    call_auto_answered(&alice, &bob);
 
-    let unplugged = std::time::Instant::now();
+    let unplugged = Instant::now();
     lan.set_link(lan.host(1), false).unwrap();
-    for (node, events) in [(&alice, &alice_events), (&bob, &bob_events)] {
-        let ended = events
-            .wait_for("call_ended", Duration::from_secs(20), |e| {
-                e.kind() == "call_ended"
-            })
-            .unwrap_or_else(|e| panic!("{e:#}\n{}", node.logs()));
-        let reason = ended.value["reason"].as_str().unwrap().to_string();
-        assert!(
-            ["peer-lost", "media-failed"].contains(&reason.as_str()),
-            "{}",
-            ended.value
-        );
-        assert!(node.status().unwrap().call.is_null());
-        let after = ended.at.duration_since(unplugged);
-        eprintln!(
-            "{}: call ended {after:?} after the unplug ({reason})",
-            node.name
-        );
-    }
+    ended_as_lost(&alice, &alice_events, unplugged);
+    ended_as_lost(&bob, &bob_events, unplugged);
 }
 
 #[test]

@@ -49,6 +49,35 @@ pub struct Call<P> {
     media_started: bool,
 }
 
+impl<P: Clone> Call<P> {
+    /// The remote description is known: set it, then the candidates that
+    /// came before it.
+    fn set_remote(&mut self, kind: SdpKind, sdp: String) -> Vec<Action<P>> {
+        self.remote_description_set = true;
+        let mut actions = vec![Action::SetRemoteDescription { kind, sdp }];
+        actions.extend(
+            self.early_remote
+                .drain(..)
+                .map(|(mline, candidate)| Action::AddRemoteCandidate { mline, candidate }),
+        );
+        actions
+    }
+
+    /// Answered: media has `connect` to come up.
+    fn connecting(&mut self, connect: Duration) -> Vec<Action<P>> {
+        self.phase = Phase::Connecting;
+        let call_id = self.id.clone();
+        vec![
+            Action::Arm {
+                call_id: call_id.clone(),
+                timer: Timer::Connect,
+                after: connect,
+            },
+            Action::Notify(CallEvent::Connecting { call_id }),
+        ]
+    }
+}
+
 /// One node's calls. `P` is the peer identity (libp2p's PeerId in the node).
 #[derive(Debug)]
 pub struct CallMachine<P> {
@@ -122,29 +151,10 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
 
     fn take_incoming(call: &mut Call<P>, connect: Duration) -> Vec<Action<P>> {
         let offer = call.remote_offer.take().unwrap_or_default();
-        call.phase = Phase::Connecting;
         call.media_started = true;
-        call.remote_description_set = true;
-        let mut actions = vec![
-            Action::StartMedia(MediaRole::Answerer),
-            Action::SetRemoteDescription {
-                kind: SdpKind::Offer,
-                sdp: offer,
-            },
-        ];
-        actions.extend(
-            call.early_remote
-                .drain(..)
-                .map(|(mline, candidate)| Action::AddRemoteCandidate { mline, candidate }),
-        );
-        actions.push(Action::Arm {
-            call_id: call.id.clone(),
-            timer: Timer::Connect,
-            after: connect,
-        });
-        actions.push(Action::Notify(CallEvent::Connecting {
-            call_id: call.id.clone(),
-        }));
+        let mut actions = vec![Action::StartMedia(MediaRole::Answerer)];
+        actions.extend(call.set_remote(SdpKind::Offer, offer));
+        actions.extend(call.connecting(connect));
         actions
     }
 

@@ -167,26 +167,9 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
         {
             return Vec::new();
         }
-        call.phase = Phase::Connecting;
-        call.remote_description_set = true;
-        let mut actions = vec![Action::SetRemoteDescription {
-            kind: SdpKind::Answer,
-            sdp,
-        }];
-        actions.extend(
-            call.early_remote
-                .drain(..)
-                .map(|(mline, candidate)| Action::AddRemoteCandidate { mline, candidate }),
-        );
+        let mut actions = call.set_remote(SdpKind::Answer, sdp);
         actions.extend(Self::release_held(call));
-        actions.push(Action::Arm {
-            call_id: call.id.clone(),
-            timer: Timer::Connect,
-            after: connect,
-        });
-        actions.push(Action::Notify(CallEvent::Connecting {
-            call_id: call.id.clone(),
-        }));
+        actions.extend(call.connecting(connect));
         actions
     }
 
