@@ -127,6 +127,14 @@ impl Drop for Lan {
 }
 
 const IN_HOST_ENV: &str = "DUET_TEST_IN_HOST";
+const HOST_NETNS_ENV: &str = "DUET_TEST_HOST_NETNS";
+
+/// Inside [`in_host`]: the host the test body runs in (so it can start
+/// `duet` processes beside itself). `None` elsewhere.
+pub fn current_host() -> Option<Host> {
+    let netns = std::env::var(HOST_NETNS_ENV).ok()?;
+    Some(Lan::host_of(netns.strip_suffix("-h1")?, 1))
+}
 
 /// Runs `body` inside a fresh host of a LAN of its own.
 ///
@@ -155,6 +163,7 @@ fn rerun_in_host(test_name: &str) -> anyhow::Result<()> {
         .command(exe)
         .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
         .env(IN_HOST_ENV, test_name)
+        .env(HOST_NETNS_ENV, &lan.host(0).netns)
         .stdin(Stdio::null())
         .status()
         .context("running the test inside the namespace")?;

@@ -19,7 +19,7 @@ pub mod lan;
 pub mod node;
 pub mod wait;
 
-pub use lan::{in_host, Host, Lan};
+pub use lan::{current_host, in_host, Host, Lan};
 pub use node::{DuetNode, NodeOptions};
 pub use wait::wait_until;
 

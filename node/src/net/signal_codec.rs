@@ -38,8 +38,16 @@ impl libp2p::request_response::Codec for SignalCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        let bytes = read_capped(io, MAX_SIGNAL_BYTES).await?;
-        decode_signal(&bytes).map_err(invalid)
+        // libp2p drops a request whose read fails without an event, so the
+        // rejection is logged here (the stream is reset; the sender sees a failure).
+        let decoded = match read_capped(io, MAX_SIGNAL_BYTES).await {
+            Ok(bytes) => decode_signal(&bytes).map_err(invalid),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &decoded {
+            tracing::warn!("rejected a signalling message: {e}");
+        }
+        decoded
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SignalAck>
