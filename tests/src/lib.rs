@@ -9,6 +9,9 @@
 //! - [`node`]: a real `duet up` process in a host ([`node::DuetNode`]) and
 //!   its client subcommands; [`events`]: its `duet events --json` stream;
 //!   [`dnssd`]: an independent DNS-SD browser (python3-zeroconf).
+//! - [`measure`]: what the benchmark binaries (`src/bin/`) measure alike:
+//!   the machine line, CPU and memory of a process from /proc, nearest-rank
+//!   percentiles, Markdown table heads.
 //!
 //! Every test gets its own namespaces (unique names), so tests run in
 //! parallel. They need root, as `scripts/test` and CI are.
@@ -16,6 +19,7 @@
 pub mod dnssd;
 pub mod events;
 pub mod lan;
+pub mod measure;
 pub mod node;
 pub mod wait;
 

@@ -307,6 +307,24 @@ fn network_loss_ends_the_call_on_both_sides() {
 }
 
 #[test]
+fn calling_each_other_at_once_connects_one_call() {
+    let lan = Lan::new(2).unwrap();
+    let alice = start(&lan, 0, "alice", &[]);
+    let bob = start(&lan, 1, "bob", &[]);
+    mutually_listed(&[&alice, &bob]);
+    let (to_bob, to_alice) = (call(&alice, "bob"), call(&bob, "alice"));
+    for (dialing, who) in [(to_bob, "alice"), (to_alice, "bob")] {
+        let (out, text) = finish(dialing);
+        assert!(out.status.success(), "{who}'s call: {text}");
+    }
+    let (a, b) = (wait_media(&alice, 30, 30), wait_media(&bob, 30, 30));
+    assert_eq!(a["id"], b["id"], "one call, seen from both sides");
+    let mut directions = [a["direction"].clone(), b["direction"].clone()];
+    directions.sort_by_key(|d| d.to_string());
+    assert_eq!(directions, ["incoming", "outgoing"]);
+}
+
+#[test]
 fn unknown_names_and_self_calls_are_clear_errors() {
     let lan = Lan::new(2).unwrap();
     let alice = start(&lan, 0, "alice", &[]);

@@ -145,13 +145,15 @@ impl Actor {
     async fn on_msg(&mut self, msg: Msg) {
         match msg {
             Msg::Dial { peer, name, reply } => {
-                let id = CallId::random();
-                match self.machine.dial(id.clone(), peer, name) {
-                    Ok(actions) => {
-                        self.started = self.machine.call().map(Started::of);
+                let new_id = CallId::random();
+                match self.machine.dial(new_id.clone(), peer, name) {
+                    Ok((id, actions)) => {
                         let _ = reply.send(Ok(id.to_string()));
-                        if let Some(call) = self.view() {
-                            self.publish(CallNotice::Dialing { call });
+                        if id == new_id {
+                            self.started = self.machine.call().map(Started::of);
+                            if let Some(call) = self.view() {
+                                self.publish(CallNotice::Dialing { call });
+                            }
                         }
                         self.execute(actions).await;
                     }

@@ -103,17 +103,25 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
     }
 
     /// The user calls `peer`. `call_id` comes from the caller of this method
-    /// (random in the node), so the machine stays deterministic.
+    /// (random in the node), so the machine stays deterministic. Returns the
+    /// id of the call that goes on: `call_id`, or the ringing call of that
+    /// same peer, which is then answered.
     pub fn dial(
         &mut self,
         call_id: CallId,
         peer: P,
         peer_name: String,
-    ) -> Result<Vec<Action<P>>, CommandError> {
+    ) -> Result<(CallId, Vec<Action<P>>), CommandError> {
         if peer == self.me {
             return Err(CommandError::SelfCall);
         }
-        if self.call.is_some() {
+        if let Some(c) = &self.call {
+            // Calling the peer whose call is ringing here: both want to
+            // talk, so that call is answered (the invite beat our dial).
+            if c.peer == peer && c.direction == Direction::Incoming && c.phase == Phase::Ringing {
+                let id = c.id.clone();
+                return Ok((id, self.answer()?));
+            }
             return Err(CommandError::InCall);
         }
         self.call = Some(Call {
@@ -129,14 +137,15 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             held_local: Vec::new(),
             media_started: true,
         });
-        Ok(vec![
+        let actions = vec![
             Action::StartMedia(MediaRole::Offerer),
             Action::Arm {
-                call_id,
+                call_id: call_id.clone(),
                 timer: Timer::Ring,
                 after: self.timeouts.ring,
             },
-        ])
+        ];
+        Ok((call_id, actions))
     }
 
     /// The user answers the incoming call.

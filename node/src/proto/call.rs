@@ -53,6 +53,9 @@ pub enum RejectReason {
     Busy,
     NotAllowed,
     Timeout,
+    /// Both sides called each other at once and the receiver's call goes on
+    /// (the one placed by the smaller PeerId): wait for its invite.
+    Crossed,
 }
 
 /// Why a side ended a call that was set up (or being set up).

@@ -12,6 +12,10 @@
 //! Options: --runs3 N (default 12), --runs20 N (default 4), --idle-secs S (15).
 
 use anyhow::{bail, Context};
+use duet_tests::measure::{
+    clock_ticks, cpu_percent, machine_line, median, percentile, process_ticks, status_kb,
+    table_head,
+};
 use duet_tests::node::{duet_bin, DuetNode, EventStream, NodeOptions};
 use duet_tests::Lan;
 use serde_json::json;
@@ -51,18 +55,9 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// (median, p95, max) by nearest rank.
-fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN, f64::NAN);
-    }
-    v.sort_by(f64::total_cmp);
-    let rank = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
-    (rank(0.5), rank(0.95), v[v.len() - 1])
-}
-
+/// A row of the main table: median, p95 and max by nearest rank.
 fn row(what: &str, v: &[f64], target: &str) -> String {
-    let (med, p95, max) = stats(v.to_vec());
+    let (med, p95, max) = (median(v), percentile(v, 0.95), percentile(v, 1.0));
     format!(
         "| {what} | {} | {med:.0} | {p95:.0} | {max:.0} | {target} |",
         v.len()
@@ -225,49 +220,13 @@ fn settle() {
 /// (VmRSS MiB, CPU % of one core) of a node over `period`.
 fn idle_cost(node: &DuetNode, period: Duration) -> anyhow::Result<(f64, f64)> {
     let pid = node.pid().context("node not running")?;
-    let cpu = |pid: u32| -> anyhow::Result<u64> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-        let fields: Vec<&str> = stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .collect();
-        // utime and stime are fields 14 and 15 of stat; 12 and 13 after "pid (comm)".
-        Ok(fields[11].parse::<u64>()? + fields[12].parse::<u64>()?)
-    };
-    let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)?.unwrap_or(100) as f64;
-    let (c0, t0) = (cpu(pid)?, Instant::now());
+    let cpu = || process_ticks(pid).with_context(|| format!("could not read /proc/{pid}/stat"));
+    let ticks = clock_ticks()?;
+    let (c0, t0) = (cpu()?, Instant::now());
     std::thread::sleep(period);
-    let (c1, secs) = (cpu(pid)?, t0.elapsed().as_secs_f64());
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let rss_kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .context("no VmRSS")?
-        .parse()?;
-    Ok((rss_kb / 1024.0, 100.0 * (c1 - c0) as f64 / ticks / secs))
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let nproc = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
-    let date = std::process::Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    format!("{nproc} × {cpu}, {date}")
+    let (c1, secs) = (cpu()?, t0.elapsed().as_secs_f64());
+    let rss_kb = status_kb(pid, "VmRSS:")?;
+    Ok((rss_kb / 1024.0, cpu_percent(c1 - c0, ticks, secs)))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -279,13 +238,15 @@ fn main() -> anyhow::Result<()> {
     let twenty = bench_lan(20, args.runs20, 0, args.idle_secs)?;
     println!(
         "Measured {} with `scripts/bench discovery` (release build, simulated LAN of",
-        machine()
+        machine_line()
     );
     println!("network namespaces on one bridge; times in ms, from spawning `duet up` or the");
     println!("event to the `peer_up`/`peer_down` event read from `duet events --json` on");
     println!("every other node).\n");
-    println!("| what | runs | median | p95 | max | target |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "{}",
+        table_head(&["what", "runs", "median", "p95", "max", "target"])
+    );
     println!(
         "{}",
         row(
@@ -341,8 +302,7 @@ fn main() -> anyhow::Result<()> {
         )
     );
     println!();
-    println!("| idle node | VmRSS | CPU | target |");
-    println!("|---|---|---|---|");
+    println!("{}", table_head(&["idle node", "VmRSS", "CPU", "target"]));
     for (what, r) in [
         ("in a 3-host LAN", three.idle),
         ("in a 20-host LAN", twenty.idle),

@@ -54,13 +54,10 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
         caller_name: String,
         sdp: String,
     ) -> Vec<Action<P>> {
-        let busy = |to: P, call_id: CallId| {
+        let reject = |to: P, call_id: CallId, reason: RejectReason| {
             vec![Action::Send {
                 to,
-                signal: CallSignal::Reject {
-                    call_id,
-                    reason: RejectReason::Busy,
-                },
+                signal: CallSignal::Reject { call_id, reason },
             }]
         };
         let Some(call) = self.call.as_ref() else {
@@ -70,11 +67,12 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             && call.direction == Direction::Outgoing
             && matches!(call.phase, Phase::Dialing | Phase::Ringing);
         if !crossing {
-            return busy(from, call_id);
+            return reject(from, call_id, RejectReason::Busy);
         }
-        // Both called each other: the call placed by the smaller PeerId goes on.
+        // Both called each other: the call placed by the smaller PeerId goes
+        // on; the peer keeps waiting for our invite, which it will take.
         if self.me < from {
-            return busy(from, call_id);
+            return reject(from, call_id, RejectReason::Crossed);
         }
         let old = call.id.clone();
         let connect = self.timeouts.connect;
@@ -177,11 +175,17 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
         if self.direction() != Some(Direction::Outgoing) {
             return Vec::new();
         }
+        if reason == RejectReason::Crossed {
+            // Our invite crossed the peer's and the peer's call wins: its
+            // invite is on its way (or the ring timeout ends the wait).
+            return Vec::new();
+        }
         self.end(match reason {
             RejectReason::Declined => EndReason::Declined,
             RejectReason::Busy => EndReason::Busy,
             RejectReason::NotAllowed => EndReason::NotAllowed,
             RejectReason::Timeout => EndReason::Timeout,
+            RejectReason::Crossed => EndReason::Busy,
         })
     }
 

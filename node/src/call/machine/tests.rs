@@ -46,7 +46,8 @@ fn invite(call: &str) -> CallSignal {
 /// Alice dials Bob and produces her offer: the invite goes out.
 fn alice_dialing() -> CallMachine<u32> {
     let mut a = machine(ALICE);
-    let acts = a.dial(id("c1"), BOB, "bob".into()).unwrap();
+    let (call_id, acts) = a.dial(id("c1"), BOB, "bob".into()).unwrap();
+    assert_eq!(call_id, id("c1"));
     assert_eq!(acts[0], Action::StartMedia(MediaRole::Offerer));
     assert!(acts.iter().any(|x| matches!(
         x,
@@ -353,7 +354,7 @@ fn both_call_each_other_at_once_connects_one_call() {
     b.dial(id("c9"), ALICE, "alice".into()).unwrap();
     b.on_local_description(OFFER.into());
 
-    // Alice wins: she rejects Bob's invite as busy and keeps her call.
+    // Alice wins: she answers Bob's invite `crossed` and keeps her call.
     let acts = a.on_signal(BOB, invite("c9"));
     assert_eq!(
         sent(&acts),
@@ -361,7 +362,7 @@ fn both_call_each_other_at_once_connects_one_call() {
             BOB,
             CallSignal::Reject {
                 call_id: id("c9"),
-                reason: RejectReason::Busy
+                reason: RejectReason::Crossed
             }
         )]
     );
@@ -386,7 +387,7 @@ fn both_call_each_other_at_once_connects_one_call() {
             ALICE,
             CallSignal::Reject {
                 call_id: id("c9"),
-                reason: RejectReason::Busy
+                reason: RejectReason::Crossed
             }
         )
         .is_empty());
@@ -395,4 +396,40 @@ fn both_call_each_other_at_once_connects_one_call() {
         &sent(&acts)[..],
         [(ALICE, CallSignal::Accept { .. })]
     ));
+}
+
+#[test]
+fn calling_the_peer_who_is_ringing_here_answers_it() {
+    // Alice's invite reached Bob just before Bob dialed Alice.
+    let mut b = bob_ringing();
+    let (call_id, acts) = b.dial(id("c2"), ALICE, "alice".into()).unwrap();
+    assert_eq!(call_id, id("c1"), "the ringing call goes on");
+    assert_eq!(acts[0], Action::StartMedia(MediaRole::Answerer));
+    assert_eq!(b.call().unwrap().phase, Phase::Connecting);
+    // Anyone else is still refused while a call rings.
+    let mut b = bob_ringing();
+    assert_eq!(
+        b.dial(id("c3"), CAROL, "carol".into()),
+        Err(CommandError::InCall)
+    );
+}
+
+#[test]
+fn crossed_reject_before_the_winning_invite_keeps_waiting_for_it() {
+    // Bob loses, but Alice's `crossed` reply arrives before her invite.
+    let mut b = machine(BOB);
+    b.dial(id("c9"), ALICE, "alice".into()).unwrap();
+    b.on_local_description(OFFER.into());
+    let acts = b.on_signal(
+        ALICE,
+        CallSignal::Reject {
+            call_id: id("c9"),
+            reason: RejectReason::Crossed,
+        },
+    );
+    assert!(acts.is_empty(), "{acts:?}");
+    assert_eq!(b.call().unwrap().id, id("c9"));
+    let acts = b.on_signal(ALICE, invite("c1"));
+    assert!(acts.contains(&Action::StartMedia(MediaRole::Answerer)));
+    assert_eq!(b.call().unwrap().id, id("c1"));
 }

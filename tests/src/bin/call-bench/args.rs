@@ -1,0 +1,61 @@
+//! The command line of `call-bench`: its options and their defaults, kept
+//! apart so the list in `main.rs`'s doc and the parser can be read together.
+
+use anyhow::{bail, Context};
+use std::path::PathBuf;
+
+pub struct Args {
+    pub calls: usize,
+    pub cpu_calls: usize,
+    pub settle: u64,
+    pub window: u64,
+    pub media_runs: usize,
+    pub media_seconds: u64,
+    pub media_bin: Option<PathBuf>,
+    pub media: bool,
+    pub log: String,
+    pub codec: String,
+    pub first_call_delay: f64,
+}
+
+pub fn parse_args() -> anyhow::Result<Args> {
+    let mut a = Args {
+        calls: 21,
+        cpu_calls: 5,
+        settle: 2,
+        window: 6,
+        media_runs: 8,
+        media_seconds: 5,
+        media_bin: None,
+        media: true,
+        log: "info,duet_node=debug".into(),
+        codec: "vp8".into(),
+        first_call_delay: 0.0,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        if k == "--no-media" {
+            a.media = false;
+            continue;
+        }
+        let v = it.next().with_context(|| format!("{k} needs a value"))?;
+        match k.as_str() {
+            "--calls" => a.calls = v.parse()?,
+            "--cpu-calls" => a.cpu_calls = v.parse()?,
+            "--settle" => a.settle = v.parse()?,
+            "--window" => a.window = v.parse()?,
+            "--media-runs" => a.media_runs = v.parse()?,
+            "--media-seconds" => a.media_seconds = v.parse()?,
+            "--media-bin" => a.media_bin = Some(PathBuf::from(v)),
+            "--log" => a.log = v,
+            "--codec" => a.codec = v,
+            "--first-call-delay" => a.first_call_delay = v.parse()?,
+            _ => bail!("unknown option {k}"),
+        }
+    }
+    if a.calls < 2 {
+        bail!("--calls must be at least 2 (the first is reported on its own)");
+    }
+    a.cpu_calls = a.cpu_calls.min(a.calls - 1);
+    Ok(a)
+}
