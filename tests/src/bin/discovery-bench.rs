@@ -102,7 +102,7 @@ struct LanBench {
     killed: Vec<f64>,
     unplugged: Vec<f64>,
     cold: Option<f64>,
-    idle: Option<(f64, f64)>,
+    idle: Option<(f64, f64, f64)>,
 }
 
 fn bench_lan(n: usize, runs: usize, leave_runs: usize, idle_secs: u64) -> anyhow::Result<LanBench> {
@@ -217,8 +217,10 @@ fn settle() {
     std::thread::sleep(Duration::from_millis(1500));
 }
 
-/// (VmRSS MiB, CPU % of one core) of a node over `period`.
-fn idle_cost(node: &DuetNode, period: Duration) -> anyhow::Result<(f64, f64)> {
+/// (VmRSS MiB, RssAnon MiB, CPU % of one core) of a node over `period`.
+/// RssAnon is the node's private memory; the rest of VmRSS is mapped
+/// files (the binary, GStreamer's libraries) shared with other processes.
+fn idle_cost(node: &DuetNode, period: Duration) -> anyhow::Result<(f64, f64, f64)> {
     let pid = node.pid().context("node not running")?;
     let cpu = || process_ticks(pid).with_context(|| format!("could not read /proc/{pid}/stat"));
     let ticks = clock_ticks()?;
@@ -226,7 +228,12 @@ fn idle_cost(node: &DuetNode, period: Duration) -> anyhow::Result<(f64, f64)> {
     std::thread::sleep(period);
     let (c1, secs) = (cpu()?, t0.elapsed().as_secs_f64());
     let rss_kb = status_kb(pid, "VmRSS:")?;
-    Ok((rss_kb / 1024.0, cpu_percent(c1 - c0, ticks, secs)))
+    let anon_kb = status_kb(pid, "RssAnon:")?;
+    Ok((
+        rss_kb / 1024.0,
+        anon_kb / 1024.0,
+        cpu_percent(c1 - c0, ticks, secs),
+    ))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -302,14 +309,17 @@ fn main() -> anyhow::Result<()> {
         )
     );
     println!();
-    println!("{}", table_head(&["idle node", "VmRSS", "CPU", "target"]));
+    println!(
+        "{}",
+        table_head(&["idle node", "VmRSS", "of it RssAnon", "CPU", "target"])
+    );
     for (what, r) in [
         ("in a 3-host LAN", three.idle),
         ("in a 20-host LAN", twenty.idle),
     ] {
-        if let Some((rss, cpu)) = r {
+        if let Some((rss, anon, cpu)) = r {
             println!(
-                "| {what}, {} s | {rss:.1} MiB | {cpu:.2} % | < 30 MB, < 1 % |",
+                "| {what}, {} s | {rss:.1} MiB | {anon:.1} MiB | {cpu:.2} % | < 30 MB, < 1 % |",
                 args.idle_secs
             );
         }
