@@ -4,6 +4,21 @@
 use anyhow::{bail, Context};
 use std::path::PathBuf;
 
+const USAGE: &str = "\
+call-bench: times `duet call` between two nodes on a simulated LAN (needs root;
+DUET_BIN names the duet binary). Options (defaults in brackets):
+  --calls N              calls to place, the first reported alone [21]
+  --cpu-calls N          last N calls measured for CPU, RSS, glass-to-glass [5]
+  --settle S             seconds before a measurement window [2]
+  --window S             seconds of a measurement window [6]
+  --media-runs N         in-process media-bench runs for the floor [8]
+  --media-seconds S      seconds of each media-bench run [5]
+  --media-bin PATH       the media-bench binary [target/release/examples/media-bench]
+  --no-media             skip the floor
+  --log FILTER           RUST_LOG of the nodes [info,duet_node=debug]
+  --codec vp8|h264       video codec [vp8]
+  --first-call-delay S   wait between listing and the first call [0]";
+
 pub struct Args {
     pub calls: usize,
     pub cpu_calls: usize,
@@ -34,6 +49,10 @@ pub fn parse_args() -> anyhow::Result<Args> {
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
+        if k == "--help" || k == "-h" {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
         if k == "--no-media" {
             a.media = false;
             continue;
