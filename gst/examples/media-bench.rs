@@ -159,8 +159,8 @@ fn wait(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
 /// One run, inside the namespace: prints `RESULT key=value…` and sample lines.
 fn child(args: &Args) {
     duet_gst::init().unwrap();
-    duet_gst::warm_up();
     let cfg = config(args);
+    duet_gst::warm_up(&cfg);
     let (b, b_rx) = MediaSession::start(cfg.clone(), Role::Answerer).unwrap();
     let b = Arc::new(b);
     let (a, a_rx) = MediaSession::start(cfg, Role::Offerer).unwrap();

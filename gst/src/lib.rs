@@ -10,7 +10,7 @@
 //! # async fn f() -> Result<(), duet_gst::MediaError> {
 //! use duet_gst::{MediaConfig, MediaEvent, MediaSession, Role, SdpKind};
 //! duet_gst::init()?;          // once: gst::init + element check
-//! duet_gst::warm_up();        // once: preload plugins (~200 ms otherwise paid by the first call)
+//! duet_gst::warm_up(&MediaConfig::test()); // once: preload plugins (~200 ms otherwise paid by the first call)
 //! let (session, mut events) = MediaSession::start(MediaConfig::test(), Role::Offerer)?;
 //! while let Some(ev) = events.recv().await {
 //!     match ev {
@@ -118,38 +118,15 @@ pub fn init() -> Result<(), MediaError> {
     .try_for_each(require_element)
 }
 
-/// Loads the plugins a call uses, so the first call does not pay for it
+/// Loads and initialises the plugins a call with `config` uses (the same
+/// list [`check_elements`] checks), so the first call does not pay for it
 /// (~200 ms here). Blocking: call it once at start, off the async runtime.
-pub fn warm_up() {
+pub fn warm_up(config: &MediaConfig) {
     use gst::prelude::*;
     if gst::init().is_err() {
         return;
     }
-    for name in [
-        "webrtcbin",
-        "nicesrc",
-        "nicesink",
-        "dtlsenc",
-        "dtlsdec",
-        "srtpenc",
-        "srtpdec",
-        "rtpbin",
-        "vp8enc",
-        "vp8dec",
-        "rtpvp8pay",
-        "rtpvp8depay",
-        "opusenc",
-        "opusdec",
-        "rtpopuspay",
-        "rtpopusdepay",
-        "videotestsrc",
-        "audiotestsrc",
-        "videoconvert",
-        "audioconvert",
-        "audioresample",
-        "volume",
-        "fakesink",
-    ] {
+    for name in elements::elements_for(config) {
         if let Some(f) = gst::ElementFactory::find(name) {
             // Loading the feature loads the plugin; making one initialises it.
             let _ = f.load().ok().and_then(|f| f.create().build().ok());

@@ -111,7 +111,7 @@ fn thread_count() -> usize {
 fn dropped_sessions_leave_no_pipeline_or_thread() {
     duet_tests::in_host("dropped_sessions_leave_no_pipeline_or_thread", || {
         duet_gst::init().unwrap();
-        duet_gst::warm_up();
+        duet_gst::warm_up(&test_config());
         let before = thread_count();
         let mut pair = start_pair(test_config(), test_config());
         pair.wait("media both ways", 60, |pair| {

@@ -79,7 +79,8 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
     {
         return Err(NodeError::NoDisplay);
     }
-    let warm_up = tokio::task::spawn_blocking(duet_gst::warm_up);
+    let media = config.call.media.clone();
+    let warm_up = tokio::task::spawn_blocking(move || duet_gst::warm_up(&media));
     let keypair = identity::load_or_create(&config.data_dir)?;
     identity::remember_name(&config.data_dir, config.name.as_str());
     let peer_id = keypair.public().to_peer_id();
