@@ -325,6 +325,26 @@ fn calling_each_other_at_once_connects_one_call() {
 }
 
 #[test]
+fn a_callee_that_cannot_take_the_offer_says_why() {
+    let lan = Lan::new(2).unwrap();
+    let alice = start(&lan, 0, "alice", &["--codec", "h264"]);
+    let bob = start(&lan, 1, "bob", &["--codec", "vp8", "--auto-answer"]);
+    mutually_listed(&[&alice, &bob]);
+    let (out, text) = finish(call(&alice, "bob"));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("media-failed") && text.contains("peer's side"),
+        "{text}"
+    );
+    assert!(
+        text.to_lowercase().contains("h264") || text.contains("VP8"),
+        "{text}"
+    );
+    wait_no_call(&alice, Duration::from_secs(10));
+    wait_no_call(&bob, Duration::from_secs(10));
+}
+
+#[test]
 fn unknown_names_and_self_calls_are_clear_errors() {
     let lan = Lan::new(2).unwrap();
     let alice = start(&lan, 0, "alice", &[]);

@@ -337,6 +337,10 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
                 signal: CallSignal::Hangup {
                     call_id: c.id.clone(),
                     reason: wire,
+                    detail: match &reason {
+                        EndReason::MediaFailed(why) => Some(why.chars().take(200).collect()),
+                        _ => None,
+                    },
                 },
             });
         }

@@ -14,6 +14,7 @@ pub const CALL_VERSION: u16 = 1;
 pub const MAX_SIGNAL_BYTES: usize = 64 * 1024;
 const MAX_SDP_BYTES: usize = 48 * 1024;
 const MAX_CANDIDATE_BYTES: usize = 1024;
+const MAX_DETAIL_BYTES: usize = 512;
 const MAX_CALLER_NAME_BYTES: usize = 128;
 const MAX_CALL_ID_BYTES: usize = 64;
 
@@ -100,6 +101,9 @@ pub enum CallSignal {
     Hangup {
         call_id: CallId,
         reason: HangupReason,
+        /// With `error`: what failed, for the other side to show.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
     },
 }
 
@@ -131,6 +135,9 @@ impl CallSignal {
                 check_sdp(sdp)
             }
             CallSignal::Accept { sdp, .. } => check_sdp(sdp),
+            CallSignal::Hangup {
+                detail: Some(d), ..
+            } if d.len() > MAX_DETAIL_BYTES => Err(SignalError::Invalid("hangup detail too long")),
             CallSignal::Ice { candidate, .. } if candidate.len() > MAX_CANDIDATE_BYTES => {
                 Err(SignalError::Invalid("ICE candidate too long"))
             }

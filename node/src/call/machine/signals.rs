@@ -23,6 +23,7 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
                     signal: CallSignal::Hangup {
                         call_id,
                         reason: HangupReason::Cancelled,
+                        detail: None,
                     },
                 }]
             }
@@ -33,9 +34,12 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             CallSignal::Ice {
                 mline, candidate, ..
             } => self.on_remote_candidate(mline, candidate),
-            CallSignal::Hangup { reason, .. } => {
+            CallSignal::Hangup { reason, detail, .. } => {
                 let why = match (reason, self.phase()) {
-                    (HangupReason::Error, _) => EndReason::MediaFailed("ended by the peer".into()),
+                    (HangupReason::Error, _) => EndReason::MediaFailed(match detail {
+                        Some(d) => format!("on the peer's side: {d}"),
+                        None => "ended by the peer".into(),
+                    }),
                     (HangupReason::Timeout, _) => EndReason::Timeout,
                     (_, Some(Phase::Ringing)) if self.direction() == Some(Direction::Incoming) => {
                         EndReason::Cancelled

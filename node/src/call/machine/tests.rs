@@ -200,6 +200,7 @@ fn full_call_both_sides() {
         CallSignal::Hangup {
             call_id: id("c1"),
             reason: HangupReason::Normal,
+            detail: None,
         },
     );
     assert!(acts.contains(&Action::StopMedia));
@@ -260,6 +261,7 @@ fn hangup_while_ringing_cancels_both() {
         CallSignal::Hangup {
             call_id: id("c1"),
             reason: HangupReason::Cancelled,
+            detail: None,
         },
     );
     assert_eq!(ended(&acts), Some(EndReason::Cancelled));

@@ -39,6 +39,7 @@ fn ring_timeouts_on_both_sides() {
         CallSignal::Hangup {
             call_id: id("c1"),
             reason: HangupReason::Timeout,
+            detail: None,
         },
     );
     assert_eq!(ended(&acts), Some(EndReason::Timeout));
@@ -71,7 +72,8 @@ fn stale_timers_and_foreign_messages_are_ignored() {
             CAROL,
             CallSignal::Hangup {
                 call_id: id("c1"),
-                reason: HangupReason::Normal
+                reason: HangupReason::Normal,
+                detail: None,
             }
         )
         .is_empty());
@@ -207,4 +209,33 @@ fn early_candidate_buffers_are_bounded() {
         .count();
     assert_eq!(adds, MAX_BUFFERED_CANDIDATES);
     assert_eq!(sent(&acts).len(), MAX_BUFFERED_CANDIDATES);
+}
+
+#[test]
+fn media_failure_tells_the_peer_why() {
+    let mut a = alice_dialing();
+    a.on_signal(
+        BOB,
+        CallSignal::Accept {
+            call_id: id("c1"),
+            sdp: ANSWER.into(),
+        },
+    );
+    let acts = a.on_media_failed("offer has no VP8 video".into());
+    let [(BOB, hangup)] = &sent(&acts)[..] else {
+        panic!("one hangup expected: {acts:?}")
+    };
+    let CallSignal::Hangup { detail, .. } = hangup else {
+        panic!("{hangup:?}")
+    };
+    assert_eq!(detail.as_deref(), Some("offer has no VP8 video"));
+    let mut b = bob_ringing();
+    b.answer().unwrap();
+    let acts = b.on_signal(ALICE, hangup.clone());
+    assert_eq!(
+        ended(&acts),
+        Some(EndReason::MediaFailed(
+            "on the peer's side: offer has no VP8 video".into()
+        ))
+    );
 }
