@@ -80,7 +80,10 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
         return Err(NodeError::NoDisplay);
     }
     let media = config.call.media.clone();
-    let warm_up = tokio::task::spawn_blocking(move || duet_gst::warm_up(&media));
+    // Runs alone; a blocking task cannot be aborted, so it is not kept.
+    drop(tokio::task::spawn_blocking(move || {
+        duet_gst::warm_up(&media)
+    }));
     let keypair = identity::load_or_create(&config.data_dir)?;
     identity::remember_name(&config.data_dir, config.name.as_str());
     let peer_id = keypair.public().to_peer_id();
@@ -149,7 +152,6 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
     }
     tracing::info!("shutting down: saying goodbye");
     calls.shutdown().await;
-    warm_up.abort();
     if let Some(console) = console {
         console.abort();
     }

@@ -38,6 +38,16 @@ fn mutually_listed(nodes: &[&DuetNode]) {
     }
 }
 
+/// A LAN of two hosts with alice and bob (plus their `extra` arguments)
+/// listing each other.
+fn alice_and_bob(alice_args: &[&str], bob_args: &[&str]) -> (Lan, DuetNode, DuetNode) {
+    let lan = Lan::new(2).unwrap();
+    let alice = start(&lan, 0, "alice", alice_args);
+    let bob = start(&lan, 1, "bob", bob_args);
+    mutually_listed(&[&alice, &bob]);
+    (lan, alice, bob)
+}
+
 /// `duet call TARGET` in the background.
 fn call(node: &DuetNode, target: &str) -> Child {
     node.cli()
@@ -101,10 +111,7 @@ fn wait_no_call(node: &DuetNode, deadline: Duration) {
 
 #[test]
 fn call_by_name_answer_talk_and_hang_up() {
-    let lan = Lan::new(2).unwrap();
-    let alice = start(&lan, 0, "alice", &[]);
-    let bob = start(&lan, 1, "bob", &[]);
-    mutually_listed(&[&alice, &bob]);
+    let (_lan, alice, bob) = alice_and_bob(&[], &[]);
     let alice_id = alice.peer_id().unwrap();
     let bob_id = bob.peer_id().unwrap();
     let bob_events = bob.events().unwrap();
@@ -179,10 +186,7 @@ fn call_by_name_answer_talk_and_hang_up() {
 
 #[test]
 fn declined_and_unanswered_calls_report_their_reason() {
-    let lan = Lan::new(2).unwrap();
-    let alice = start(&lan, 0, "alice", &["--ring-timeout", "2"]);
-    let bob = start(&lan, 1, "bob", &["--ring-timeout", "60"]);
-    mutually_listed(&[&alice, &bob]);
+    let (_lan, alice, bob) = alice_and_bob(&["--ring-timeout", "2"], &["--ring-timeout", "60"]);
     let bob_events = bob.events().unwrap();
 
     let dialing = call(&alice, "bob");
@@ -279,10 +283,7 @@ fn third_caller_gets_busy_and_the_call_goes_on() {
 
 #[test]
 fn killed_peer_ends_the_call_and_frees_the_caller() {
-    let lan = Lan::new(2).unwrap();
-    let alice = start(&lan, 0, "alice", &[]);
-    let mut bob = start(&lan, 1, "bob", &["--auto-answer"]);
-    mutually_listed(&[&alice, &bob]);
+    let (_lan, alice, mut bob) = alice_and_bob(&[], &["--auto-answer"]);
     let alice_events = alice.events().unwrap();
     call_auto_answered(&alice, &bob);
 
@@ -293,10 +294,7 @@ fn killed_peer_ends_the_call_and_frees_the_caller() {
 
 #[test]
 fn network_loss_ends_the_call_on_both_sides() {
-    let lan = Lan::new(2).unwrap();
-    let alice = start(&lan, 0, "alice", &[]);
-    let bob = start(&lan, 1, "bob", &["--auto-answer"]);
-    mutually_listed(&[&alice, &bob]);
+    let (lan, alice, bob) = alice_and_bob(&[], &["--auto-answer"]);
     let (alice_events, bob_events) = (alice.events().unwrap(), bob.events().unwrap());
     call_auto_answered(&alice, &bob);
 
@@ -308,10 +306,7 @@ fn network_loss_ends_the_call_on_both_sides() {
 
 #[test]
 fn calling_each_other_at_once_connects_one_call() {
-    let lan = Lan::new(2).unwrap();
-    let alice = start(&lan, 0, "alice", &[]);
-    let bob = start(&lan, 1, "bob", &[]);
-    mutually_listed(&[&alice, &bob]);
+    let (_lan, alice, bob) = alice_and_bob(&[], &[]);
     let (to_bob, to_alice) = (call(&alice, "bob"), call(&bob, "alice"));
     for (dialing, who) in [(to_bob, "alice"), (to_alice, "bob")] {
         let (out, text) = finish(dialing);
@@ -326,10 +321,8 @@ fn calling_each_other_at_once_connects_one_call() {
 
 #[test]
 fn a_callee_that_cannot_take_the_offer_says_why() {
-    let lan = Lan::new(2).unwrap();
-    let alice = start(&lan, 0, "alice", &["--codec", "h264"]);
-    let bob = start(&lan, 1, "bob", &["--codec", "vp8", "--auto-answer"]);
-    mutually_listed(&[&alice, &bob]);
+    let (_lan, alice, bob) =
+        alice_and_bob(&["--codec", "h264"], &["--codec", "vp8", "--auto-answer"]);
     let (out, text) = finish(call(&alice, "bob"));
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
@@ -346,10 +339,7 @@ fn a_callee_that_cannot_take_the_offer_says_why() {
 
 #[test]
 fn unknown_names_and_self_calls_are_clear_errors() {
-    let lan = Lan::new(2).unwrap();
-    let alice = start(&lan, 0, "alice", &[]);
-    let bob = start(&lan, 1, "bob", &[]);
-    mutually_listed(&[&alice, &bob]);
+    let (_lan, alice, bob) = alice_and_bob(&[], &[]);
     let alice_id = alice.peer_id().unwrap();
     let bob_id = bob.peer_id().unwrap();
 
