@@ -71,6 +71,11 @@ pub enum MediaError {
     /// A state change of the pipeline failed.
     #[error("pipeline state change failed: {0}")]
     StateChange(String),
+    /// The peer's media cannot be tied to its signalled identity: its SDP
+    /// has no DTLS fingerprint, or the certificate it showed in the DTLS
+    /// handshake does not match that fingerprint (a man in the middle?).
+    #[error("media not trusted: {0}")]
+    Untrusted(String),
     /// The session was already closed.
     #[error("the media session is closed")]
     Closed,

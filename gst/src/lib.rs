@@ -72,11 +72,14 @@
 //!   channels).
 //! - `send` / `receive`: the sending branches and the remote-stream sinks.
 //! - `sdp`: checks on remote SDP, offered payload types.
+//! - `dtls_trust`: the peer's DTLS certificate against its SDP fingerprint,
+//!   and the gate that holds all media until it matches.
 //! - [`stats`]: counters and webrtcbin statistics.
 //! - [`probe`]: the glass-to-glass latency probe.
 //! - [`events`]: the event stream. [`error`]: [`MediaError`].
 
 pub mod config;
+mod dtls_trust;
 pub mod elements;
 pub mod error;
 pub mod events;

@@ -8,7 +8,8 @@
 //! remote media that stopped.
 
 use crate::config::{AudioSource, MediaConfig, VideoSource};
-use crate::events::{MediaEvent, SdpKind};
+use crate::dtls_trust::Verdict;
+use crate::events::{ConnectionState, MediaEvent, SdpKind};
 use crate::sdp::Plan;
 use crate::send::{self, AUDIO_SRC, VIDEO_SRC};
 use crate::session::Shared;
@@ -169,6 +170,9 @@ pub(crate) fn run(
                 svc.on_bus(&msg);
             }
         }
+        if svc.shared.trust.is_undecided() && svc.shared.remote_set.load(Ordering::Acquire) {
+            svc.check_trust();
+        }
         // An atomic load: cheap enough to check every turn, so a silent
         // peer is noticed within 20 ms of the timeout.
         svc.watchdog();
@@ -207,6 +211,9 @@ impl Service {
             Cmd::AnswerCreated(Ok(desc)) => self.set_local(desc, SdpKind::Answer),
             Cmd::OfferCreated(Err(e)) | Cmd::AnswerCreated(Err(e)) | Cmd::Fail(e) => self.fail(e),
             Cmd::SetRemoteOffer(msg, plan) => {
+                if let Err(e) = self.shared.trust.expect(&msg) {
+                    return self.fail(e);
+                }
                 let desc = gst_webrtc::WebRTCSessionDescription::new(
                     gst_webrtc::WebRTCSDPType::Offer,
                     msg,
@@ -228,6 +235,9 @@ impl Service {
                     .emit_by_name::<()>("create-answer", &[&None::<gst::Structure>, &p]);
             }
             Cmd::SetRemoteAnswer(msg) => {
+                if let Err(e) = self.shared.trust.expect(&msg) {
+                    return self.fail(e);
+                }
                 let desc = gst_webrtc::WebRTCSessionDescription::new(
                     gst_webrtc::WebRTCSDPType::Answer,
                     msg,
@@ -240,7 +250,8 @@ impl Service {
                 self.webrtc
                     .emit_by_name::<()>("add-ice-candidate", &[&mline, &cand]);
             }
-            Cmd::Connected | Cmd::Keyframe => self.keyframes(),
+            Cmd::Connected => self.check_trust(),
+            Cmd::Keyframe => self.keyframes(),
             Cmd::Stop => {}
         }
     }
@@ -292,6 +303,26 @@ impl Service {
             }
         }
         Ok(())
+    }
+
+    /// Checks the peer's DTLS certificate (until decided): trusted opens the
+    /// media gate, announces Connected once webrtcbin is connected and asks
+    /// for key frames (those before were dropped); untrusted is fatal.
+    fn check_trust(&self) {
+        let trust = &self.shared.trust;
+        if trust.is_undecided() {
+            match trust.check(&self.webrtc) {
+                Verdict::Trusted => tracing::debug!("peer's DTLS certificate matches its SDP"),
+                Verdict::Untrusted(why) => return self.fail(MediaError::Untrusted(why)),
+                Verdict::Pending => return,
+            }
+        }
+        if self.shared.connected.load(Ordering::Acquire) && trust.announce() {
+            self.shared
+                .events
+                .send(MediaEvent::ConnectionState(ConnectionState::Connected));
+            self.keyframes();
+        }
     }
 
     /// Our encoder sends a key frame now, and we ask the peer for one: the

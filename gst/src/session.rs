@@ -67,6 +67,7 @@ pub(crate) struct Shared {
     pub video_send: Mutex<Option<SendBranch>>,
     pub audio_send: Mutex<Option<SendBranch>>,
     pub remote_video_depay: Mutex<Option<gst::Element>>,
+    pub trust: Arc<crate::dtls_trust::Trust>,
 }
 
 impl Shared {
@@ -177,6 +178,7 @@ impl MediaSession {
             video_send: Mutex::new(None),
             audio_send: Mutex::new(None),
             remote_video_depay: Mutex::new(None),
+            trust: Arc::default(),
         });
         let (cmd_tx, cmd_rx) = std_mpsc::channel();
         let (pipeline, webrtc) = crate::signals::build(&shared, &cmd_tx)?;
@@ -217,6 +219,7 @@ impl MediaSession {
     /// failures arrive later as `MediaEvent::Error`.
     pub fn set_remote_description(&self, kind: SdpKind, sdp_text: &str) -> Result<(), MediaError> {
         let msg = sdp::parse(sdp_text)?;
+        crate::dtls_trust::expected(&msg)?;
         match (self.shared.role, kind) {
             (Role::Answerer, SdpKind::Offer) => {
                 if self.shared.remote_set.swap(true, Ordering::AcqRel) {

@@ -92,6 +92,7 @@ pub(crate) fn build(
     if shared.role == Role::Offerer {
         send::add_offerer_branches(&pipeline, &webrtc, shared)?;
     }
+    crate::dtls_trust::install(&webrtc, &shared.trust);
     connect_signals(&webrtc, shared, cmd);
     Ok((pipeline, webrtc))
 }
@@ -144,10 +145,13 @@ fn connect_signals(webrtc: &gst::Element, shared: &Arc<Shared>, cmd: &mpsc::Send
             let st = ConnectionState::from(
                 w.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state"),
             );
-            s.events.send(MediaEvent::ConnectionState(st));
+            // Connected is told by the service thread once the peer's
+            // DTLS certificate matched its fingerprint (`dtls_trust`).
             if st == ConnectionState::Connected {
                 s.connected.store(true, Ordering::Release);
                 let _ = c.send(Cmd::Connected);
+            } else {
+                s.events.send(MediaEvent::ConnectionState(st));
             }
         }
     });

@@ -3,7 +3,7 @@
 //! event logged so tests can wait on conditions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
-use duet_gst::{MediaConfig, MediaEvent, MediaSession, MediaStats, Role};
+use duet_gst::{MediaConfig, MediaEvent, MediaSession, MediaStats, Role, SdpKind};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -78,13 +78,21 @@ pub fn wait(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
     duet_tests::wait_until(what, Duration::from_secs(secs), || Ok(cond().then_some(()))).unwrap();
 }
 
-fn pump(mut rx: tokio::sync::mpsc::Receiver<MediaEvent>, log: Log, peer: Weak<MediaSession>) {
+/// What the "network" does to an SDP on its way to the peer.
+pub type SdpFilter = fn(SdpKind, &str) -> String;
+
+fn pump(
+    mut rx: tokio::sync::mpsc::Receiver<MediaEvent>,
+    log: Log,
+    peer: Weak<MediaSession>,
+    filter: SdpFilter,
+) {
     std::thread::spawn(move || {
         while let Some(ev) = rx.blocking_recv() {
             if let Some(peer) = peer.upgrade() {
                 match &ev {
                     MediaEvent::LocalDescription { kind, sdp } => {
-                        if let Err(e) = peer.set_remote_description(*kind, sdp) {
+                        if let Err(e) = peer.set_remote_description(*kind, &filter(*kind, sdp)) {
                             eprintln!("set_remote_description: {e}");
                         }
                     }
@@ -106,14 +114,23 @@ fn pump(mut rx: tokio::sync::mpsc::Receiver<MediaEvent>, log: Log, peer: Weak<Me
 
 /// Starts an offerer and an answerer wired to each other.
 pub fn start_pair(offer_cfg: MediaConfig, answer_cfg: MediaConfig) -> Pair {
+    start_pair_filtered(offer_cfg, answer_cfg, |_, sdp| sdp.to_string())
+}
+
+/// [`start_pair`] with every SDP passed through `filter` on its way.
+pub fn start_pair_filtered(
+    offer_cfg: MediaConfig,
+    answer_cfg: MediaConfig,
+    filter: SdpFilter,
+) -> Pair {
     // The answerer first, so it is there when the offer comes.
     let (b, b_rx) = MediaSession::start(answer_cfg, Role::Answerer).expect("start answerer");
     let b = Arc::new(b);
     let (a, a_rx) = MediaSession::start(offer_cfg, Role::Offerer).expect("start offerer");
     let a = Arc::new(a);
     let (a_log, b_log): (Log, Log) = Default::default();
-    pump(a_rx, a_log.clone(), Arc::downgrade(&b));
-    pump(b_rx, b_log.clone(), Arc::downgrade(&a));
+    pump(a_rx, a_log.clone(), Arc::downgrade(&b), filter);
+    pump(b_rx, b_log.clone(), Arc::downgrade(&a), filter);
     Pair {
         offerer: Side {
             session: Some(a),

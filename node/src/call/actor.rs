@@ -231,7 +231,7 @@ impl Actor {
                 peer.map(|p| self.machine.on_peer_lost(&p))
                     .unwrap_or_default()
             }
-            MediaEvent::Error(e) => self.machine.on_media_failed(e.to_string()),
+            MediaEvent::Error(e) => self.media_error(e),
             MediaEvent::RemoteEnded => {
                 if let Some(call) = self.machine.call() {
                     let (id, tx) = (call.id.clone(), self.remote_ended.clone());
@@ -288,7 +288,7 @@ impl Actor {
                     };
                     if let Err(e) = result {
                         tracing::warn!("remote description refused: {e}");
-                        queue.extend(self.machine.on_media_failed(e.to_string()));
+                        queue.extend(self.media_error(e));
                     }
                 }
                 Action::AddRemoteCandidate { mline, candidate } => {
@@ -326,6 +326,14 @@ impl Actor {
                     queue.extend(actions);
                 }
             }
+        }
+    }
+
+    /// A media failure; an untrusted peer certificate has its own reason.
+    fn media_error(&mut self, e: duet_gst::MediaError) -> Vec<Action<PeerId>> {
+        match e {
+            duet_gst::MediaError::Untrusted(_) => self.machine.on_media_untrusted(e.to_string()),
+            e => self.machine.on_media_failed(e.to_string()),
         }
     }
 

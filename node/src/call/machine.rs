@@ -260,6 +260,16 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
         }
     }
 
+    /// The peer's media is not the one its signalling vouched for (DTLS
+    /// certificate vs SDP fingerprint): end the call on both sides.
+    pub fn on_media_untrusted(&mut self, why: String) -> Vec<Action<P>> {
+        if self.call.as_ref().is_some_and(|c| c.media_started) {
+            self.end_with_hangup(HangupReason::MediaUntrusted, EndReason::MediaUntrusted(why))
+        } else {
+            Vec::new()
+        }
+    }
+
     /// The connection to `peer` is gone for good.
     pub fn on_peer_lost(&mut self, peer: &P) -> Vec<Action<P>> {
         if self.call.as_ref().is_some_and(|c| &c.peer == peer) {
@@ -337,10 +347,7 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
                 signal: CallSignal::Hangup {
                     call_id: c.id.clone(),
                     reason: wire,
-                    detail: match &reason {
-                        EndReason::MediaFailed(why) => Some(why.chars().take(200).collect()),
-                        _ => None,
-                    },
+                    detail: reason.detail().map(|why| why.chars().take(200).collect()),
                 },
             });
         }

@@ -3,7 +3,7 @@
 //! call exists, published as presence) and control-socket events.
 
 use super::State;
-use crate::call::{CallInput, CallNotice, EndReason};
+use crate::call::{CallInput, CallNotice};
 use crate::control::protocol::Event;
 use crate::proto::call::{CallSignal, RejectReason};
 use crate::proto::Status;
@@ -48,10 +48,7 @@ impl State {
             CallNotice::Replaced { old, new } => Event::CallReplaced { old, new },
             CallNotice::Ended { call, reason } => {
                 self.set_in_call(false);
-                let detail = match &reason {
-                    EndReason::MediaFailed(why) => Some(why.clone()),
-                    _ => None,
-                };
+                let detail = reason.detail().map(str::to_string);
                 Event::CallEnded {
                     call,
                     reason: reason.as_str().to_string(),

@@ -149,6 +149,9 @@ fn describe_failure(who: &str, reason: &crate::call::EndReason) -> String {
         R::Unreachable => format!("{who} could not be reached (unreachable)"),
         R::PeerLost => format!("lost the connection to {who} (peer-lost)"),
         R::MediaFailed(why) => format!("media with {who} failed: {why} (media-failed)"),
+        R::MediaUntrusted(why) => {
+            format!("the media with {who} could not be authenticated: {why} (media-untrusted)")
+        }
         R::HungUp => "the call was hung up here (hangup)".into(),
         R::RemoteHungUp => format!("{who} hung up (remote-hangup)"),
         R::Cancelled => "the call was cancelled (cancelled)".into(),

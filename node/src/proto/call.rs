@@ -71,6 +71,9 @@ pub enum HangupReason {
     Timeout,
     /// Media could not be set up or failed.
     Error,
+    /// The peer's media could not be tied to its signalled identity: the
+    /// DTLS certificate did not match the SDP fingerprint, or there was none.
+    MediaUntrusted,
 }
 
 /// One signalling message.

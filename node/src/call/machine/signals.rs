@@ -40,6 +40,10 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
                         Some(d) => format!("on the peer's side: {d}"),
                         None => "ended by the peer".into(),
                     }),
+                    (HangupReason::MediaUntrusted, _) => EndReason::MediaUntrusted(match detail {
+                        Some(d) => format!("on the peer's side: {d}"),
+                        None => "the peer did not trust the media".into(),
+                    }),
                     (HangupReason::Timeout, _) => EndReason::Timeout,
                     (_, Some(Phase::Ringing)) if self.direction() == Some(Direction::Incoming) => {
                         EndReason::Cancelled

@@ -65,6 +65,9 @@ pub enum EndReason {
     Unreachable,
     /// Media could not be set up or broke.
     MediaFailed(String),
+    /// The media's DTLS certificate did not match the SDP fingerprint (or
+    /// the SDP had none), on this side or the peer's: a man in the middle?
+    MediaUntrusted(String),
 }
 
 impl EndReason {
@@ -81,6 +84,15 @@ impl EndReason {
             EndReason::PeerLost => "peer-lost",
             EndReason::Unreachable => "unreachable",
             EndReason::MediaFailed(_) => "media-failed",
+            EndReason::MediaUntrusted(_) => "media-untrusted",
+        }
+    }
+
+    /// What failed, for the reasons that carry it.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            EndReason::MediaFailed(why) | EndReason::MediaUntrusted(why) => Some(why),
+            _ => None,
         }
     }
 }

@@ -239,3 +239,44 @@ fn media_failure_tells_the_peer_why() {
         ))
     );
 }
+
+#[test]
+fn untrusted_media_ends_the_call_on_both_sides() {
+    let mut b = bob_ringing();
+    b.answer().unwrap();
+    let acts = b.on_media_untrusted("certificate mismatch".into());
+    let detail = match &sent(&acts)[..] {
+        [(
+            ALICE,
+            CallSignal::Hangup {
+                reason: HangupReason::MediaUntrusted,
+                detail,
+                ..
+            },
+        )] => detail.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(acts.contains(&Action::StopMedia));
+    assert_eq!(ended(&acts).map(|r| r.as_str()), Some("media-untrusted"));
+
+    let mut a = alice_dialing();
+    a.on_signal(
+        BOB,
+        CallSignal::Accept {
+            call_id: id("c1"),
+            sdp: ANSWER.into(),
+        },
+    );
+    let acts = a.on_signal(
+        BOB,
+        CallSignal::Hangup {
+            call_id: id("c1"),
+            reason: HangupReason::MediaUntrusted,
+            detail,
+        },
+    );
+    assert!(matches!(
+        ended(&acts),
+        Some(EndReason::MediaUntrusted(why)) if why.contains("certificate mismatch")
+    ));
+}
