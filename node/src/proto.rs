@@ -8,6 +8,7 @@
 //! request-response protocol) is in [`call`].
 
 pub mod call;
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -47,8 +48,10 @@ impl DisplayName {
         if name.len() > MAX_NAME_BYTES {
             return Err(ProtoError::Name("longer than 48 bytes"));
         }
-        if name.chars().any(char::is_control) {
-            return Err(ProtoError::Name("contains control characters"));
+        if text::first_unsafe(&name).is_some() {
+            return Err(ProtoError::Name(
+                "contains control, bidi-override or invisible characters",
+            ));
         }
         Ok(Self(name))
     }
@@ -195,6 +198,9 @@ mod tests {
     fn names_are_validated() {
         assert!(DisplayName::new("").is_err());
         assert!(DisplayName::new("a\nb").is_err());
+        assert!(DisplayName::new("a\u{1b}[31mb").is_err());
+        assert!(DisplayName::new("ali\u{202E}ecb").is_err());
+        assert!(DisplayName::new("bo\u{200B}b").is_err());
         assert!(DisplayName::new("x".repeat(49)).is_err());
         assert_eq!(DisplayName::new("  Zoë ").unwrap().as_str(), "Zoë");
     }

@@ -213,7 +213,10 @@ fn garbage_signalling_is_rejected_and_the_node_still_takes_calls() {
                 })
                 .unwrap();
                 assert_eq!(call["peer_id"], me.as_str());
-                assert_eq!(call["peer_name"], "mallory");
+                assert_eq!(
+                    call["peer_name"], "mallory (unverified)",
+                    "no signed presence"
+                );
                 let hangup = br#"{"v":1,"type":"hangup","call_id":"c0ffee","reason":"cancelled"}"#;
                 assert!(send(&mut swarm, node_id, hangup.to_vec()).await.is_some());
                 wait_until("the call to end", DEADLINE, || {

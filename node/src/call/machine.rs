@@ -28,6 +28,9 @@ use std::time::Duration;
 
 /// At most this many early ICE candidates are kept per direction.
 const MAX_BUFFERED_CANDIDATES: usize = 64;
+/// At most this many remote ICE candidates are used per call (a host with a
+/// few interfaces sends a handful); the rest are ignored.
+pub const MAX_REMOTE_CANDIDATES: usize = 64;
 
 /// The current call's full state.
 #[derive(Debug, Clone)]
@@ -42,6 +45,8 @@ pub struct Call<P> {
     remote_description_set: bool,
     /// Remote candidates that came before the remote description.
     early_remote: Vec<(u32, String)>,
+    /// Remote candidates taken so far (capped at [`MAX_REMOTE_CANDIDATES`]).
+    remote_candidates: usize,
     /// Outgoing: whether the callee has the invite (so candidates may go).
     peer_has_call: bool,
     /// Our candidates held until the peer has the call.
@@ -133,6 +138,7 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             remote_offer: None,
             remote_description_set: false,
             early_remote: Vec::new(),
+            remote_candidates: 0,
             peer_has_call: false,
             held_local: Vec::new(),
             media_started: true,

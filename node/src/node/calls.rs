@@ -6,7 +6,7 @@ use super::State;
 use crate::call::{CallInput, CallNotice};
 use crate::control::protocol::Event;
 use crate::proto::call::{CallSignal, RejectReason};
-use crate::proto::Status;
+use crate::proto::{DisplayName, Status};
 use libp2p::PeerId;
 
 impl State {
@@ -17,7 +17,10 @@ impl State {
         self.calls.try_input(input);
     }
 
-    pub(super) fn on_signal(&mut self, from: PeerId, signal: CallSignal) {
+    pub(super) fn on_signal(&mut self, from: PeerId, mut signal: CallSignal) {
+        if let CallSignal::Invite { caller_name, .. } = &mut signal {
+            *caller_name = shown_caller(self.table.signed_name(&from), caller_name);
+        }
         if let CallSignal::Invite { call_id, .. } = &signal {
             if self.status == Status::Dnd && !self.in_call {
                 tracing::info!("do-not-disturb: declining a call from {from}");
@@ -80,5 +83,31 @@ impl State {
                 tracing::warn!("cannot publish status {status}: {e}");
             }
         });
+    }
+}
+
+/// Marks a name that only the invite itself vouches for.
+pub const UNVERIFIED_MARK: &str = " (unverified)";
+
+/// The name to show for a caller: the one in its signed presence (bound
+/// to the PeerId Noise authenticated), else the invite's own label marked
+/// as unverified.
+pub fn shown_caller(signed: Option<&DisplayName>, invite_label: &str) -> String {
+    match signed {
+        Some(name) => name.to_string(),
+        None => format!("{invite_label}{UNVERIFIED_MARK}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn the_signed_name_wins_over_the_invite_label() {
+        let bob = DisplayName::new("bob").unwrap();
+        assert_eq!(shown_caller(Some(&bob), "alice (12D3…x7Q)"), "bob");
+        assert_eq!(shown_caller(None, "alice"), "alice (unverified)");
     }
 }

@@ -177,6 +177,11 @@ impl PeerTable {
         (changes, silent)
     }
 
+    /// The name `peer` gave in its own signed presence, if it sent one.
+    pub fn signed_name(&self, peer: &PeerId) -> Option<&DisplayName> {
+        self.entries.get(peer)?.presence.as_ref().map(|p| &p.name)
+    }
+
     /// The listed peers, sorted by name then PeerId.
     pub fn list(&self) -> Vec<PeerView> {
         let mut v: Vec<PeerView> = self

@@ -1,9 +1,11 @@
 //! Who `duet call TARGET` means. A target is a PeerId, a PeerId suffix (as
 //! `duet peers` shows it), or a display name. Names are labels, not
 //! identities: a name two peers share is ambiguous and must be told apart
-//! by ID, and an unknown target lists who can be called.
+//! by ID, and an unknown target lists who can be called. An ID suffix of
+//! short-ID length always means that ID, never a peer that took it as its
+//! name; a shorter suffix that is also some peer's name is ambiguous.
 
-use super::PeerView;
+use super::{PeerView, MIN_SHORT_ID};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
@@ -49,12 +51,25 @@ pub fn resolve<'a>(
         return Ok(p);
     }
     let by = |f: &dyn Fn(&PeerView) -> bool| peers.iter().filter(|p| f(p)).collect::<Vec<_>>();
-    let mut found = by(&|p| p.name == target);
-    if found.is_empty() {
-        found = by(&|p| p.name.to_lowercase() == target.to_lowercase());
-    }
-    if found.is_empty() && target.len() >= 4 {
-        found = by(&|p| p.peer_id.ends_with(target));
+    let by_id = by(&|p| p.peer_id.ends_with(target));
+    // A suffix as long as a short ID is an ID, whatever names peers chose:
+    // a peer named like another's short ID cannot capture `duet call <id>`.
+    let mut found = if target.len() >= MIN_SHORT_ID && !by_id.is_empty() {
+        by_id
+    } else {
+        let mut names = by(&|p| p.name == target);
+        if names.is_empty() {
+            names = by(&|p| p.name.to_lowercase() == target.to_lowercase());
+        }
+        names
+    };
+    if target.len() >= 4 && target.len() < MIN_SHORT_ID {
+        // A shorter suffix must be unique among names and IDs alike.
+        for p in by(&|p| p.peer_id.ends_with(target)) {
+            if !found.iter().any(|f| f.peer_id == p.peer_id) {
+                found.push(p);
+            }
+        }
     }
     match found.as_slice() {
         [one] => Ok(one),
@@ -151,5 +166,30 @@ mod tests {
             resolve(&peers, me, "carol").unwrap().peer_id,
             "12D3KooWcccc333333"
         );
+    }
+
+    #[test]
+    fn a_name_cannot_capture_a_short_id() {
+        let peers = vec![
+            peer("bob", "12D3KooWaaaa111111"),
+            peer("111111", "12D3KooWbbbb222222"),
+            peer("1111", "12D3KooWcccc333333"),
+        ];
+        let me = ("12D3KooWmmmm000000", "carol");
+        assert_eq!(
+            resolve(&peers, me, "111111").unwrap().peer_id,
+            "12D3KooWaaaa111111",
+            "the short ID wins over a peer named like it"
+        );
+        let err = resolve(&peers, me, "1111").unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, TargetError::Ambiguous { .. }), "{text}");
+        assert!(
+            text.contains("12D3KooWaaaa111111") && text.contains("12D3KooWcccc333333"),
+            "{text}"
+        );
+        // A name that is no one's ID suffix still works.
+        let peers = vec![peer("zzzzzz", "12D3KooWaaaa111111")];
+        assert_eq!(resolve(&peers, me, "zzzzzz").unwrap().name, "zzzzzz");
     }
 }

@@ -17,6 +17,8 @@ const MAX_CANDIDATE_BYTES: usize = 1024;
 const MAX_DETAIL_BYTES: usize = 512;
 const MAX_CALLER_NAME_BYTES: usize = 128;
 const MAX_CALL_ID_BYTES: usize = 64;
+/// Most media sections (`m=` lines) a remote SDP may have; a call has two.
+pub const MAX_MEDIA_SECTIONS: usize = 4;
 
 /// Identifies one call on both sides; chosen by the caller.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -128,6 +130,12 @@ impl CallSignal {
         if id.is_empty() || id.len() > MAX_CALL_ID_BYTES {
             return Err(SignalError::Invalid("call id length"));
         }
+        if !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(SignalError::Invalid("call id characters"));
+        }
         match self {
             CallSignal::Invite {
                 caller_name, sdp, ..
@@ -144,6 +152,9 @@ impl CallSignal {
             CallSignal::Ice { candidate, .. } if candidate.len() > MAX_CANDIDATE_BYTES => {
                 Err(SignalError::Invalid("ICE candidate too long"))
             }
+            CallSignal::Ice { mline, .. } if *mline as usize >= MAX_MEDIA_SECTIONS => Err(
+                SignalError::Invalid("ICE candidate for a media section that cannot exist"),
+            ),
             _ => Ok(()),
         }
     }
@@ -154,6 +165,8 @@ fn check_sdp(sdp: &str) -> Result<(), SignalError> {
         Err(SignalError::Invalid("SDP too long"))
     } else if !sdp.starts_with("v=0") {
         Err(SignalError::Invalid("not an SDP"))
+    } else if sdp.lines().filter(|l| l.starts_with("m=")).count() > MAX_MEDIA_SECTIONS {
+        Err(SignalError::Invalid("too many media sections in the SDP"))
     } else {
         Ok(())
     }
@@ -219,7 +232,37 @@ pub fn decode_signal(bytes: &[u8]) -> Result<CallSignal, SignalError> {
     let env: SignalEnvelope =
         serde_json::from_slice(bytes).map_err(|e| SignalError::Malformed(e.to_string()))?;
     env.signal.validate()?;
-    Ok(env.signal)
+    Ok(env.signal.escaped())
+}
+
+impl CallSignal {
+    /// The free-form labels a person will read (`caller_name`, `detail`)
+    /// with control, bidi-override and invisible characters escaped
+    /// (see [`super::text`]).
+    fn escaped(self) -> CallSignal {
+        use super::text::escape;
+        match self {
+            CallSignal::Invite {
+                call_id,
+                caller_name,
+                sdp,
+            } => CallSignal::Invite {
+                call_id,
+                caller_name: escape(&caller_name),
+                sdp,
+            },
+            CallSignal::Hangup {
+                call_id,
+                reason,
+                detail,
+            } => CallSignal::Hangup {
+                call_id,
+                reason,
+                detail: detail.map(|d| escape(&d)),
+            },
+            other => other,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -283,5 +326,37 @@ mod tests {
             candidate: "c".repeat(5000),
         };
         assert!(decode_signal(&encode_signal(&long).unwrap()).is_err());
+        assert!(matches!(
+            decode_signal(br#"{"v":1,"type":"ringing","call_id":"a\u001b[2J"}"#),
+            Err(SignalError::Invalid(_))
+        ));
+        let far = br#"{"v":1,"type":"ice","call_id":"a","mline":4,"candidate":"c"}"#;
+        assert!(decode_signal(far).is_err());
+    }
+
+    #[test]
+    fn too_many_media_sections_are_refused() {
+        let sdp = |n: usize| format!("v=0\r\n{}", "m=audio 9 UDP/TLS/RTP/SAVPF 96\r\n".repeat(n));
+        let accept = |sdp: String| CallSignal::Accept {
+            call_id: "a".into(),
+            sdp,
+        };
+        assert!(accept(sdp(MAX_MEDIA_SECTIONS)).validate().is_ok());
+        assert!(accept(sdp(MAX_MEDIA_SECTIONS + 1)).validate().is_err());
+    }
+
+    #[test]
+    fn labels_are_escaped_at_decode() {
+        let invite = br#"{"v":1,"type":"invite","call_id":"a","caller_name":"eve\u001b]0;pwned\u0007\u202e","sdp":"v=0"}"#;
+        let CallSignal::Invite { caller_name, .. } = decode_signal(invite).unwrap() else {
+            panic!()
+        };
+        assert_eq!(caller_name, "eve\\u{1B}]0;pwned\\u{7}\\u{202E}");
+        let hangup =
+            br#"{"v":1,"type":"hangup","call_id":"a","reason":"error","detail":"x\u001b[2J"}"#;
+        let CallSignal::Hangup { detail, .. } = decode_signal(hangup).unwrap() else {
+            panic!()
+        };
+        assert_eq!(detail.as_deref(), Some("x\\u{1B}[2J"));
     }
 }

@@ -109,6 +109,7 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             remote_offer: Some(sdp),
             remote_description_set: false,
             early_remote: Vec::new(),
+            remote_candidates: 0,
             peer_has_call: true,
             held_local: Vec::new(),
             media_started: false,
@@ -201,6 +202,10 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
         let Some(call) = self.call.as_mut() else {
             return Vec::new();
         };
+        if call.remote_candidates >= MAX_REMOTE_CANDIDATES {
+            return Vec::new();
+        }
+        call.remote_candidates += 1;
         if call.remote_description_set {
             vec![Action::AddRemoteCandidate { mline, candidate }]
         } else {

@@ -280,3 +280,19 @@ fn untrusted_media_ends_the_call_on_both_sides() {
         Some(EndReason::MediaUntrusted(why)) if why.contains("certificate mismatch")
     ));
 }
+
+#[test]
+fn remote_candidates_are_capped_per_call() {
+    let mut b = bob_ringing();
+    b.answer().unwrap();
+    let ice = |n: usize| CallSignal::Ice {
+        call_id: id("c1"),
+        mline: 0,
+        candidate: format!("cand-{n}"),
+    };
+    let used = (0..MAX_REMOTE_CANDIDATES + 50)
+        .flat_map(|n| b.on_signal(ALICE, ice(n)))
+        .filter(|a| matches!(a, Action::AddRemoteCandidate { .. }))
+        .count();
+    assert_eq!(used, MAX_REMOTE_CANDIDATES);
+}
