@@ -105,6 +105,12 @@ pub enum CallSignal {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },
+    /// Either way: what the sender sends muted now (its whole state).
+    Mute {
+        call_id: CallId,
+        audio: bool,
+        video: bool,
+    },
 }
 
 impl CallSignal {
@@ -115,7 +121,8 @@ impl CallSignal {
             | CallSignal::Accept { call_id, .. }
             | CallSignal::Reject { call_id, .. }
             | CallSignal::Ice { call_id, .. }
-            | CallSignal::Hangup { call_id, .. } => call_id,
+            | CallSignal::Hangup { call_id, .. }
+            | CallSignal::Mute { call_id, .. } => call_id,
         }
     }
 
@@ -218,6 +225,9 @@ pub fn decode_signal(bytes: &[u8]) -> Result<CallSignal, SignalError> {
     env.signal.validate()?;
     Ok(env.signal)
 }
+
+#[cfg(test)]
+mod mute_tests;
 
 #[cfg(test)]
 mod tests {
