@@ -6,12 +6,12 @@
 //! (`test|auto|none|/dev/video0`), so the node does not re-invent parsing.
 
 use crate::MediaError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
 /// Audio or video.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MediaKind {
     Audio,
@@ -217,6 +217,28 @@ impl FromStr for AudioSource {
             "" => Err(MediaError::InvalidConfig("empty audio source".into())),
             dev => Ok(AudioSource::Device(dev.to_string())),
         }
+    }
+}
+
+impl FromStr for MediaKind {
+    type Err = MediaError;
+    fn from_str(s: &str) -> Result<Self, MediaError> {
+        match s {
+            "audio" | "mic" | "microphone" => Ok(MediaKind::Audio),
+            "video" | "camera" => Ok(MediaKind::Video),
+            other => Err(MediaError::InvalidConfig(format!(
+                "`{other}`: expected audio or video"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for MediaKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MediaKind::Audio => "audio",
+            MediaKind::Video => "video",
+        })
     }
 }
 

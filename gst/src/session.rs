@@ -51,6 +51,9 @@ pub(crate) struct Shared {
     pub first_audio: AtomicBool,
     pub muted_video: AtomicBool,
     pub muted_audio: AtomicBool,
+    /// What the peer said it sends muted (signalled, not seen in the media).
+    pub remote_muted_video: AtomicBool,
+    pub remote_muted_audio: AtomicBool,
     pub remote_bye: AtomicBool,
     /// The peer connection reached Connected once.
     pub connected: AtomicBool,
@@ -71,6 +74,13 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    fn remote_muted(&self, kind: MediaKind) -> &AtomicBool {
+        match kind {
+            MediaKind::Video => &self.remote_muted_video,
+            MediaKind::Audio => &self.remote_muted_audio,
+        }
+    }
+
     pub(crate) fn touch_media(&self) {
         let us = (self.start.elapsed().as_micros() as u64).max(1);
         self.last_media_us.store(us, Ordering::Relaxed);
@@ -165,6 +175,8 @@ impl MediaSession {
             first_audio: AtomicBool::new(false),
             muted_video: AtomicBool::new(false),
             muted_audio: AtomicBool::new(false),
+            remote_muted_video: AtomicBool::new(false),
+            remote_muted_audio: AtomicBool::new(false),
             remote_bye: AtomicBool::new(false),
             connected: AtomicBool::new(false),
             last_media_us: AtomicU64::new(0),
@@ -301,6 +313,19 @@ impl MediaSession {
             }
         }
         Ok(())
+    }
+
+    /// Records that the peer sends `kind` muted (it said so over
+    /// signalling), for whoever shows the call.
+    pub fn set_remote_muted(&self, kind: MediaKind, muted: bool) {
+        self.shared
+            .remote_muted(kind)
+            .store(muted, Ordering::Relaxed);
+    }
+
+    /// Whether the peer said it sends `kind` muted.
+    pub fn remote_muted(&self, kind: MediaKind) -> bool {
+        self.shared.remote_muted(kind).load(Ordering::Relaxed)
     }
 
     /// Asks the peer for a key frame (RTCP PLI/FIR) and makes our encoder

@@ -7,7 +7,7 @@ use crate::node::NodeConfig;
 use crate::paths;
 use crate::proto::DisplayName;
 use clap::{Args, Parser, Subcommand};
-use duet_gst::{AudioSource, Display, MediaConfig, VideoCodec, VideoSource};
+use duet_gst::{AudioSource, Display, MediaConfig, MediaKind, VideoCodec, VideoSource};
 use libp2p::Multiaddr;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -54,6 +54,18 @@ pub enum Command {
     Reject,
     /// End the current call (or cancel a call that is still ringing)
     Hangup,
+    /// Stop sending sound (`audio`: silence) or picture (`video`: black) in
+    /// the current call; the peer is told
+    Mute(MuteArgs),
+    /// Send sound or picture again after `duet mute`
+    Unmute(MuteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MuteArgs {
+    /// What to mute: `audio` (the microphone) or `video` (the camera)
+    #[arg(value_name = "audio|video")]
+    pub kind: MediaKind,
 }
 
 #[derive(Debug, Args)]

@@ -8,8 +8,8 @@ use crate::control::{client::peers_table, render};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-const HELP: &str =
-    "commands: peers | status | call NAME | answer (y) | reject (n) | hangup | quit | help";
+const HELP: &str = "commands: peers | status | call NAME | answer (y) | reject (n) | hangup | \
+                    mute audio|video | unmute audio|video | quit | help";
 
 /// Runs until stdin closes or the user types `quit`; then `quit` fires.
 pub async fn run(
@@ -110,6 +110,17 @@ async fn command(line: &str, requests: &mpsc::Sender<ControlCall>) -> bool {
         "answer" | "y" | "yes" => report(&ask(requests, Request::Answer).await, "answered"),
         "reject" | "n" | "no" => report(&ask(requests, Request::Reject).await, "rejected"),
         "hangup" | "bye" => report(&ask(requests, Request::Hangup).await, "hung up"),
+        "mute" | "unmute" => match rest.trim().parse::<duet_gst::MediaKind>() {
+            Ok(kind) => {
+                let request = if word == "mute" {
+                    Request::Mute { kind }
+                } else {
+                    Request::Unmute { kind }
+                };
+                report(&ask(requests, request).await, &format!("{word}d {kind}"));
+            }
+            Err(_) => println!("{word} what? `{word} audio` or `{word} video`"),
+        },
         other => println!("unknown command `{other}`; {HELP}"),
     }
     true

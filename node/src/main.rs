@@ -86,6 +86,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Answer => one_shot(&control, Request::Answer, "answered"),
         Command::Reject => one_shot(&control, Request::Reject, "rejected"),
         Command::Hangup => one_shot(&control, Request::Hangup, "hung up"),
+        Command::Mute(args) => {
+            let done = format!("muted {}", args.kind);
+            one_shot(&control, Request::Mute { kind: args.kind }, &done)
+        }
+        Command::Unmute(args) => {
+            let done = format!("unmuted {}", args.kind);
+            one_shot(&control, Request::Unmute { kind: args.kind }, &done)
+        }
         Command::Events(args) => runtime()?.block_on(async {
             tokio::select! {
                 r = client::print_events(&control, args.json) => r?,

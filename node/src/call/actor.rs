@@ -10,6 +10,7 @@
 //! is announced as [`CallNotice`]s on a broadcast channel, which never
 //! blocks the actor.
 
+mod mute;
 mod notify;
 
 use super::handle::{CallConfig, CallError, CallHandle, CallInput, CallNotice, Msg};
@@ -177,6 +178,9 @@ impl Actor {
             Msg::View { reply } => {
                 let _ = reply.send(self.view());
             }
+            Msg::SetMuted { kind, muted, reply } => {
+                let _ = reply.send(self.set_local_mute(kind, muted).await);
+            }
             Msg::Input(input) => {
                 let actions = match input {
                     CallInput::Signal { from, signal } => {
@@ -313,6 +317,8 @@ impl Actor {
                         let _ = tx.send((call_id, timer)).await;
                     });
                 }
+                Action::MuteMedia { kind, muted } => self.mute_media(kind, muted),
+                Action::RemoteMuted(muted) => self.show_remote_mute(muted),
                 Action::Notify(event) => {
                     answer_now |=
                         matches!(event, CallEvent::Incoming { .. }) && self.config.auto_answer;
@@ -355,6 +361,7 @@ impl Actor {
             stats: MediaStats::default(),
             first_frame: None,
         });
+        self.restore_mute();
         Ok(())
     }
 
@@ -374,5 +381,6 @@ fn signal_name(s: &CallSignal) -> &'static str {
         CallSignal::Reject { .. } => "reject",
         CallSignal::Ice { .. } => "ice",
         CallSignal::Hangup { .. } => "hangup",
+        CallSignal::Mute { .. } => "mute",
     }
 }

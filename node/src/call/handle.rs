@@ -5,7 +5,7 @@
 use super::machine::{CommandError, EndReason, Timeouts};
 use super::view::CallView;
 use crate::proto::call::{CallId, CallSignal};
-use duet_gst::MediaConfig;
+use duet_gst::{MediaConfig, MediaKind};
 use libp2p::PeerId;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -56,6 +56,10 @@ pub enum CallNotice {
         call: CallView,
         reason: EndReason,
     },
+    /// The peer's mute state changed (`call.remote_muted`).
+    RemoteMuted {
+        call: CallView,
+    },
 }
 
 /// Why a call command failed.
@@ -65,6 +69,8 @@ pub enum CallError {
     Command(#[from] CommandError),
     #[error("the call actor has stopped")]
     Stopped,
+    #[error("this node sends no {0} (it was started with --{0} none)")]
+    NotSent(MediaKind),
 }
 
 pub(super) enum Msg {
@@ -84,6 +90,11 @@ pub(super) enum Msg {
     },
     View {
         reply: oneshot::Sender<Option<CallView>>,
+    },
+    SetMuted {
+        kind: MediaKind,
+        muted: bool,
+        reply: oneshot::Sender<Result<(), CallError>>,
     },
     Input(CallInput),
     /// Hang up any call and stop; replies when the hangup is on its way.
@@ -113,6 +124,7 @@ impl std::fmt::Debug for Msg {
             Msg::Reject { .. } => "Reject",
             Msg::Hangup { .. } => "Hangup",
             Msg::View { .. } => "View",
+            Msg::SetMuted { .. } => "SetMuted",
             Msg::Input(_) => "Input",
             Msg::Shutdown { .. } => "Shutdown",
         })
@@ -147,6 +159,14 @@ impl CallHandle {
 
     pub async fn hangup(&self) -> Result<(), CallError> {
         self.ask(|reply| Msg::Hangup { reply })
+            .await
+            .unwrap_or(Err(CallError::Stopped))
+    }
+
+    /// Mutes or unmutes what this side sends in the current call; the peer
+    /// is told (`remote_muted` on its side).
+    pub async fn set_muted(&self, kind: MediaKind, muted: bool) -> Result<(), CallError> {
+        self.ask(|reply| Msg::SetMuted { kind, muted, reply })
             .await
             .unwrap_or(Err(CallError::Stopped))
     }

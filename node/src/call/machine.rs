@@ -17,6 +17,7 @@
 //! known to have the call (caller: after `Ringing` or `Accept`), and remote
 //! candidates are buffered until the remote description is set.
 
+mod mute;
 mod signals;
 mod types;
 
@@ -52,6 +53,10 @@ pub struct Call<P> {
     /// Our candidates held until the peer has the call.
     held_local: Vec<(u32, String)>,
     media_started: bool,
+    /// What this side sends muted.
+    pub muted: Mute,
+    /// What the peer said it sends muted.
+    pub remote_muted: Mute,
 }
 
 impl<P: Clone> Call<P> {
@@ -142,6 +147,8 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             peer_has_call: false,
             held_local: Vec::new(),
             media_started: true,
+            muted: Mute::default(),
+            remote_muted: Mute::default(),
         });
         let actions = vec![
             Action::StartMedia(MediaRole::Offerer),

@@ -1,7 +1,7 @@
 //! The outside view of a call: what `duet status --json` shows under
 //! `call`, and what call events carry.
 
-use super::machine::{Direction, Phase};
+use super::machine::{Direction, Mute, Phase};
 use duet_gst::MediaStats;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +18,10 @@ pub struct CallView {
     /// When the call started (dial or invite), seconds since the Unix epoch.
     pub started_at: f64,
     pub stats: CallStats,
+    /// What this side sends muted (`duet mute`).
+    pub muted: Mute,
+    /// What the peer said it sends muted.
+    pub remote_muted: Mute,
 }
 
 /// Media figures of a call (zero until media flows).

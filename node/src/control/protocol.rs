@@ -4,6 +4,7 @@
 use crate::call::CallView;
 use crate::peers::PeerView;
 use crate::proto::Status;
+use duet_gst::MediaKind;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
@@ -30,6 +31,10 @@ pub enum Request {
     Reject,
     /// {"cmd":"hangup"} -> {"ok":true}
     Hangup,
+    /// {"cmd":"mute","kind":"audio"|"video"} -> {"ok":true}; the peer is told
+    Mute { kind: MediaKind },
+    /// {"cmd":"unmute","kind":"audio"|"video"} -> {"ok":true}
+    Unmute { kind: MediaKind },
 }
 
 /// The local node, as `duet status --json` prints it.
@@ -120,6 +125,10 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },
+    /// The peer muted or unmuted its audio or video (`call.remote_muted`).
+    RemoteMuted {
+        call: CallView,
+    },
     /// The subscriber fell behind and `missed` events were dropped.
     Lagged {
         missed: u64,
@@ -164,6 +173,18 @@ mod tests {
             parse_request(br#"{"cmd":"subscribe"}"#),
             Ok(Request::Subscribe)
         );
+        assert_eq!(
+            parse_request(br#"{"cmd":"mute","kind":"video"}"#),
+            Ok(Request::Mute {
+                kind: MediaKind::Video
+            })
+        );
+        assert_eq!(
+            parse_request(br#"{"cmd":"unmute","kind":"audio"}"#),
+            Ok(Request::Unmute {
+                kind: MediaKind::Audio
+            })
+        );
     }
 
     #[test]
@@ -173,6 +194,8 @@ mod tests {
             b"\xff\xfe",
             b"{}",
             br#"{"cmd":"fly"}"#,
+            br#"{"cmd":"mute"}"#,
+            br#"{"cmd":"mute","kind":"smell"}"#,
             b"[1,2]",
             b"",
         ] {

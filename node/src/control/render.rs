@@ -39,6 +39,13 @@ pub fn call_summary(c: &CallView) -> String {
     )
 }
 
+/// "microphone off, camera on": what the peer of `call` sends.
+pub fn mute_state(call: &CallView) -> String {
+    let onoff = |muted: bool| if muted { "off" } else { "on" };
+    let m = call.remote_muted;
+    format!("microphone {}, camera {}", onoff(m.audio), onoff(m.video))
+}
+
 /// The line `duet events` (without --json) prints for an event.
 pub fn event_line(ev: &Event) -> Option<String> {
     Some(match ev {
@@ -61,6 +68,7 @@ pub fn event_line(ev: &Event) -> Option<String> {
                 .unwrap_or_default();
             format!("ended    call with {}: {reason}{detail}", who(call))
         }
+        Event::RemoteMuted { call } => format!("muted    {}: {}", who(call), mute_state(call)),
         Event::Lagged { missed } => format!("(missed {missed} events)"),
         Event::Subscribed => return None,
     })

@@ -49,6 +49,7 @@ impl State {
             CallNotice::Ringing { call } => Event::Ringing { call },
             CallNotice::Connected { call } => Event::Connected { call },
             CallNotice::Replaced { old, new } => Event::CallReplaced { old, new },
+            CallNotice::RemoteMuted { call } => Event::RemoteMuted { call },
             CallNotice::Ended { call, reason } => {
                 self.set_in_call(false);
                 let detail = reason.detail().map(str::to_string);

@@ -84,6 +84,16 @@ impl State {
                     }
                 }
             }
+            Request::Mute { kind } | Request::Unmute { kind } => {
+                let calls = self.calls.clone();
+                let muted = matches!(request, Request::Mute { .. });
+                tokio::spawn(async move {
+                    let _ = reply.send(match calls.set_muted(kind, muted).await {
+                        Ok(()) => Reply::ok(),
+                        Err(e) => Reply::error(e.to_string()),
+                    });
+                });
+            }
             Request::Answer | Request::Reject | Request::Hangup => {
                 let calls = self.calls.clone();
                 tokio::spawn(async move {

@@ -110,6 +110,12 @@ pub enum CallSignal {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },
+    /// Either way: what the sender sends muted now (its whole state).
+    Mute {
+        call_id: CallId,
+        audio: bool,
+        video: bool,
+    },
 }
 
 impl CallSignal {
@@ -120,7 +126,8 @@ impl CallSignal {
             | CallSignal::Accept { call_id, .. }
             | CallSignal::Reject { call_id, .. }
             | CallSignal::Ice { call_id, .. }
-            | CallSignal::Hangup { call_id, .. } => call_id,
+            | CallSignal::Hangup { call_id, .. }
+            | CallSignal::Mute { call_id, .. } => call_id,
         }
     }
 
@@ -264,6 +271,9 @@ impl CallSignal {
         }
     }
 }
+
+#[cfg(test)]
+mod mute_tests;
 
 #[cfg(test)]
 mod tests {

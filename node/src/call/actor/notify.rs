@@ -3,7 +3,7 @@
 
 use super::{unix_seconds, Actor, Started};
 use crate::call::handle::CallNotice;
-use crate::call::machine::CallEvent;
+use crate::call::machine::{CallEvent, Mute};
 use crate::call::view::{direction_str, phase_str, CallStats, CallView};
 use libp2p::PeerId;
 use std::time::SystemTime;
@@ -31,6 +31,8 @@ impl Actor {
             state: phase_str(call.phase).into(),
             started_at: unix_seconds(started_at),
             stats,
+            muted: call.muted,
+            remote_muted: call.remote_muted,
         })
     }
 
@@ -47,6 +49,9 @@ impl Actor {
                 old: old.to_string(),
                 new: new.to_string(),
             }),
+            CallEvent::RemoteMuted { .. } => {
+                self.view().map(|call| CallNotice::RemoteMuted { call })
+            }
             CallEvent::Ended {
                 call_id,
                 peer,
@@ -69,6 +74,8 @@ impl Actor {
                     state: "ended".into(),
                     started_at: started.map(|s| unix_seconds(s.at)).unwrap_or(0.0),
                     stats,
+                    muted: Mute::default(),
+                    remote_muted: Mute::default(),
                 };
                 Some(CallNotice::Ended { call, reason })
             }
@@ -100,6 +107,15 @@ fn log_notice(notice: &CallNotice) {
         }
         CallNotice::Ended { call, reason } => {
             tracing::info!("call {} ended: {}", call.id, reason.as_str())
+        }
+        CallNotice::RemoteMuted { call } => {
+            let m = call.remote_muted;
+            tracing::info!(
+                "{} mutes audio: {}, video: {}",
+                call.peer_name,
+                m.audio,
+                m.video
+            )
         }
     }
 }

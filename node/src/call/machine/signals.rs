@@ -34,6 +34,7 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             CallSignal::Ice {
                 mline, candidate, ..
             } => self.on_remote_candidate(mline, candidate),
+            CallSignal::Mute { audio, video, .. } => self.on_remote_mute(Mute { audio, video }),
             CallSignal::Hangup { reason, detail, .. } => {
                 let why = match (reason, self.phase()) {
                     (HangupReason::Error, _) => EndReason::MediaFailed(match detail {
@@ -113,6 +114,8 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             peer_has_call: true,
             held_local: Vec::new(),
             media_started: false,
+            muted: Mute::default(),
+            remote_muted: Mute::default(),
         });
         vec![
             Action::Send {
@@ -149,9 +152,10 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
 
     /// The peer has the call: send the candidates held back so far.
     fn release_held(call: &mut Call<P>) -> Vec<Action<P>> {
-        call.peer_has_call = true;
+        let first = !std::mem::replace(&mut call.peer_has_call, true);
         let (to, id) = (call.peer.clone(), call.id.clone());
-        call.held_local
+        let mut actions: Vec<Action<P>> = call
+            .held_local
             .drain(..)
             .map(|(mline, candidate)| Action::Send {
                 to: to.clone(),
@@ -161,7 +165,11 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
                     candidate,
                 },
             })
-            .collect()
+            .collect();
+        if first {
+            actions.extend(Self::held_mute(call));
+        }
+        actions
     }
 
     fn on_accept(&mut self, sdp: String) -> Vec<Action<P>> {

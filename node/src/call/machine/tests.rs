@@ -3,6 +3,7 @@
 use super::*;
 
 mod failures;
+mod mute;
 
 const ALICE: u32 = 1;
 const BOB: u32 = 2;

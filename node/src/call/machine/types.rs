@@ -2,6 +2,7 @@
 //! call ended, and what the machine asks the actor to do.
 
 use crate::proto::call::{CallId, CallSignal};
+use duet_gst::MediaKind;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -97,6 +98,29 @@ impl EndReason {
     }
 }
 
+/// What one side of a call sends muted (silence, black frames).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Mute {
+    pub audio: bool,
+    pub video: bool,
+}
+
+impl Mute {
+    pub fn get(&self, kind: MediaKind) -> bool {
+        match kind {
+            MediaKind::Audio => self.audio,
+            MediaKind::Video => self.video,
+        }
+    }
+
+    pub fn set(&mut self, kind: MediaKind, muted: bool) {
+        match kind {
+            MediaKind::Audio => self.audio = muted,
+            MediaKind::Video => self.video = muted,
+        }
+    }
+}
+
 /// What the user (and `duet events`) is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallEvent<P> {
@@ -125,6 +149,11 @@ pub enum CallEvent<P> {
         peer: P,
         reason: EndReason,
     },
+    /// The peer's mute state changed (its `mute` message).
+    RemoteMuted {
+        call_id: CallId,
+        muted: Mute,
+    },
 }
 
 /// What the actor must do, in order.
@@ -151,6 +180,13 @@ pub enum Action<P> {
         after: Duration,
     },
     Notify(CallEvent<P>),
+    /// Mute (or unmute) what this side sends.
+    MuteMedia {
+        kind: MediaKind,
+        muted: bool,
+    },
+    /// The peer now sends `Mute` muted: tell the media (it shows it).
+    RemoteMuted(Mute),
 }
 
 /// A user command that does not fit the current state.
@@ -166,6 +202,8 @@ pub enum CommandError {
     NothingToReject,
     #[error("no call to hang up")]
     NoCall,
+    #[error("no call: mute and unmute apply to the current call")]
+    NoCallToMute,
 }
 /// Timeouts the machine arms.
 #[derive(Debug, Clone, Copy)]
