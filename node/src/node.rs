@@ -6,9 +6,11 @@
 //! - `requests`: answers control requests (peers, status, call, …).
 //! - `calls`: turns call notices into status changes and events, and
 //!   forwards signalling to the call actor.
+//! - `status`: publishes our own status changes, in order.
 
 mod calls;
 mod requests;
+mod status;
 
 use crate::call::{self, CallConfig, CallHandle};
 use crate::console;
@@ -64,6 +66,8 @@ struct State {
     in_call: bool,
     table: PeerTable,
     net: net::Client,
+    /// Status changes to publish, in order (`status`).
+    publish_status: tokio::sync::watch::Sender<Status>,
     calls: CallHandle,
     events: broadcast::Sender<Event>,
 }
@@ -123,6 +127,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
         in_call: false,
         table: PeerTable::new(),
         net: net.clone(),
+        publish_status: status::spawn(net.clone()),
         calls: calls.clone(),
         events,
     };
