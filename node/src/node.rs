@@ -29,6 +29,9 @@ use tokio::sync::{broadcast, mpsc};
 
 const EXPIRE_TICK: Duration = Duration::from_millis(500);
 const NET_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(4);
+/// The call actor may be waiting on a media start (bounded by its own
+/// timeout); the goodbye does not wait for it longer than this.
+const CALLS_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
@@ -156,7 +159,12 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
         }
     }
     tracing::info!("shutting down: saying goodbye");
-    calls.shutdown().await;
+    if tokio::time::timeout(CALLS_SHUTDOWN_TIMEOUT, calls.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the call did not end within {CALLS_SHUTDOWN_TIMEOUT:?}; leaving anyway");
+    }
     if let Some(console) = console {
         console.abort();
     }
