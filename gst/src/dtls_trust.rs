@@ -178,10 +178,14 @@ impl Trust {
     }
 }
 
-/// Every transceiver's DTLS transport must be connected with a certificate
-/// matching its m-line's fingerprints.
-pub(crate) fn verify(webrtc: &gst::Element, expected: &Expected) -> Verdict {
-    let mut checked = 0;
+type Transceiver = (
+    gst_webrtc::WebRTCRTPTransceiver,
+    Option<gst_webrtc::WebRTCDTLSTransport>,
+);
+
+/// webrtcbin's transceivers, each with its DTLS transport once it has one.
+fn transceivers(webrtc: &gst::Element) -> Vec<Transceiver> {
+    let mut all = Vec::new();
     for i in 0..64i32 {
         let Some(t) = webrtc
             .emit_by_name::<Option<gst_webrtc::WebRTCRTPTransceiver>>("get-transceiver", &[&i])
@@ -192,6 +196,33 @@ pub(crate) fn verify(webrtc: &gst::Element, expected: &Expected) -> Verdict {
             .receiver()
             .and_then(|r| r.transport())
             .or_else(|| t.sender().and_then(|s| s.transport()));
+        all.push((t, transport));
+    }
+    all
+}
+
+/// Calls `wake` whenever the state of a DTLS transport not yet in
+/// `watched` changes (so the check runs the moment DTLS is up).
+pub(crate) fn watch_transports(
+    webrtc: &gst::Element,
+    watched: &mut Vec<gst_webrtc::WebRTCDTLSTransport>,
+    wake: impl Fn() + Clone + Send + Sync + 'static,
+) {
+    for (_, transport) in transceivers(webrtc) {
+        let Some(transport) = transport else { continue };
+        if !watched.contains(&transport) {
+            let wake = wake.clone();
+            transport.connect_state_notify(move |_| wake());
+            watched.push(transport);
+        }
+    }
+}
+
+/// Every transceiver's DTLS transport must be connected with a certificate
+/// matching its m-line's fingerprints.
+pub(crate) fn verify(webrtc: &gst::Element, expected: &Expected) -> Verdict {
+    let mut checked = 0;
+    for (t, transport) in transceivers(webrtc) {
         let Some(transport) = transport else {
             return Verdict::Pending;
         };

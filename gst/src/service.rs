@@ -35,6 +35,8 @@ pub(crate) enum Cmd {
     SetRemoteAnswer(gst_sdp::SDPMessage),
     AddCandidate(u32, String),
     Connected,
+    /// A DTLS transport changed state: check the peer's certificate.
+    DtlsState,
     Keyframe,
     Fail(MediaError),
     Stop,
@@ -135,6 +137,8 @@ struct Service {
     webrtc: gst::Element,
     tx: mpsc::Sender<Cmd>,
     timed_out: bool,
+    /// DTLS transports whose state changes wake the trust check.
+    dtls_watched: Vec<gst_webrtc::WebRTCDTLSTransport>,
 }
 
 /// The service thread's loop; returns on `Cmd::Stop`.
@@ -151,6 +155,7 @@ pub(crate) fn run(
         webrtc,
         tx,
         timed_out: false,
+        dtls_watched: Vec::new(),
     };
     let bus = svc.pipeline.bus();
     let interval = svc
@@ -250,7 +255,7 @@ impl Service {
                 self.webrtc
                     .emit_by_name::<()>("add-ice-candidate", &[&mline, &cand]);
             }
-            Cmd::Connected => self.check_trust(),
+            Cmd::Connected | Cmd::DtlsState => self.check_trust(),
             Cmd::Keyframe => self.keyframes(),
             Cmd::Stop => {}
         }
@@ -308,13 +313,23 @@ impl Service {
     /// Checks the peer's DTLS certificate (until decided): trusted opens the
     /// media gate, announces Connected once webrtcbin is connected and asks
     /// for key frames (those before were dropped); untrusted is fatal.
-    fn check_trust(&self) {
-        let trust = &self.shared.trust;
+    fn check_trust(&mut self) {
+        let trust = self.shared.trust.clone();
         if trust.is_undecided() {
             match trust.check(&self.webrtc) {
                 Verdict::Trusted => tracing::debug!("peer's DTLS certificate matches its SDP"),
                 Verdict::Untrusted(why) => return self.fail(MediaError::Untrusted(why)),
-                Verdict::Pending => return,
+                Verdict::Pending => {
+                    let tx = self.tx.clone();
+                    crate::dtls_trust::watch_transports(
+                        &self.webrtc,
+                        &mut self.dtls_watched,
+                        move || {
+                            let _ = tx.send(Cmd::DtlsState);
+                        },
+                    );
+                    return;
+                }
             }
         }
         if self.shared.connected.load(Ordering::Acquire) && trust.announce() {

@@ -24,7 +24,7 @@ use std::time::Duration;
 )]
 pub struct Cli {
     /// Control socket of the local node [default: $XDG_RUNTIME_DIR/duet/control.sock,
-    /// else /tmp/duet-<uid>/control.sock]
+    /// else /tmp/duet-<uid>/control.sock ($TMPDIR for /tmp when set)]
     #[arg(long, global = true, env = "DUET_CONTROL", value_name = "PATH")]
     pub control: Option<PathBuf>,
 

@@ -9,6 +9,7 @@ use duet_node::control::client::{self, ClientError};
 use duet_node::control::protocol::Request;
 use duet_node::{identity, node, paths};
 use std::process::ExitCode;
+use std::time::Duration;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -51,10 +52,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Up(args) => {
             let config = args.into_config(control)?;
-            runtime()?.block_on(async {
-                node::run(config, shutdown_signal()).await?;
-                Ok(ExitCode::SUCCESS)
-            })
+            let rt = runtime()?;
+            let result = rt.block_on(async { node::run(config, shutdown_signal()).await });
+            // A media thread stuck on a device that hangs must not keep
+            // the process alive after the node said goodbye.
+            rt.shutdown_timeout(RUNTIME_STOP);
+            result?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Id(args) => {
             let dir = args.data_dir.unwrap_or_else(paths::default_data_dir);
@@ -111,19 +115,41 @@ fn one_shot(control: &std::path::Path, request: Request, done: &str) -> anyhow::
     })
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+/// How long blocking tasks get once the node has stopped.
+const RUNTIME_STOP: Duration = Duration::from_secs(1);
+
+/// Resolves on the first Ctrl-C or SIGTERM; a second one exits at once
+/// (code 130), whatever the graceful stop is waiting for. One task owns
+/// both signal streams from the start, so a quick second signal is not lost.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (mut int, mut term) = match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(i), Ok(t)) => (i, t),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!("cannot listen for signals ({e}); only Ctrl-C stops the node");
+                let _ = tokio::signal::ctrl_c().await;
+                let _ = first_tx.send(());
+                return;
             }
+        };
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
         }
-        Err(e) => {
-            tracing::warn!("cannot listen for SIGTERM ({e}); only Ctrl-C stops the node");
-            let _ = tokio::signal::ctrl_c().await;
+        let _ = first_tx.send(());
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
         }
+        eprintln!("duet: second signal: exiting now");
+        std::process::exit(130);
+    });
+    async move {
+        let _ = first_rx.await;
     }
 }

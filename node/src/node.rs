@@ -6,9 +6,11 @@
 //! - `requests`: answers control requests (peers, status, call, …).
 //! - `calls`: turns call notices into status changes and events, and
 //!   forwards signalling to the call actor.
+//! - `status`: publishes our own status changes, in order.
 
 mod calls;
 mod requests;
+mod status;
 
 use crate::call::{self, CallConfig, CallHandle};
 use crate::console;
@@ -27,6 +29,9 @@ use tokio::sync::{broadcast, mpsc};
 
 const EXPIRE_TICK: Duration = Duration::from_millis(500);
 const NET_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(4);
+/// The call actor may be waiting on a media start (bounded by its own
+/// timeout); the goodbye does not wait for it longer than this.
+const CALLS_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
@@ -64,6 +69,8 @@ struct State {
     in_call: bool,
     table: PeerTable,
     net: net::Client,
+    /// Status changes to publish, in order (`status`).
+    publish_status: tokio::sync::watch::Sender<Status>,
     calls: CallHandle,
     events: broadcast::Sender<Event>,
 }
@@ -123,6 +130,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
         in_call: false,
         table: PeerTable::new(),
         net: net.clone(),
+        publish_status: status::spawn(net.clone()),
         calls: calls.clone(),
         events,
     };
@@ -151,7 +159,12 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
         }
     }
     tracing::info!("shutting down: saying goodbye");
-    calls.shutdown().await;
+    if tokio::time::timeout(CALLS_SHUTDOWN_TIMEOUT, calls.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the call did not end within {CALLS_SHUTDOWN_TIMEOUT:?}; leaving anyway");
+    }
     if let Some(console) = console {
         console.abort();
     }

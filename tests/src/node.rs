@@ -80,6 +80,8 @@ pub struct NodeOptions {
     pub args: Vec<String>,
     /// RUST_LOG for the node [default: $DUET_TEST_LOG, else info,duet_node=debug].
     pub rust_log: Option<String>,
+    /// Extra environment variables of the node.
+    pub env: Vec<(String, String)>,
 }
 
 impl NodeOptions {
@@ -92,6 +94,11 @@ impl NodeOptions {
 
     pub fn arg(mut self, a: &str) -> Self {
         self.args.push(a.to_string());
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
         self
     }
 
@@ -165,6 +172,7 @@ impl DuetNode {
             .args(&opts.args)
             .env("RUST_LOG", rust_log)
             .env("NO_COLOR", "1")
+            .envs(opts.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(log_file))

@@ -229,3 +229,97 @@ fn garbage_signalling_is_rejected_and_the_node_still_takes_calls() {
         },
     );
 }
+
+/// A well-formed offer whose media sections carry no `a=fingerprint`.
+const OFFER_WITHOUT_FINGERPRINT: &str = "v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\
+a=group:BUNDLE video0 audio1\r\n\
+m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:video0\r\na=sendrecv\r\n\
+a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=setup:actpass\r\n\
+a=rtpmap:96 VP8/90000\r\n\
+m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:audio1\r\na=sendrecv\r\n\
+a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=setup:actpass\r\n\
+a=rtpmap:111 OPUS/48000/2\r\n";
+
+#[test]
+fn an_offer_without_dtls_fingerprint_ends_the_call_as_media_untrusted() {
+    in_host(
+        "an_offer_without_dtls_fingerprint_ends_the_call_as_media_untrusted",
+        || {
+            let host = current_host().unwrap();
+            let opts = NodeOptions::named("target")
+                .arg("--no-mdns")
+                .arg("--auto-answer")
+                .arg("--listen")
+                .arg("/ip4/127.0.0.1/tcp/0");
+            let node = DuetNode::start_with(&host, opts).unwrap();
+            let events = node.events().unwrap();
+            let status = node.status().unwrap();
+            let node_id: PeerId = status.peer_id.parse().unwrap();
+            let addr: Multiaddr = status
+                .listen_addrs
+                .iter()
+                .find(|a| a.contains("/tcp/"))
+                .unwrap()
+                .parse()
+                .unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let hangup = rt.block_on(async {
+                let mut swarm = rogue();
+                swarm.dial(addr.with_p2p(node_id).unwrap()).unwrap();
+                let invite = serde_json::json!({"v": 1, "type": "invite", "call_id": "badc0de",
+                    "caller_name": "mallory", "sdp": OFFER_WITHOUT_FINGERPRINT});
+                swarm
+                    .behaviour_mut()
+                    .call
+                    .send_request(&node_id, invite.to_string().into_bytes());
+                // Everything the node sends back, acknowledged, until its hangup.
+                let hangup = async {
+                    loop {
+                        if let SwarmEvent::Behaviour(RogueBehaviourEvent::Call(
+                            request_response::Event::Message {
+                                message:
+                                    request_response::Message::Request {
+                                        request, channel, ..
+                                    },
+                                ..
+                            },
+                        )) = swarm.select_next_some().await
+                        {
+                            let _ = swarm
+                                .behaviour_mut()
+                                .call
+                                .send_response(channel, br#"{"ack":"ok"}"#.to_vec());
+                            let v: serde_json::Value = serde_json::from_slice(&request).unwrap();
+                            if v["type"] == "hangup" {
+                                return v;
+                            }
+                        }
+                    }
+                };
+                tokio::time::timeout(DEADLINE, hangup)
+                    .await
+                    .expect("the node never hung up")
+            });
+            assert_eq!(hangup["reason"], "media-untrusted", "{hangup}");
+            assert_eq!(hangup["call_id"], "badc0de");
+            let ended = events
+                .wait_for("call_ended", DEADLINE, |e| e.kind() == "call_ended")
+                .unwrap();
+            assert_eq!(
+                ended.value["reason"], "media-untrusted",
+                "{:?}",
+                ended.value
+            );
+            assert!(
+                ended.value["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("fingerprint")),
+                "{:?}",
+                ended.value
+            );
+        },
+    );
+}

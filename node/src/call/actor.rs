@@ -29,6 +29,10 @@ const NOTICE_CAPACITY: usize = 256;
 /// After the peer's media ends (RTCP BYE), its hangup message normally
 /// follows at once; if it does not, the peer is gone.
 const REMOTE_END_GRACE: Duration = Duration::from_secs(1);
+/// Starting the pipeline takes milliseconds, a real camera ~1 s; a device
+/// that hangs in its state change must not hold the call (and the node's
+/// shutdown) hostage. The stuck thread is left behind.
+const MEDIA_START_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// The media of the current call.
 struct Media {
@@ -351,8 +355,15 @@ impl Actor {
             MediaRole::Answerer => Role::Answerer,
         };
         let config = self.config.media.clone();
-        let started = tokio::task::spawn_blocking(move || MediaSession::start(config, role))
+        let start = tokio::task::spawn_blocking(move || MediaSession::start(config, role));
+        let started = tokio::time::timeout(MEDIA_START_TIMEOUT, start)
             .await
+            .map_err(|_| {
+                duet_gst::MediaError::StateChange(format!(
+                    "the media did not start within {} s (a camera or microphone that hangs?)",
+                    MEDIA_START_TIMEOUT.as_secs()
+                ))
+            })?
             .map_err(|e| duet_gst::MediaError::Init(format!("media start task: {e}")))??;
         let (session, events) = started;
         self.media = Some(Media {

@@ -22,6 +22,8 @@ pub enum ClientError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("refusing the control socket directory {}: {why}; it must be owned by you with mode 0700", .dir.display())]
+    UnsafeDir { dir: PathBuf, why: String },
     #[error("bad reply from the node: {0}")]
     Protocol(String),
     #[error("the node says: {0}")]
@@ -36,6 +38,13 @@ pub struct ControlClient {
 
 impl ControlClient {
     pub async fn connect(path: &Path) -> Result<Self, ClientError> {
+        // In the shared fallback directory, a socket another user planted
+        // would receive our commands.
+        let fallback = crate::paths::fallback_control_dir();
+        if path.parent() == Some(fallback.as_path()) && fallback.exists() {
+            crate::paths::check_private_dir(&fallback)
+                .map_err(|why| ClientError::UnsafeDir { dir: fallback, why })?;
+        }
         let stream = UnixStream::connect(path)
             .await
             .map_err(|e| match e.kind() {

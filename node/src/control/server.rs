@@ -1,12 +1,14 @@
 //! The control socket server. Binding checks for a live node on the same
 //! path (an error: "another node is running") versus a stale socket file
-//! left by a crash (removed). The socket is owner-only (0600, its dir 0700).
+//! left by a crash (removed); anything else at the path is never removed.
+//! The socket is owner-only (0600, its dir 0700); the shared fallback
+//! directory `/tmp/duet-<uid>` must be the user's own with mode 0700.
 //! Every connection is served on its own task; bad lines get an error reply
 //! and the connection goes on.
 
 use super::lines::{read_line, Line};
 use super::protocol::{parse_request, ControlCall, Event, Reply, Request, MAX_LINE};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::io::{AsyncWriteExt, BufReader};
@@ -20,6 +22,15 @@ const MAX_CONNECTIONS: usize = 64;
 pub enum ControlError {
     #[error("another node is running with control socket {0}")]
     InUse(PathBuf),
+    #[error(
+        "{0} exists and is not a socket: refusing to replace it (choose another --control path)"
+    )]
+    NotASocket(PathBuf),
+    #[error(
+        "refusing the control socket directory {dir}: {why}; it must be a directory \
+         owned by you with mode 0700 (remove it, or choose --control)"
+    )]
+    UnsafeDir { dir: PathBuf, why: String },
     #[error("control socket {path}: {source}")]
     Io {
         path: PathBuf,
@@ -51,8 +62,17 @@ pub fn bind(path: &Path) -> Result<ControlServer, ControlError> {
             .mode(0o700)
             .create(dir)
             .map_err(io)?;
+        if dir == crate::paths::fallback_control_dir() {
+            crate::paths::check_private_dir(dir).map_err(|why| ControlError::UnsafeDir {
+                dir: dir.to_path_buf(),
+                why,
+            })?;
+        }
     }
-    if path.exists() {
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            return Err(ControlError::NotASocket(path.to_path_buf()));
+        }
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
             return Err(ControlError::InUse(path.to_path_buf()));
         }

@@ -113,6 +113,13 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client whose commands land in the returned receiver (unit tests).
+    #[cfg(test)]
+    pub(crate) fn detached() -> (Client, mpsc::Receiver<Command>) {
+        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+        (Client { tx }, rx)
+    }
+
     async fn call<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Command,

@@ -78,12 +78,7 @@ impl State {
             return;
         }
         self.in_call = in_call;
-        let (net, status) = (self.net.clone(), self.effective_status());
-        tokio::spawn(async move {
-            if let Err(e) = net.set_status(status).await {
-                tracing::warn!("cannot publish status {status}: {e}");
-            }
-        });
+        self.publish_status.send_replace(self.effective_status());
     }
 }
 

@@ -50,15 +50,9 @@ impl State {
             }
             Request::SetStatus { status } => {
                 self.status = status;
-                let net = self.net.clone();
-                let effective = self.effective_status();
-                tokio::spawn(async move {
-                    let r = match net.set_status(effective).await {
-                        Ok(()) => Reply::ok(),
-                        Err(e) => Reply::error(e.to_string()),
-                    };
-                    let _ = reply.send(r);
-                });
+                // Published in order with the call's in-call changes.
+                self.publish_status.send_replace(self.effective_status());
+                let _ = reply.send(Reply::ok());
             }
             Request::Subscribe => {
                 let _ = reply.send(Reply::error("subscribe is handled by the control server"));
