@@ -62,6 +62,8 @@ struct State {
     /// while a call exists.
     status: Status,
     in_call: bool,
+    /// The current call's peer: its inputs take the actor's main queue.
+    call_peer: Option<PeerId>,
     table: PeerTable,
     net: net::Client,
     calls: CallHandle,
@@ -121,6 +123,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
         peer_id,
         status: Status::Available,
         in_call: false,
+        call_peer: None,
         table: PeerTable::new(),
         net: net.clone(),
         calls: calls.clone(),
