@@ -23,7 +23,7 @@ pub mod measure;
 pub mod node;
 pub mod wait;
 
-pub use lan::{current_host, in_host, Host, Lan};
+pub use lan::{add_host_beside, current_host, in_host, Host, Lan};
 pub use node::{DuetNode, NodeOptions};
 pub use wait::wait_until;
 
