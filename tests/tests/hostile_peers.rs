@@ -115,14 +115,9 @@ fn escape_sequences_from_a_rogue_caller_never_reach_the_screen() {
     );
 }
 
-/// Memory and open files of a process, from /proc.
+/// Memory (KiB) and open files of a process, from /proc.
 fn rss_kib_and_fds(pid: u32) -> (u64, usize) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap();
+    let rss = duet_tests::measure::status_kb(pid, "VmRSS:").unwrap() as u64;
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
         .count();
