@@ -270,3 +270,23 @@ fn a_connection_flood_leaves_the_node_responsive_and_bounded() {
         },
     );
 }
+
+#[test]
+fn a_node_named_like_another_s_short_id_cannot_take_its_calls() {
+    let lan = duet_tests::Lan::new(3).unwrap();
+    let auto = |name: &str| NodeOptions::named(name).arg("--auto-answer");
+    let bob = DuetNode::start_with(lan.host(1), auto("bob")).unwrap();
+    let bob_id = bob.peer_id().unwrap();
+    let short = &bob_id[bob_id.len() - 6..];
+    let mallory = DuetNode::start_with(lan.host(2), auto(short)).unwrap();
+    let alice = DuetNode::start(lan.host(0), "alice").unwrap();
+    let mallory_id = mallory.peer_id().unwrap();
+    alice
+        .wait_for_peers(&[&bob_id, &mallory_id], Duration::from_secs(30))
+        .unwrap();
+    let call = alice.cli().args(["call", short]).output().unwrap();
+    assert!(call.status.success(), "{call:?}\n{}", alice.logs());
+    let peer = alice.status().unwrap().call["peer_id"].clone();
+    assert_eq!(peer, bob_id.as_str(), "`duet call {short}` reached {peer}");
+    assert!(mallory.status().unwrap().call.is_null());
+}
