@@ -67,6 +67,8 @@ struct State {
     /// while a call exists.
     status: Status,
     in_call: bool,
+    /// The current call's peer: its inputs take the actor's main queue.
+    call_peer: Option<PeerId>,
     table: PeerTable,
     net: net::Client,
     /// Status changes to publish, in order (`status`).
@@ -128,6 +130,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
         peer_id,
         status: Status::Available,
         in_call: false,
+        call_peer: None,
         table: PeerTable::new(),
         net: net.clone(),
         publish_status: status::spawn(net.clone()),

@@ -126,6 +126,22 @@ impl Drop for Lan {
     }
 }
 
+/// Inside [`in_host`]: adds one more host to the LAN of `host` (removed
+/// with that LAN).
+pub fn add_host_beside(host: &Host) -> anyhow::Result<Host> {
+    let lan = host
+        .netns
+        .rsplit_once("-h")
+        .map(|(lan, _)| lan.to_string())
+        .context("not a lan-sim host")?;
+    let netns = run_lan_sim(&["add-host", &lan])?;
+    let index: usize = netns
+        .rsplit_once("-h")
+        .and_then(|(_, i)| i.parse().ok())
+        .context("lan-sim add-host printed no host")?;
+    Ok(Lan::host_of(&lan, index))
+}
+
 const IN_HOST_ENV: &str = "DUET_TEST_IN_HOST";
 const HOST_NETNS_ENV: &str = "DUET_TEST_HOST_NETNS";
 

@@ -9,6 +9,8 @@
 //! - [`node`]: a real `duet up` process in a host ([`node::DuetNode`]) and
 //!   its client subcommands; [`events`]: its `duet events --json` stream;
 //!   [`dnssd`]: an independent DNS-SD browser (python3-zeroconf).
+//! - [`fuzz`]: runs a property-based fuzz target (proptest) and prints
+//!   how many cases it ran.
 //! - [`measure`]: what the benchmark binaries (`src/bin/`) measure alike:
 //!   the machine line, CPU and memory of a process from /proc, nearest-rank
 //!   percentiles, Markdown table heads.
@@ -18,12 +20,13 @@
 
 pub mod dnssd;
 pub mod events;
+pub mod fuzz;
 pub mod lan;
 pub mod measure;
 pub mod node;
 pub mod wait;
 
-pub use lan::{current_host, in_host, Host, Lan};
+pub use lan::{add_host_beside, current_host, in_host, Host, Lan};
 pub use node::{DuetNode, NodeOptions};
 pub use wait::wait_until;
 

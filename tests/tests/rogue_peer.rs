@@ -3,140 +3,12 @@
 //! malformed, oversized and unknown signalling messages on `/duet/call/1`:
 //! each is rejected and logged, and the node still takes a proper call.
 
+mod common;
+
+use common::rogue::{connect, rogue, send, DEADLINE, SDP};
 use duet_tests::node::{DuetNode, NodeOptions};
 use duet_tests::{current_host, in_host, wait_until};
-use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
-use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
-use libp2p::swarm::SwarmEvent;
-use libp2p::{noise, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm};
-use std::io;
-use std::time::Duration;
-
-const DEADLINE: Duration = Duration::from_secs(20);
-
-/// Sends any bytes as a request; reads the reply as bytes.
-#[derive(Clone, Default)]
-struct RawCodec;
-
-impl request_response::Codec for RawCodec {
-    type Protocol = StreamProtocol;
-    type Request = Vec<u8>;
-    type Response = Vec<u8>;
-
-    async fn read_request<T: AsyncRead + Unpin + Send>(
-        &mut self,
-        _: &StreamProtocol,
-        io: &mut T,
-    ) -> io::Result<Vec<u8>> {
-        let mut buf = Vec::new();
-        io.take(1 << 20).read_to_end(&mut buf).await?;
-        Ok(buf)
-    }
-
-    async fn read_response<T: AsyncRead + Unpin + Send>(
-        &mut self,
-        p: &StreamProtocol,
-        io: &mut T,
-    ) -> io::Result<Vec<u8>> {
-        // A stream closed without a reply is a refusal.
-        let buf = self.read_request(p, io).await?;
-        if buf.is_empty() {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        Ok(buf)
-    }
-
-    async fn write_request<T: AsyncWrite + Unpin + Send>(
-        &mut self,
-        _: &StreamProtocol,
-        io: &mut T,
-        req: Vec<u8>,
-    ) -> io::Result<()> {
-        io.write_all(&req).await?;
-        io.close().await
-    }
-
-    async fn write_response<T: AsyncWrite + Unpin + Send>(
-        &mut self,
-        p: &StreamProtocol,
-        io: &mut T,
-        res: Vec<u8>,
-    ) -> io::Result<()> {
-        self.write_request(p, io, res).await
-    }
-}
-
-/// Ping keeps the node from closing the connection as dead.
-#[derive(libp2p::swarm::NetworkBehaviour)]
-struct RogueBehaviour {
-    call: request_response::Behaviour<RawCodec>,
-    ping: libp2p::ping::Behaviour,
-}
-
-type Rogue = Swarm<RogueBehaviour>;
-
-fn rogue() -> Rogue {
-    libp2p::SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .unwrap()
-        .with_behaviour(|_| RogueBehaviour {
-            call: request_response::Behaviour::with_codec(
-                RawCodec,
-                [(StreamProtocol::new("/duet/call/1"), ProtocolSupport::Full)],
-                request_response::Config::default().with_request_timeout(Duration::from_secs(10)),
-            ),
-            ping: libp2p::ping::Behaviour::default(),
-        })
-        .unwrap()
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-        .build()
-}
-
-/// Sends `bytes` and returns the node's reply, or None when it refused.
-async fn send(swarm: &mut Rogue, node: PeerId, bytes: Vec<u8>) -> Option<Vec<u8>> {
-    let id: OutboundRequestId = swarm.behaviour_mut().call.send_request(&node, bytes);
-    let wait = async {
-        loop {
-            let SwarmEvent::Behaviour(RogueBehaviourEvent::Call(event)) =
-                swarm.select_next_some().await
-            else {
-                continue;
-            };
-            match event {
-                request_response::Event::Message {
-                    message:
-                        request_response::Message::Response {
-                            request_id,
-                            response,
-                        },
-                    ..
-                } if request_id == id => return Some(response),
-                request_response::Event::OutboundFailure { request_id, .. } if request_id == id => {
-                    return None
-                }
-                // The node's own messages (ringing, …) get their ack.
-                request_response::Event::Message {
-                    message: request_response::Message::Request { channel, .. },
-                    ..
-                } => {
-                    let ack = br#"{"ack":"ok"}"#.to_vec();
-                    let _ = swarm.behaviour_mut().call.send_response(channel, ack);
-                }
-                _ => {}
-            }
-        }
-    };
-    tokio::time::timeout(DEADLINE, wait)
-        .await
-        .expect("the node neither answered nor refused")
-}
-
-const SDP: &str = "v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n";
+use libp2p::{Multiaddr, PeerId};
 
 #[test]
 fn garbage_signalling_is_rejected_and_the_node_still_takes_calls() {
@@ -164,17 +36,7 @@ fn garbage_signalling_is_rejected_and_the_node_still_takes_calls() {
                 .unwrap();
             rt.block_on(async {
                 let mut swarm = rogue();
-                swarm.dial(addr.with_p2p(node_id).unwrap()).unwrap();
-                let connected = async {
-                    loop {
-                        if let SwarmEvent::ConnectionEstablished { .. } =
-                            swarm.select_next_some().await
-                        {
-                            return;
-                        }
-                    }
-                };
-                tokio::time::timeout(DEADLINE, connected).await.unwrap();
+                connect(&mut swarm, addr, node_id).await;
 
                 let oversized = format!(
                     r#"{{"v":1,"type":"ringing","call_id":"{}"}}"#,

@@ -25,6 +25,8 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 const INPUT_CAPACITY: usize = 256;
+/// Inputs from peers other than the current call's.
+const OTHERS_CAPACITY: usize = 32;
 const NOTICE_CAPACITY: usize = 256;
 /// After the peer's media ends (RTCP BYE), its hangup message normally
 /// follows at once; if it does not, the peer is gone.
@@ -85,6 +87,7 @@ struct Actor {
 /// Starts the call actor for the node `me` named `my_name`.
 pub fn spawn(me: PeerId, my_name: String, config: CallConfig, net: net::Client) -> CallHandle {
     let (tx, rx) = mpsc::channel(INPUT_CAPACITY);
+    let (others_tx, others_rx) = mpsc::channel(OTHERS_CAPACITY);
     let (notices, _) = broadcast::channel(NOTICE_CAPACITY);
     let (timers_tx, timers_rx) = mpsc::channel(16);
     let (ended_tx, ended_rx) = mpsc::channel(4);
@@ -99,8 +102,8 @@ pub fn spawn(me: PeerId, my_name: String, config: CallConfig, net: net::Client) 
         timers: timers_tx,
         remote_ended: ended_tx,
     };
-    tokio::spawn(actor.run(rx, timers_rx, ended_rx));
-    CallHandle::new(tx, notices)
+    tokio::spawn(actor.run(rx, others_rx, timers_rx, ended_rx));
+    CallHandle::new(tx, others_tx, notices)
 }
 
 async fn next_media_event(media: &mut Option<Media>) -> Option<MediaEvent> {
@@ -114,6 +117,7 @@ impl Actor {
     async fn run(
         mut self,
         mut rx: mpsc::Receiver<Msg>,
+        mut others: mpsc::Receiver<CallInput>,
         mut timers: mpsc::Receiver<(CallId, Timer)>,
         mut remote_ended: mpsc::Receiver<CallId>,
     ) {
@@ -131,6 +135,7 @@ impl Actor {
                     Some(msg) => self.on_msg(msg).await,
                     None => return,
                 },
+                Some(input) = others.recv() => self.on_msg(Msg::Input(input)).await,
                 Some(ev) = next_media_event(&mut self.media) => self.on_media(ev).await,
                 Some((id, timer)) = timers.recv() => {
                     let actions = self.machine.on_timer(&id, timer);

@@ -107,12 +107,23 @@ pub(super) enum Msg {
 #[derive(Debug, Clone)]
 pub struct CallHandle {
     tx: mpsc::Sender<Msg>,
+    /// Inputs that are not about the current call's peer: a queue of their
+    /// own, so that no flood of them can crowd out the current call's.
+    others: mpsc::Sender<CallInput>,
     notices: broadcast::Sender<CallNotice>,
 }
 
 impl CallHandle {
-    pub(super) fn new(tx: mpsc::Sender<Msg>, notices: broadcast::Sender<CallNotice>) -> Self {
-        CallHandle { tx, notices }
+    pub(super) fn new(
+        tx: mpsc::Sender<Msg>,
+        others: mpsc::Sender<CallInput>,
+        notices: broadcast::Sender<CallNotice>,
+    ) -> Self {
+        CallHandle {
+            tx,
+            others,
+            notices,
+        }
     }
 }
 
@@ -176,14 +187,31 @@ impl CallHandle {
         self.ask(|reply| Msg::View { reply }).await.flatten()
     }
 
-    /// Feeds the actor without waiting. The queue is generous (a call is a
-    /// few dozen messages); if it is full the actor is stuck, and the input
-    /// is dropped with a warning rather than stalling the caller.
+    /// Feeds the actor an input about the current call's peer, without
+    /// waiting. The queue is generous (a call is a few dozen messages) and
+    /// only that peer (rate-limited) and the user fill it; if it is full the
+    /// actor is stuck, and the input is dropped with a warning rather than
+    /// stalling the caller.
     pub fn try_input(&self, input: CallInput) {
         match self.tx.try_send(Msg::Input(input)) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
                 tracing::warn!("call actor is not keeping up; a call input was dropped")
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                tracing::debug!("call actor stopped; input dropped")
+            }
+        }
+    }
+
+    /// Feeds the actor an input from any other peer (a new invite, a stray
+    /// message), on its own smaller queue: when a flood fills it, only such
+    /// inputs are dropped.
+    pub fn try_input_other(&self, input: CallInput) {
+        match self.others.try_send(input) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::debug!("call actor busy; an input from another peer was dropped")
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
                 tracing::debug!("call actor stopped; input dropped")

@@ -1,9 +1,13 @@
 //! The composed libp2p behaviour. Identify tells peers apart as Duet nodes
 //! and exchanges addresses, ping detects dead links, gossipsub carries
 //! presence, request-response carries call signalling (`/duet/call/1`).
+//! Connection limits bound what peers on the LAN can make this node hold:
+//! connections being set up (Noise/yamux handshakes) and established ones,
+//! in total and per peer; a connection over a limit is refused at once.
 //! The broker client (rendezvous + relay) is added here as further fields.
 
 use crate::proto::{IDENTIFY_PROTOCOL, MAX_PRESENCE_BYTES};
+use libp2p::connection_limits::{self, ConnectionLimits};
 use libp2p::identity::Keypair;
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::{gossipsub, identify, ping};
@@ -14,8 +18,18 @@ use std::time::Duration;
 pub const PING_INTERVAL: Duration = Duration::from_secs(4);
 pub const PING_TIMEOUT: Duration = Duration::from_secs(4);
 
+/// Inbound connections still in their handshake.
+pub const MAX_PENDING_INCOMING: u32 = 16;
+/// Established inbound connections (a LAN has far fewer Duet nodes).
+pub const MAX_ESTABLISHED_INCOMING: u32 = 64;
+/// Established connections in all (inbound and our own dials).
+pub const MAX_ESTABLISHED: u32 = 128;
+/// Established connections per peer (two when both sides dialed at once).
+pub const MAX_ESTABLISHED_PER_PEER: u32 = 4;
+
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
+    pub limits: connection_limits::Behaviour,
     pub identify: identify::Behaviour,
     pub ping: ping::Behaviour,
     pub gossipsub: gossipsub::Behaviour,
@@ -53,7 +67,13 @@ impl Behaviour {
         let gossipsub =
             gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
                 .map_err(|e| format!("gossipsub: {e}"))?;
+        let limits = ConnectionLimits::default()
+            .with_max_pending_incoming(Some(MAX_PENDING_INCOMING))
+            .with_max_established_incoming(Some(MAX_ESTABLISHED_INCOMING))
+            .with_max_established(Some(MAX_ESTABLISHED))
+            .with_max_established_per_peer(Some(MAX_ESTABLISHED_PER_PEER));
         Ok(Self {
+            limits: connection_limits::Behaviour::new(limits),
             identify,
             ping,
             gossipsub,

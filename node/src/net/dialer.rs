@@ -15,6 +15,13 @@
 //! Noise proves it, and a record whose address answers with another PeerId
 //! is rejected for good. A record's name is passed on only once a dial
 //! proved the record; otherwise peers are named by their signed presence.
+//!
+//! Anyone on the LAN can announce records, so the records not yet proven
+//! by a dial are bounded: at most [`MAX_UNPROVEN`] are kept (a newcomer
+//! evicts the oldest one not being dialed, so a real peer's fresh record
+//! still gets its dial), each for at most [`MAX_UNPROVEN_AGE`], and one
+//! whose dial failed [`MAX_FAILED_DIALS`] times is forgotten. That also
+//! bounds the dials in flight, hence the sockets they hold.
 
 use super::behaviour::Behaviour;
 use super::discovery::Record;
@@ -30,6 +37,12 @@ use tokio::time::Instant;
 pub const FALLBACK_GRACE: Duration = Duration::from_millis(250);
 const FIRST_BACKOFF: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Records not (yet) proven by a dial kept at once.
+pub const MAX_UNPROVEN: usize = 64;
+/// How long a record may stay unproven before it is forgotten.
+pub const MAX_UNPROVEN_AGE: Duration = Duration::from_secs(60);
+/// Failed dials after which an unproven record is forgotten.
+pub const MAX_FAILED_DIALS: u32 = 3;
 
 struct Known {
     record: Record,
@@ -37,6 +50,9 @@ struct Known {
     verified: bool,
     next_dial: Instant,
     backoff: Duration,
+    /// When this record was first resolved.
+    seen: Instant,
+    failures: u32,
 }
 
 /// Records by DNS-SD full name, and the dials in flight.
@@ -61,12 +77,17 @@ impl Dialer {
         if record.peer == local {
             return None;
         }
-        let (verified, rejected) = match self.records.get(&record.fullname) {
+        let now = Instant::now();
+        let (verified, rejected, seen) = match self.records.get(&record.fullname) {
             Some(k) if k.record == record => return None,
             Some(k) if k.record.peer == record.peer && k.record.addrs == record.addrs => {
-                (k.verified, k.rejected)
+                (k.verified, k.rejected, k.seen)
             }
-            _ => (false, false),
+            Some(k) => (false, false, k.seen),
+            None => {
+                self.make_room();
+                (false, false, now)
+            }
         };
         tracing::debug!(
             "resolved {:?}: {} at {:?}",
@@ -74,7 +95,6 @@ impl Dialer {
             record.peer,
             record.addrs
         );
-        let now = Instant::now();
         let next_dial = if local < record.peer {
             now
         } else {
@@ -87,9 +107,54 @@ impl Dialer {
             verified,
             next_dial,
             backoff: FIRST_BACKOFF,
+            seen,
+            failures: 0,
         };
         self.records.insert(known.record.fullname.clone(), known);
         event
+    }
+
+    /// Unproven records that may be forgotten: not being dialed.
+    fn unproven_idle(&self) -> impl Iterator<Item = (&String, &Known)> {
+        let in_flight: HashSet<&String> = self.dialing.values().collect();
+        self.records
+            .iter()
+            .filter(move |(f, k)| !k.verified && !in_flight.contains(f))
+    }
+
+    /// Before a new record is kept: if [`MAX_UNPROVEN`] are kept already,
+    /// forgets the oldest unproven one that is not being dialed.
+    fn make_room(&mut self) {
+        let unproven = self.records.values().filter(|k| !k.verified).count();
+        if unproven < MAX_UNPROVEN {
+            return;
+        }
+        let oldest = self
+            .unproven_idle()
+            .min_by_key(|(_, k)| k.seen)
+            .map(|(f, _)| f.clone());
+        if let Some(f) = oldest {
+            self.records.remove(&f);
+        }
+    }
+
+    /// Forgets unproven records older than [`MAX_UNPROVEN_AGE`].
+    pub fn forget_stale(&mut self, now: Instant) {
+        let stale: Vec<String> = self
+            .unproven_idle()
+            .filter(|(_, k)| now.saturating_duration_since(k.seen) > MAX_UNPROVEN_AGE)
+            .map(|(f, _)| f.clone())
+            .collect();
+        for f in stale {
+            tracing::debug!("forgetting DNS-SD record {f:?}: never proven by a dial");
+            self.records.remove(&f);
+        }
+    }
+
+    /// How many records are kept, and how many of them are unproven.
+    pub fn counts(&self) -> (usize, usize) {
+        let unproven = self.records.values().filter(|k| !k.verified).count();
+        (self.records.len(), unproven)
     }
 
     /// A record went away. Returns `Removed` if no other record names its peer.
@@ -123,6 +188,7 @@ impl Dialer {
     /// Dials every record that is due, not rejected and not yet connected.
     pub fn dial_due(&mut self, swarm: &mut Swarm<Behaviour>) {
         let now = Instant::now();
+        self.forget_stale(now);
         let due: Vec<(String, PeerId, Vec<Multiaddr>)> = self
             .candidates(swarm)
             .filter(|(_, k)| k.next_dial <= now)
@@ -173,7 +239,15 @@ impl Dialer {
                     known.record.peer
                 );
             }
-            _ => tracing::debug!("dial for {fullname:?} failed: {error}"),
+            (_, Some(known)) => {
+                known.failures += 1;
+                tracing::debug!("dial for {fullname:?} failed: {error}");
+                if !known.verified && known.failures >= MAX_FAILED_DIALS {
+                    tracing::debug!("forgetting DNS-SD record {fullname:?} after failed dials");
+                    self.records.remove(&fullname);
+                }
+            }
+            (_, None) => tracing::debug!("dial for {fullname:?} failed: {error}"),
         }
     }
 
@@ -188,5 +262,52 @@ impl Dialer {
         for k in self.records.values_mut().filter(|k| k.record.peer == peer) {
             k.next_dial = k.next_dial.max(at);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::proto::DisplayName;
+
+    fn keep(d: &mut Dialer, n: usize, verified: bool, seen: Instant) -> String {
+        let fullname = format!("fake{n}._duet._udp.local.");
+        d.make_room();
+        let record = Record {
+            fullname: fullname.clone(),
+            peer: PeerId::random(),
+            name: DisplayName::new("x").unwrap(),
+            addrs: vec!["/ip4/10.77.9.9/tcp/1".parse().unwrap()],
+        };
+        let known = Known {
+            record,
+            rejected: false,
+            verified,
+            next_dial: seen,
+            backoff: FIRST_BACKOFF,
+            seen,
+            failures: 0,
+        };
+        d.records.insert(fullname.clone(), known);
+        fullname
+    }
+
+    #[test]
+    fn unproven_records_are_bounded_in_count_and_age() {
+        let mut d = Dialer::default();
+        let t0 = Instant::now();
+        let proven = keep(&mut d, 0, true, t0);
+        for n in 1..=2000 {
+            keep(&mut d, n, false, t0 + Duration::from_millis(n as u64));
+        }
+        assert_eq!(d.counts(), (MAX_UNPROVEN + 1, MAX_UNPROVEN));
+        assert!(d.records.contains_key(&proven), "a proven record stays");
+        assert!(
+            d.records.contains_key("fake2000._duet._udp.local."),
+            "the newest is kept"
+        );
+        d.forget_stale(t0 + MAX_UNPROVEN_AGE + Duration::from_secs(3));
+        assert_eq!(d.counts(), (1, 0));
     }
 }

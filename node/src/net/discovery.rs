@@ -10,11 +10,15 @@
 //! name, and clashing A records would mix nodes' addresses.
 //!
 //! Records are untrusted input: a missing or invalid `peer_id`, `proto` or
-//! `name` is logged once and the record ignored. Whether the node at the
+//! `name` is logged once (the first [`MAX_WARNED`] names; past that, in
+//! periodic summaries) and the record ignored; names with control, bidi or
+//! invisible characters are invalid (see [`crate::proto::text`]). Whether the node at the
 //! advertised address really holds the claimed PeerId is checked by the
 //! event loop when it dials (Noise).
 
+use super::rate_limit::Throttle;
 use super::NetError;
+use crate::proto::text::escape;
 use crate::proto::{DisplayName, PROTO_VERSION};
 use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
@@ -27,6 +31,10 @@ use tokio::sync::mpsc;
 pub const SERVICE_TYPE: &str = "_duet._udp.local.";
 const SUFFIX_LEN: usize = 6;
 const GOODBYE_WAIT: Duration = Duration::from_secs(1);
+/// Malformed records logged one by one; past that, counted in summaries.
+const MAX_WARNED: usize = 64;
+/// Addresses kept per record (one node has a few interfaces).
+pub const MAX_RECORD_ADDRS: usize = 8;
 
 /// A parsed, well-formed (not yet verified) DNS-SD record of a Duet node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,13 +155,19 @@ impl Discovery {
 /// Forwards browse results, parsed, from the mdns-sd thread to the loop.
 async fn forward(browse: mdns_sd::Receiver<ServiceEvent>, events: mpsc::Sender<DiscoveryEvent>) {
     let mut warned = HashSet::new();
+    let mut more = Throttle::default();
     while let Ok(event) = browse.recv_async().await {
         let out = match event {
             ServiceEvent::ServiceResolved(svc) => match parse_record(&svc) {
                 Ok(r) => DiscoveryEvent::Resolved(r),
                 Err(e) => {
-                    if warned.insert(svc.fullname.clone()) {
-                        tracing::warn!("ignoring DNS-SD record {:?}: {e}", svc.fullname);
+                    let fullname = escape(&svc.fullname);
+                    if warned.len() < MAX_WARNED {
+                        if warned.insert(svc.fullname.clone()) {
+                            tracing::warn!("ignoring DNS-SD record \"{fullname}\": {e}");
+                        }
+                    } else if let Some(n) = more.hit(std::time::Instant::now()) {
+                        tracing::warn!("ignored {n} more malformed DNS-SD record(s), the last \"{fullname}\": {e}");
                     }
                     continue;
                 }
@@ -217,6 +231,7 @@ pub fn parse_record(svc: &ResolvedService) -> Result<Record, String> {
         }
     }
     addrs.sort();
+    addrs.truncate(MAX_RECORD_ADDRS);
     if addrs.is_empty() {
         return Err("no usable address".to_string());
     }
@@ -342,6 +357,10 @@ mod tests {
             ("quic", "99999"),
         ];
         assert!(parse_record(&resolved(&bad_port)).is_err());
+        for evil in ["eve\u{1b}[2J", "ali\u{202E}ecb", "b\u{200B}ob"] {
+            let txt = [("peer_id", peer.as_str()), ("proto", "1"), ("name", evil)];
+            assert!(parse_record(&resolved(&txt)).is_err(), "{evil:?}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::behaviour::{Behaviour, BehaviourEvent};
 use super::dialer::Dialer;
 use super::discovery::{self, Discovery, DiscoveryEvent};
 use super::presence::{self, LocalPresence};
+use super::rate_limit::Throttle;
 use super::signalling::Outbox;
 use super::{Command, NetConfig, NetError, NetEvent};
 use crate::proto::Status;
@@ -42,6 +43,7 @@ pub struct EventLoop {
     announced: Option<(Vec<IpAddr>, Option<u16>, Option<u16>)>,
     dialer: Dialer,
     outbox: Outbox,
+    refused_incoming: Throttle,
 }
 
 impl EventLoop {
@@ -105,6 +107,7 @@ impl EventLoop {
             announced: None,
             dialer: Dialer::default(),
             outbox: Outbox::default(),
+            refused_incoming: Throttle::default(),
         })
     }
 
@@ -128,7 +131,10 @@ impl EventLoop {
                     }
                 },
                 Some(event) = self.discovery_rx.recv() => self.on_discovery(event).await,
-                _ = heartbeat.tick() => self.publish_presence(),
+                _ = heartbeat.tick() => {
+                    self.publish_presence();
+                    self.dialer.forget_stale(tokio::time::Instant::now());
+                }
                 _ = tokio::time::sleep_until(dial_at) => self.dialer.dial_due(&mut self.swarm),
             }
         }
@@ -232,6 +238,7 @@ impl EventLoop {
                 if num_established == 0 {
                     let local = *self.swarm.local_peer_id();
                     self.dialer.disconnected(peer_id, local);
+                    self.outbox.forget(&peer_id);
                 }
                 let remaining = num_established;
                 self.emit(NetEvent::Disconnected {
@@ -254,7 +261,11 @@ impl EventLoop {
                 error,
                 ..
             } => {
-                tracing::info!("rejected incoming connection from {send_back_addr}: {error}");
+                if let Some(n) = self.refused_incoming.hit(std::time::Instant::now()) {
+                    tracing::info!(
+                        "rejected {n} incoming connection(s), the last from {send_back_addr}: {error}"
+                    );
+                }
             }
             SwarmEvent::Behaviour(event) => self.on_behaviour_event(event).await,
             _ => {}

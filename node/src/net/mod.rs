@@ -8,6 +8,7 @@
 //! - [`discovery`]: DNS-SD (mdns-sd) registration and browsing.
 //! - [`presence`]: gossipsub presence messages (name, status, heartbeat).
 //! - [`dialer`]: which discovered records to dial, and what a dial proved.
+//! - [`rate_limit`]: per-peer limits on inbound call signalling.
 //! - [`event_loop`]: the Swarm owner: connection tracking, commands, events.
 
 pub mod behaviour;
@@ -15,6 +16,7 @@ pub mod dialer;
 pub mod discovery;
 pub mod event_loop;
 pub mod presence;
+pub mod rate_limit;
 mod signal_codec;
 pub mod signalling;
 

@@ -4,13 +4,14 @@
 //! cannot be delivered becomes `SignalFailed` for its call, so the call
 //! actor can end the call instead of waiting.
 
+use super::rate_limit::{SignalLimiter, Verdict};
 use super::signal_codec::SignalCodec;
 use super::NetEvent;
 use crate::proto::call::{CallId, CallSignal, SignalAck, CALL_PROTOCOL};
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
 use libp2p::{PeerId, StreamProtocol};
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a signalling request may take to be acknowledged.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -26,10 +27,12 @@ pub fn behaviour() -> Behaviour {
     )
 }
 
-/// Requests in flight, to name the call when one fails.
+/// Requests in flight, to name the call when one fails, and the limits on
+/// what each peer may send.
 #[derive(Debug, Default)]
 pub struct Outbox {
     pending: HashMap<OutboundRequestId, (PeerId, CallId)>,
+    limiter: SignalLimiter<PeerId>,
 }
 
 impl Outbox {
@@ -37,6 +40,11 @@ impl Outbox {
         let call_id = signal.call_id().clone();
         let id = behaviour.send_request(&peer, signal);
         self.pending.insert(id, (peer, call_id));
+    }
+
+    /// The last connection to `peer` closed: its limits start afresh.
+    pub fn forget(&mut self, peer: &PeerId) {
+        self.limiter.forget(peer);
     }
 
     /// Handles one event of the behaviour; returns what the node must hear.
@@ -55,10 +63,25 @@ impl Outbox {
                     },
                 ..
             } => {
-                if behaviour.send_response(channel, SignalAck::Ok).is_err() {
+                let invite = matches!(request, CallSignal::Invite { .. });
+                let verdict = self.limiter.check(peer, invite, Instant::now());
+                let ack = match verdict {
+                    Verdict::Allow => SignalAck::Ok,
+                    Verdict::Refuse { warn } => {
+                        if let Some(n) = warn {
+                            tracing::warn!(
+                                "{peer} sends too many signalling messages; refused {n}"
+                            );
+                        }
+                        SignalAck::Refused {
+                            error: "rate limited".into(),
+                        }
+                    }
+                };
+                if behaviour.send_response(channel, ack).is_err() {
                     tracing::debug!("{peer} closed the stream before the ack");
                 }
-                Some(NetEvent::Signal {
+                (verdict == Verdict::Allow).then_some(NetEvent::Signal {
                     from: peer,
                     signal: request,
                 })

@@ -10,11 +10,21 @@ use crate::proto::{DisplayName, Status};
 use libp2p::PeerId;
 
 impl State {
-    /// Forwards to the call actor without waiting: the actor's queue is
-    /// generous, and the node loop must never wait on the actor (the actor
-    /// waits on the network task, which waits on this loop).
+    /// Forwards to the call actor without waiting: the node loop must
+    /// never wait on the actor (the actor waits on the network task, which
+    /// waits on this loop). What concerns the current call's peer goes on
+    /// the actor's main queue, everything else on a queue of its own, so a
+    /// flood from other peers cannot make the call's own messages be dropped.
     pub(super) fn to_calls(&self, input: CallInput) {
-        self.calls.try_input(input);
+        let peer = match &input {
+            CallInput::Signal { from, .. } => from,
+            CallInput::SignalFailed { peer, .. } | CallInput::PeerLost { peer } => peer,
+        };
+        if self.call_peer == Some(*peer) {
+            self.calls.try_input(input);
+        } else {
+            self.calls.try_input_other(input);
+        }
     }
 
     pub(super) fn on_signal(&mut self, from: PeerId, mut signal: CallSignal) {
@@ -39,10 +49,12 @@ impl State {
     pub(super) fn on_notice(&mut self, notice: CallNotice) {
         let event = match notice {
             CallNotice::Dialing { call } => {
+                self.call_peer = call.peer_id.parse().ok();
                 self.set_in_call(true);
                 Event::Dialing { call }
             }
             CallNotice::Incoming { call } => {
+                self.call_peer = call.peer_id.parse().ok();
                 self.set_in_call(true);
                 Event::IncomingCall { call }
             }
@@ -51,6 +63,7 @@ impl State {
             CallNotice::Replaced { old, new } => Event::CallReplaced { old, new },
             CallNotice::RemoteMuted { call } => Event::RemoteMuted { call },
             CallNotice::Ended { call, reason } => {
+                self.call_peer = None;
                 self.set_in_call(false);
                 let detail = reason.detail().map(str::to_string);
                 Event::CallEnded {
