@@ -5,7 +5,10 @@
 
 mod common;
 
-use common::rogue::{connect, rogue, send, DEADLINE, SDP};
+use common::rogue::{connect, rogue, send, RogueBehaviourEvent, DEADLINE, SDP};
+use futures::StreamExt;
+use libp2p::request_response;
+use libp2p::swarm::SwarmEvent;
 use duet_tests::node::{DuetNode, NodeOptions};
 use duet_tests::{current_host, in_host, wait_until};
 use libp2p::{Multiaddr, PeerId};
