@@ -71,6 +71,10 @@ pub enum MediaError {
     /// A state change of the pipeline failed.
     #[error("pipeline state change failed: {0}")]
     StateChange(String),
+    /// Our own pipeline stopped (stuck out of PLAYING, or our sources went
+    /// silent): a local failure, not the peer's.
+    #[error("local media pipeline stalled: {0}")]
+    Stalled(String),
     /// The session was already closed.
     #[error("the media session is closed")]
     Closed,

@@ -86,6 +86,11 @@ pub enum MediaEvent {
         at: Instant,
         since_start: Duration,
     },
+    /// No audio output device could be opened: remote audio is dropped and
+    /// the call goes on with video (a warning, not a failure).
+    AudioOutputUnavailable {
+        reason: String,
+    },
     /// Periodic snapshot (every `MediaConfig::stats_interval`).
     Stats(MediaStats),
     /// The peer ended its media (RTCP BYE, sent when it closes): end the call.

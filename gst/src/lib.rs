@@ -74,12 +74,14 @@
 //! - `sdp`: checks on remote SDP, offered payload types.
 //! - [`stats`]: counters and webrtcbin statistics.
 //! - [`probe`]: the glass-to-glass latency probe.
+//! - `health`: the watchdog: a silent peer vs a stalled pipeline of ours.
 //! - [`events`]: the event stream. [`error`]: [`MediaError`].
 
 pub mod config;
 pub mod elements;
 pub mod error;
 pub mod events;
+mod health;
 pub mod probe;
 mod receive;
 mod sdp;
@@ -97,7 +99,7 @@ pub use error::MediaError;
 pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, EVENT_CAPACITY};
 pub use probe::LatencySummary;
 pub use session::{MediaSession, Role};
-pub use stats::MediaStats;
+pub use stats::{AudioOutput, MediaStats};
 
 use gstreamer as gst;
 

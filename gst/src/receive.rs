@@ -109,6 +109,7 @@ fn link_remote_stream(
     if sink.find_property("sync").is_some() {
         sink.set_property("sync", true);
     }
+    no_preroll(&sink);
     // The sink's processing deadline (default 20 ms) adds to the pipeline
     // latency; decoding a 640x480 VP8 frame takes ~1 ms here.
     if sink.find_property("processing-deadline").is_some() {
@@ -122,6 +123,9 @@ fn link_remote_stream(
         .map_err(|e| MediaError::Negotiation(format!("linking {media}: {e}")))?;
     for e in chain.iter().rev() {
         let _ = e.sync_state_with_parent();
+    }
+    if !video {
+        note_audio_output(&sink, shared);
     }
     if let Some(sp) = sink.static_pad("sink") {
         add_counter(&sp, Arc::downgrade(shared), video);
@@ -153,6 +157,56 @@ fn link_remote_stream(
         }
     });
     Ok(())
+}
+
+/// Records where remote audio goes. autoaudiosink (started by now) falls
+/// back to a fake sink when no output opens (no sound server, no ALSA
+/// device): the call goes on with video, and the owner is warned.
+fn note_audio_output(sink: &gst::Element, shared: &Shared) {
+    use crate::stats::AudioOutput;
+    let output = if shared.config.display == Display::Headless {
+        AudioOutput::Headless
+    } else {
+        let fake = sink.downcast_ref::<gst::Bin>().and_then(|bin| {
+            bin.iterate_recurse()
+                .into_iter()
+                .flatten()
+                .find(|e| e.factory().is_some_and(|f| f.name().starts_with("fake")))
+        });
+        match fake {
+            Some(_) => AudioOutput::Unavailable,
+            None => AudioOutput::Playing,
+        }
+    };
+    if let Ok(mut g) = shared.audio_output.lock() {
+        *g = Some(output);
+    }
+    if output == AudioOutput::Unavailable {
+        let reason = "no audio output device could be opened (tried autoaudiosink's sinks: PulseAudio, ALSA, JACK, OSS, OpenAL); remote audio is not played".to_string();
+        tracing::warn!("{reason}");
+        shared
+            .events
+            .send(MediaEvent::AudioOutputUnavailable { reason });
+    }
+}
+
+/// A sink added to a PLAYING pipeline must not wait for preroll
+/// (`async=false`). With `async=true` it posts ASYNC_START, the pipeline
+/// loses its state and drops to PAUSED until the sink prerolls; in PAUSED the
+/// live sources (camera, microphone, test sources) produce nothing, so a sink
+/// fed by them (the answerer's local preview) never prerolls and the whole
+/// call freezes. For a bin (autoaudiosink), the sink it picks inside.
+pub(crate) fn no_preroll(sink: &gst::Element) {
+    if sink.find_property("async").is_some() {
+        sink.set_property("async", false);
+    }
+    if let Some(bin) = sink.downcast_ref::<gst::Bin>() {
+        bin.connect_deep_element_added(|_, _, e| {
+            if e.is::<gst_base::BaseSink>() {
+                e.set_property("async", false);
+            }
+        });
+    }
 }
 
 fn add_counter(pad: &gst::Pad, shared: Weak<Shared>, video: bool) {

@@ -170,6 +170,8 @@ pub(crate) fn add_video(
         let conv = make("videoconvert", None)?;
         let sink = make("ximagesink", Some("local-preview"))?;
         sink.set_property("sync", false);
+        // The answerer adds this branch to a PLAYING pipeline (see receive.rs).
+        sink.set_property("async", false);
         sink.set_property("force-aspect-ratio", true);
         pipeline
             .add_many([&tee, &q, &conv, &sink])

@@ -9,6 +9,7 @@
 
 use crate::config::{AudioSource, MediaConfig, VideoSource};
 use crate::events::{MediaEvent, SdpKind};
+use crate::health::Health;
 use crate::sdp::Plan;
 use crate::send::{self, AUDIO_SRC, VIDEO_SRC};
 use crate::session::Shared;
@@ -133,7 +134,7 @@ struct Service {
     pipeline: gst::Pipeline,
     webrtc: gst::Element,
     tx: mpsc::Sender<Cmd>,
-    timed_out: bool,
+    health: Health,
 }
 
 /// The service thread's loop; returns on `Cmd::Stop`.
@@ -149,7 +150,7 @@ pub(crate) fn run(
         pipeline,
         webrtc,
         tx,
-        timed_out: false,
+        health: Health::new(),
     };
     let bus = svc.pipeline.bus();
     let interval = svc
@@ -169,9 +170,9 @@ pub(crate) fn run(
                 svc.on_bus(&msg);
             }
         }
-        // An atomic load: cheap enough to check every turn, so a silent
-        // peer is noticed within 20 ms of the timeout.
-        svc.watchdog();
+        // Atomic loads (and a state query every 250 ms): cheap enough to
+        // run every turn, so a silent peer is noticed within 20 ms.
+        svc.health.check(&svc.shared, &svc.pipeline);
         if Instant::now() >= next_stats {
             next_stats += interval;
             svc.poll_stats();
@@ -367,23 +368,5 @@ impl Service {
         });
         self.webrtc
             .emit_by_name::<()>("get-stats", &[&None::<gst::Pad>, &p]);
-    }
-
-    fn watchdog(&mut self) {
-        let last = self.shared.last_media_us.load(Ordering::Relaxed);
-        if last == 0 || self.timed_out {
-            return;
-        }
-        let silent = self
-            .shared
-            .start
-            .elapsed()
-            .saturating_sub(Duration::from_micros(last));
-        if silent >= self.shared.config.media_timeout {
-            self.timed_out = true;
-            self.shared
-                .events
-                .send(MediaEvent::MediaTimeout { silent_for: silent });
-        }
     }
 }

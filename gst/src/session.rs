@@ -67,6 +67,7 @@ pub(crate) struct Shared {
     pub video_send: Mutex<Option<SendBranch>>,
     pub audio_send: Mutex<Option<SendBranch>>,
     pub remote_video_depay: Mutex<Option<gst::Element>>,
+    pub audio_output: Mutex<Option<crate::stats::AudioOutput>>,
 }
 
 impl Shared {
@@ -88,6 +89,7 @@ impl Shared {
             packets_received: net.packets_received,
             rtt_ms: net.rtt_ms,
             glass_to_glass: self.samples.summary(),
+            audio_output: self.audio_output.lock().ok().and_then(|g| *g),
         }
     }
 }
@@ -177,6 +179,7 @@ impl MediaSession {
             video_send: Mutex::new(None),
             audio_send: Mutex::new(None),
             remote_video_depay: Mutex::new(None),
+            audio_output: Mutex::new(None),
         });
         let (cmd_tx, cmd_rx) = std_mpsc::channel();
         let (pipeline, webrtc) = crate::signals::build(&shared, &cmd_tx)?;

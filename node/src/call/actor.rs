@@ -242,6 +242,16 @@ impl Actor {
                 }
                 Vec::new()
             }
+            MediaEvent::AudioOutputUnavailable { reason } => {
+                if let Some(call) = self.machine.call() {
+                    self.publish(CallNotice::Warning {
+                        call_id: call.id.to_string(),
+                        warning: "audio-output-unavailable".into(),
+                        detail: reason,
+                    });
+                }
+                Vec::new()
+            }
             MediaEvent::Stats(stats) => {
                 if let Some(m) = self.media.as_mut() {
                     m.stats = stats;

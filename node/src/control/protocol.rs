@@ -120,6 +120,13 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },
+    /// The call goes on, but something is wrong: `warning` is
+    /// `audio-output-unavailable` (remote audio cannot be played).
+    Warning {
+        call_id: String,
+        warning: String,
+        detail: String,
+    },
     /// The subscriber fell behind and `missed` events were dropped.
     Lagged {
         missed: u64,

@@ -61,6 +61,9 @@ pub fn event_line(ev: &Event) -> Option<String> {
                 .unwrap_or_default();
             format!("ended    call with {}: {reason}{detail}", who(call))
         }
+        Event::Warning {
+            warning, detail, ..
+        } => format!("warning  {warning}: {detail}"),
         Event::Lagged { missed } => format!("(missed {missed} events)"),
         Event::Subscribed => return None,
     })

@@ -46,6 +46,15 @@ impl State {
             CallNotice::Ringing { call } => Event::Ringing { call },
             CallNotice::Connected { call } => Event::Connected { call },
             CallNotice::Replaced { old, new } => Event::CallReplaced { old, new },
+            CallNotice::Warning {
+                call_id,
+                warning,
+                detail,
+            } => Event::Warning {
+                call_id,
+                warning,
+                detail,
+            },
             CallNotice::Ended { call, reason } => {
                 self.set_in_call(false);
                 let detail = match &reason {

@@ -101,5 +101,10 @@ fn log_notice(notice: &CallNotice) {
         CallNotice::Ended { call, reason } => {
             tracing::info!("call {} ended: {}", call.id, reason.as_str())
         }
+        CallNotice::Warning {
+            warning, detail, ..
+        } => {
+            tracing::warn!("{warning}: {detail}")
+        }
     }
 }

@@ -1,0 +1,197 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Calls in window mode (the default display) between real `duet up`
+//! processes, each on its own Xvfb: the call holds on both sides, and the
+//! mixed cases (one side headless) too.
+
+use duet_tests::events::EventStream;
+use duet_tests::node::{DuetNode, NodeOptions};
+use duet_tests::xvfb::Xvfb;
+use duet_tests::{wait_until, Lan};
+use serde_json::Value;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A node plus the X display it shows its window on (None: headless).
+struct Node {
+    node: DuetNode,
+    x: Option<Xvfb>,
+    events: EventStream,
+}
+
+fn start(lan: &Lan, i: usize, name: &str, window: bool, extra: &[&str]) -> Node {
+    let x = window.then(|| Xvfb::start().unwrap());
+    let mut opts = NodeOptions::named(name);
+    if let Some(x) = &x {
+        opts = opts.window(&x.display);
+    }
+    for a in extra {
+        opts = opts.arg(a);
+    }
+    let node = DuetNode::start_with(lan.host(i), opts).unwrap();
+    let events = node.events().unwrap();
+    Node { node, x, events }
+}
+
+fn pair(alice_window: bool, bob_window: bool) -> (Lan, Node, Node) {
+    let lan = Lan::new(2).unwrap();
+    let alice = start(&lan, 0, "alice", alice_window, &[]);
+    let bob = start(&lan, 1, "bob", bob_window, &[]);
+    let (a, b) = (alice.node.peer_id().unwrap(), bob.node.peer_id().unwrap());
+    alice.node.wait_for_peers(&[&b], DEADLINE).unwrap();
+    bob.node.wait_for_peers(&[&a], DEADLINE).unwrap();
+    (lan, alice, bob)
+}
+
+fn call(node: &DuetNode, target: &str) -> Child {
+    node.cli()
+        .args(["call", target])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn run(node: &DuetNode, args: &[&str]) -> String {
+    let out = node.cli().args(args).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "duet {}: {text}", args.join(" "));
+    text
+}
+
+fn call_of(node: &DuetNode) -> Value {
+    node.status().unwrap().call
+}
+
+fn frames(call: &Value) -> u64 {
+    call["stats"]["video_frames_received"].as_u64().unwrap_or(0)
+}
+
+/// alice calls bob, bob answers; returns when both are connected.
+fn connect(alice: &Node, bob: &Node) {
+    let dialing = call(&alice.node, "bob");
+    bob.events
+        .wait_for("incoming_call", DEADLINE, |e| e.kind() == "incoming_call")
+        .unwrap();
+    run(&bob.node, &["answer"]);
+    for n in [alice, bob] {
+        n.events
+            .wait_for("connected", DEADLINE, |e| e.kind() == "connected")
+            .unwrap_or_else(|e| panic!("{e:#}\n{}", n.node.logs()));
+    }
+    // `duet call` returns once connected.
+    assert!(dialing.wait_with_output().unwrap().status.success());
+}
+
+/// ≥60 frames both ways within 3 s of `connected` (plus a margin for a
+/// loaded machine, printed), still connected 10 s later, then hang up.
+fn holds_and_hangs_up(alice: &Node, bob: &Node) {
+    let connected = Instant::now();
+    for n in [alice, bob] {
+        wait_until(
+            &format!("{} to show 60 frames", n.node.name),
+            DEADLINE,
+            || {
+                let c = call_of(&n.node);
+                assert_ne!(
+                    c,
+                    Value::Null,
+                    "{} lost the call\n{}",
+                    n.node.name,
+                    n.node.logs()
+                );
+                Ok((frames(&c) >= 60).then_some(()))
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", n.node.logs()));
+    }
+    eprintln!(
+        "60 frames both ways {:?} after connected",
+        connected.elapsed()
+    );
+    // No sound device here: a window-mode node says so and goes on.
+    for n in [alice, bob] {
+        let want = if n.x.is_some() {
+            "unavailable"
+        } else {
+            "headless"
+        };
+        wait_until(&format!("{} audio_output", n.node.name), DEADLINE, || {
+            let c = call_of(&n.node);
+            Ok((c["stats"]["audio_output"] == want).then_some(()))
+        })
+        .unwrap_or_else(|e| panic!("{e:#}: {}", call_of(&n.node)));
+        if n.x.is_some() {
+            let w = n
+                .events
+                .wait_for("warning", DEADLINE, |e| e.kind() == "warning")
+                .unwrap();
+            assert_eq!(
+                w.value["warning"], "audio-output-unavailable",
+                "{}",
+                w.value
+            );
+        }
+    }
+    let before: Vec<u64> = [alice, bob]
+        .iter()
+        .map(|n| frames(&call_of(&n.node)))
+        .collect();
+    // The call must hold: wait 10 s, watching it stay connected.
+    let until = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < until {
+        for n in [alice, bob] {
+            let c = call_of(&n.node);
+            assert_eq!(
+                c["state"],
+                "connected",
+                "{}: {c}\n{}",
+                n.node.name,
+                n.node.logs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    for (n, b) in [alice, bob].iter().zip(before) {
+        let now = frames(&call_of(&n.node));
+        assert!(
+            now >= b + 150,
+            "{}: {b} -> {now} frames in 10 s",
+            n.node.name
+        );
+    }
+    run(&bob.node, &["hangup"]);
+    for (n, reason) in [(bob, "hangup"), (alice, "remote-hangup")] {
+        let ended = n
+            .events
+            .wait_for("call_ended", DEADLINE, |e| e.kind() == "call_ended")
+            .unwrap();
+        assert_eq!(ended.value["reason"], reason, "{}", ended.value);
+    }
+}
+
+#[test]
+fn window_mode_call_holds_on_both_sides() {
+    let (_lan, alice, bob) = pair(true, true);
+    connect(&alice, &bob);
+    holds_and_hangs_up(&alice, &bob);
+}
+
+#[test]
+fn headless_caller_and_window_callee() {
+    let (_lan, alice, bob) = pair(false, true);
+    connect(&alice, &bob);
+    holds_and_hangs_up(&alice, &bob);
+}
+
+#[test]
+fn window_caller_and_headless_callee() {
+    let (_lan, alice, bob) = pair(true, false);
+    connect(&alice, &bob);
+    holds_and_hangs_up(&alice, &bob);
+}
