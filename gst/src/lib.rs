@@ -75,6 +75,8 @@
 //! - [`stats`]: counters and webrtcbin statistics.
 //! - [`probe`]: the glass-to-glass latency probe.
 //! - `health`: the watchdog: a silent peer vs a stalled pipeline of ours.
+//! - [`window`]: the call window (compositor: remote video, preview, name,
+//!   call time, cards; keys); `ringing`: the card while the phone rings.
 //! - [`events`]: the event stream. [`error`]: [`MediaError`].
 
 pub mod config;
@@ -84,20 +86,23 @@ pub mod events;
 mod health;
 pub mod probe;
 mod receive;
+mod ringing;
 mod sdp;
 mod send;
 mod service;
 pub mod session;
 mod signals;
 pub mod stats;
+pub mod window;
 
 pub use config::{
     AudioSource, Display, MediaConfig, MediaKind, VideoCodec, VideoSource, DEFAULT_LATENCY_MS,
 };
 pub use elements::{check_elements, missing_element, package_of, require_element};
 pub use error::MediaError;
-pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, EVENT_CAPACITY};
+pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, WindowKey, EVENT_CAPACITY};
 pub use probe::LatencySummary;
+pub use ringing::RingingWindow;
 pub use session::{MediaSession, Role};
 pub use stats::{AudioOutput, MediaStats};
 

@@ -92,7 +92,11 @@ fn link_remote_stream(
         chain.push(make("audioconvert", None)?);
         chain.push(make("audioresample", None)?);
     }
-    let sink = if headless {
+    // Window mode: remote video goes into the call window's compositor.
+    let window = shared.window.get().filter(|_| video);
+    let sink = if let Some(w) = window {
+        w.sink().clone()
+    } else if headless {
         let name = if video {
             "remote-video-sink"
         } else {
@@ -106,28 +110,44 @@ fn link_remote_stream(
     } else {
         make("autoaudiosink", Some("remote-audio-sink"))?
     };
-    if sink.find_property("sync").is_some() {
-        sink.set_property("sync", true);
+    if window.is_none() {
+        if sink.find_property("sync").is_some() {
+            sink.set_property("sync", true);
+        }
+        no_preroll(&sink);
+        // The sink's processing deadline (default 20 ms) adds to the pipeline
+        // latency; decoding a 640x480 VP8 frame takes ~1 ms here.
+        if sink.find_property("processing-deadline").is_some() {
+            sink.set_property("processing-deadline", PROCESSING_DEADLINE.nseconds());
+        }
+        chain.push(sink.clone());
     }
-    no_preroll(&sink);
-    // The sink's processing deadline (default 20 ms) adds to the pipeline
-    // latency; decoding a 640x480 VP8 frame takes ~1 ms here.
-    if sink.find_property("processing-deadline").is_some() {
-        sink.set_property("processing-deadline", PROCESSING_DEADLINE.nseconds());
-    }
-    chain.push(sink.clone());
     pipeline
         .add_many(&chain)
         .map_err(|e| MediaError::Negotiation(e.to_string()))?;
     gst::Element::link_many(&chain)
         .map_err(|e| MediaError::Negotiation(format!("linking {media}: {e}")))?;
+    // Where decoded media is counted: the sink, or the window's input.
+    let counted = match window {
+        Some(w) => {
+            let input = w.remote_input()?;
+            chain
+                .last()
+                .and_then(|c| c.static_pad("src"))
+                .ok_or_else(|| MediaError::Negotiation("no src pad".into()))?
+                .link(&input)
+                .map_err(|e| MediaError::Negotiation(format!("linking to the window: {e:?}")))?;
+            Some(input)
+        }
+        None => sink.static_pad("sink"),
+    };
     for e in chain.iter().rev() {
         let _ = e.sync_state_with_parent();
     }
     if !video {
         note_audio_output(&sink, shared);
     }
-    if let Some(sp) = sink.static_pad("sink") {
+    if let Some(sp) = counted {
         add_counter(&sp, Arc::downgrade(shared), video);
     }
     if video && shared.config.latency_probe {
@@ -222,6 +242,9 @@ fn add_counter(pad: &gst::Pad, shared: Weak<Shared>, video: bool) {
         };
         counter.fetch_add(1, Ordering::Relaxed);
         if !first.swap(true, Ordering::AcqRel) {
+            if let (true, Some(w)) = (video, s.window.get()) {
+                w.on_first_remote_video();
+            }
             let (at, since_start) = (Instant::now(), s.start.elapsed());
             s.events.send(if video {
                 MediaEvent::FirstRemoteVideoFrame { at, since_start }

@@ -135,6 +135,7 @@ struct Service {
     webrtc: gst::Element,
     tx: mpsc::Sender<Cmd>,
     health: Health,
+    window_closed: bool,
 }
 
 /// The service thread's loop; returns on `Cmd::Stop`.
@@ -151,6 +152,7 @@ pub(crate) fn run(
         webrtc,
         tx,
         health: Health::new(),
+        window_closed: false,
     };
     let bus = svc.pipeline.bus();
     let interval = svc
@@ -176,6 +178,9 @@ pub(crate) fn run(
         if Instant::now() >= next_stats {
             next_stats += interval;
             svc.poll_stats();
+            if let Some(w) = svc.shared.window.get() {
+                w.tick();
+            }
         }
     }
 }
@@ -241,7 +246,13 @@ impl Service {
                 self.webrtc
                     .emit_by_name::<()>("add-ice-candidate", &[&mline, &cand]);
             }
-            Cmd::Connected | Cmd::Keyframe => self.keyframes(),
+            Cmd::Connected => {
+                if let Some(w) = self.shared.window.get() {
+                    w.on_connected();
+                }
+                self.keyframes();
+            }
+            Cmd::Keyframe => self.keyframes(),
             Cmd::Stop => {}
         }
     }
@@ -317,8 +328,23 @@ impl Service {
         }
     }
 
-    fn on_bus(&self, msg: &gst::Message) {
+    /// ximagesink's only runtime error: its window was closed.
+    fn on_window_closed(&mut self) {
+        if !self.window_closed {
+            self.window_closed = true;
+            self.shared.events.send(MediaEvent::WindowClosed);
+        }
+    }
+
+    fn on_bus(&mut self, msg: &gst::Message) {
         match msg.view() {
+            gst::MessageView::Error(_)
+                if msg
+                    .src()
+                    .is_some_and(|s| s.name() == crate::window::WINDOW_SINK) =>
+            {
+                self.on_window_closed()
+            }
             gst::MessageView::Error(err) => {
                 let element = msg
                     .src()

@@ -57,25 +57,7 @@ impl Xvfb {
 
     /// Saves a PNG of the whole screen.
     pub fn screenshot(&self, png: &str) -> anyhow::Result<()> {
-        let xwd = Command::new("xwd")
-            .args(["-root", "-silent", "-display", &self.display])
-            .output()?;
-        if !xwd.status.success() {
-            bail!("xwd: {}", String::from_utf8_lossy(&xwd.stderr));
-        }
-        let mut convert = Command::new("convert")
-            .args(["xwd:-", &format!("png:{png}")])
-            .stdin(Stdio::piped())
-            .spawn()?;
-        convert
-            .stdin
-            .take()
-            .context("convert stdin")?
-            .write_all(&xwd.stdout)?;
-        if !convert.wait()?.success() {
-            bail!("convert failed");
-        }
-        Ok(())
+        screenshot(&self.display, png)
     }
 
     /// `xwininfo -root -tree` (every window with its name and geometry).
@@ -110,6 +92,29 @@ impl Drop for Xvfb {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Saves a PNG of the whole screen of X display `display`.
+pub fn screenshot(display: &str, png: &str) -> anyhow::Result<()> {
+    let xwd = Command::new("xwd")
+        .args(["-root", "-silent", "-display", display])
+        .output()?;
+    if !xwd.status.success() {
+        bail!("xwd: {}", String::from_utf8_lossy(&xwd.stderr));
+    }
+    let mut convert = Command::new("convert")
+        .args(["xwd:-", &format!("png:{png}")])
+        .stdin(Stdio::piped())
+        .spawn()?;
+    convert
+        .stdin
+        .take()
+        .context("convert stdin")?
+        .write_all(&xwd.stdout)?;
+    if !convert.wait()?.success() {
+        bail!("convert failed");
+    }
+    Ok(())
 }
 
 /// Statistics of a rectangle of a PNG: mean R, G, B (0..1), the standard

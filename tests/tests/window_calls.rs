@@ -5,13 +5,20 @@
 
 use duet_tests::events::EventStream;
 use duet_tests::node::{DuetNode, NodeOptions};
-use duet_tests::xvfb::Xvfb;
+use duet_tests::xvfb::{region, Region, Xvfb};
 use duet_tests::{wait_until, Lan};
 use serde_json::Value;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(30);
+/// The call window's geometry (duet_gst::window): 960x540, the preview
+/// 240x180 in the bottom-right corner, 16 px in.
+const WINDOW_WIDTH: u32 = 960;
+const WINDOW_HEIGHT: u32 = 540;
+const PREVIEW_WIDTH: u32 = 240;
+const PREVIEW_HEIGHT: u32 = 180;
+const PREVIEW_MARGIN: u32 = 16;
 
 /// A node plus the X display it shows its window on (None: headless).
 struct Node {
@@ -172,6 +179,126 @@ fn holds_and_hangs_up(alice: &Node, bob: &Node) {
             .wait_for("call_ended", DEADLINE, |e| e.kind() == "call_ended")
             .unwrap();
         assert_eq!(ended.value["reason"], reason, "{}", ended.value);
+    }
+}
+
+/// alice sends red, bob blue: each window's main area must show the other's
+/// colour and its preview corner its own.
+const RED: &str = "test:red";
+const BLUE: &str = "test:blue";
+
+fn red(r: &Region) -> bool {
+    r.r > 0.8 && r.g < 0.2 && r.b < 0.2
+}
+
+fn blue(r: &Region) -> bool {
+    r.b > 0.8 && r.r < 0.2 && r.g < 0.2
+}
+
+/// The window's main area (inside the remote picture, clear of the name
+/// label and the preview) and the preview corner.
+fn window_regions(x: &Xvfb, png: &str) -> (Region, Region) {
+    x.screenshot(png).unwrap();
+    let main = region(png, 200, 120, 300, 200).unwrap();
+    let (pw, ph, m) = (PREVIEW_WIDTH, PREVIEW_HEIGHT, PREVIEW_MARGIN);
+    let preview = region(
+        png,
+        WINDOW_WIDTH - pw - m + 20,
+        WINDOW_HEIGHT - ph - m + 20,
+        pw - 40,
+        ph - 40,
+    )
+    .unwrap();
+    (main, preview)
+}
+
+/// The card: text drawn in the middle of an otherwise black window.
+fn shows_card(x: &Xvfb, png: &str) -> bool {
+    if x.screenshot(png).is_err() {
+        return false;
+    }
+    let middle = region(png, 100, WINDOW_HEIGHT / 2 - 40, WINDOW_WIDTH - 200, 80).unwrap();
+    let corner = region(png, 10, WINDOW_HEIGHT - 60, 100, 50).unwrap();
+    middle.colours > 4 && middle.stddev > 0.05 && corner.colours <= 2
+}
+
+#[test]
+fn window_shows_cards_then_remote_video_with_local_preview() {
+    let lan = Lan::new(2).unwrap();
+    let alice = start(&lan, 0, "alice", true, &["--video", RED]);
+    let bob = start(&lan, 1, "bob", true, &["--video", BLUE]);
+    let (a, b) = (alice.node.peer_id().unwrap(), bob.node.peer_id().unwrap());
+    alice.node.wait_for_peers(&[&b], DEADLINE).unwrap();
+    bob.node.wait_for_peers(&[&a], DEADLINE).unwrap();
+    let (ax, bx) = (alice.x.as_ref().unwrap(), bob.x.as_ref().unwrap());
+    let pid = std::process::id();
+    let png = |who: &str, what: &str| format!("/tmp/duet-window-{who}-{what}-{pid}.png");
+
+    let dialing = call(&alice.node, "bob");
+    bob.events
+        .wait_for("incoming_call", DEADLINE, |e| e.kind() == "incoming_call")
+        .unwrap();
+    // Before the answer: both windows show their card, titled after the peer.
+    wait_until("bob's ringing card", DEADLINE, || {
+        Ok(shows_card(bx, &png("bob", "ringing")).then_some(()))
+    })
+    .unwrap();
+    wait_until("alice's calling card", DEADLINE, || {
+        Ok(shows_card(ax, &png("alice", "calling")).then_some(()))
+    })
+    .unwrap();
+    assert!(bx.tree().contains("\"duet — alice\""), "{}", bx.tree());
+    assert!(ax.tree().contains("\"duet — bob\""), "{}", ax.tree());
+    let (_, preview) = window_regions(ax, &png("alice", "calling"));
+    assert!(red(&preview), "alice's preview while calling: {preview:?}");
+
+    run(&bob.node, &["answer"]);
+    assert!(dialing.wait_with_output().unwrap().status.success());
+    for (n, x, remote, local) in [
+        (
+            &alice,
+            ax,
+            blue as fn(&Region) -> bool,
+            red as fn(&Region) -> bool,
+        ),
+        (&bob, bx, red, blue),
+    ] {
+        let who = &n.node.name;
+        let r = wait_until(
+            &format!("{who}'s window: remote main, local corner"),
+            DEADLINE,
+            || {
+                let (main, preview) = window_regions(x, &png(who, "call"));
+                Ok((remote(&main) && local(&preview)).then_some((main, preview)))
+            },
+        );
+        let (main, preview) = window_regions(x, &png(who, "call"));
+        r.unwrap_or_else(|e| panic!("{e:#}: main {main:?}, preview {preview:?}"));
+        // Exactly one window of the call's size.
+        let tree = x.tree();
+        let windows = tree
+            .lines()
+            .filter(|l| l.contains(&format!("{WINDOW_WIDTH}x{WINDOW_HEIGHT}")))
+            .count();
+        assert_eq!(windows, 1, "{tree}");
+    }
+    run(&alice.node, &["hangup"]);
+    for (n, x) in [(&alice, ax), (&bob, bx)] {
+        n.events
+            .wait_for("call_ended", DEADLINE, |e| e.kind() == "call_ended")
+            .unwrap();
+        wait_until("the window closes", DEADLINE, || {
+            Ok((!x
+                .tree()
+                .contains(&format!("{WINDOW_WIDTH}x{WINDOW_HEIGHT}")))
+            .then_some(()))
+        })
+        .unwrap();
+    }
+    for who in ["alice", "bob"] {
+        for what in ["ringing", "calling", "call"] {
+            let _ = std::fs::remove_file(png(who, what));
+        }
     }
 }
 
