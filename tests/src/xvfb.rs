@@ -87,6 +87,63 @@ impl Xvfb {
     }
 }
 
+impl Xvfb {
+    /// The id of the (first) window titled `title` (non-ASCII characters
+    /// match any: the title's encoding on the wire is the X server's).
+    pub fn window(&self, title: &str) -> anyhow::Result<String> {
+        let pattern: String = title
+            .chars()
+            .map(|c| {
+                if c.is_ascii() {
+                    c.to_string()
+                } else {
+                    ".*".into()
+                }
+            })
+            .collect();
+        let out = self.xdotool(&["search", "--name", &format!("^{pattern}$")])?;
+        out.lines()
+            .next()
+            .map(str::to_string)
+            .context("no such window")
+    }
+
+    /// Presses `key` (an X key name: `h`, `Escape`) in the window titled
+    /// `title`, focused first (keys go to the focused window).
+    pub fn key(&self, title: &str, key: &str) -> anyhow::Result<()> {
+        let id = self.window(title)?;
+        self.xdotool(&["windowfocus", &id])?;
+        self.xdotool(&["key", key])?;
+        Ok(())
+    }
+
+    /// Closes the window titled `title` as a window manager's close button
+    /// does: a WM_DELETE_WINDOW client message (python3-xlib).
+    pub fn close(&self, title: &str) -> anyhow::Result<()> {
+        let id = self.window(title)?;
+        let script = r#"
+import sys
+from Xlib import display, X, protocol
+d = display.Display(sys.argv[1])
+w = d.create_resource_object("window", int(sys.argv[2]))
+proto = d.intern_atom("WM_PROTOCOLS")
+delete = d.intern_atom("WM_DELETE_WINDOW")
+ev = protocol.event.ClientMessage(window=w, client_type=proto, data=(32, [delete, X.CurrentTime, 0, 0, 0]))
+w.send_event(ev, event_mask=X.NoEventMask)
+d.flush()
+"#;
+        // Debian's python3, where the package python3-xlib installs.
+        let out = Command::new("/usr/bin/python3")
+            .args(["-c", script, &self.display, &id])
+            .output()
+            .context("python3 (package python3-xlib)")?;
+        if !out.status.success() {
+            bail!("closing {title}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
+    }
+}
+
 impl Drop for Xvfb {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -322,3 +322,68 @@ fn window_caller_and_headless_callee() {
     connect(&alice, &bob);
     holds_and_hangs_up(&alice, &bob);
 }
+
+fn ended(n: &Node) -> String {
+    let e = n
+        .events
+        .wait_for("call_ended", DEADLINE, |e| e.kind() == "call_ended")
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", n.node.logs()));
+    e.value["reason"].as_str().unwrap_or_default().to_string()
+}
+
+fn black(r: &Region) -> bool {
+    r.r < 0.1 && r.g < 0.1 && r.b < 0.1
+}
+
+/// The main area of `x`'s window satisfies `cond`.
+fn main_area(x: &Xvfb, what: &str, cond: fn(&Region) -> bool) {
+    let png = format!("/tmp/duet-window-keys-{}.png", std::process::id());
+    wait_until(what, DEADLINE, || {
+        let (main, _) = window_regions(x, &png);
+        Ok(cond(&main).then_some(()))
+    })
+    .unwrap();
+    let _ = std::fs::remove_file(png);
+}
+
+#[test]
+fn window_keys_answer_mute_and_hang_up_and_closing_hangs_up() {
+    let lan = Lan::new(2).unwrap();
+    let alice = start(&lan, 0, "alice", true, &["--video", RED]);
+    let bob = start(&lan, 1, "bob", true, &["--video", BLUE]);
+    let (a, b) = (alice.node.peer_id().unwrap(), bob.node.peer_id().unwrap());
+    alice.node.wait_for_peers(&[&b], DEADLINE).unwrap();
+    bob.node.wait_for_peers(&[&a], DEADLINE).unwrap();
+    let (ax, bx) = (alice.x.as_ref().unwrap(), bob.x.as_ref().unwrap());
+
+    // y in the ringing card answers.
+    let dialing = call(&alice.node, "bob");
+    let ringing = wait_until("bob's ringing card", DEADLINE, || {
+        Ok(bx.window("duet — alice").ok())
+    });
+    ringing.unwrap();
+    bx.key("duet — alice", "y").unwrap();
+    assert!(dialing.wait_with_output().unwrap().status.success());
+    main_area(bx, "bob sees alice (red)", red);
+    // v turns alice's camera off (black frames), and on again.
+    ax.key("duet — bob", "v").unwrap();
+    main_area(bx, "bob sees alice's camera off (black)", black);
+    ax.key("duet — bob", "v").unwrap();
+    main_area(bx, "bob sees alice again", red);
+    // h hangs up.
+    bx.key("duet — alice", "h").unwrap();
+    assert_eq!(ended(&bob), "hangup");
+    assert_eq!(ended(&alice), "remote-hangup");
+
+    // Closing the window (window manager's close button) hangs up.
+    let dialing = call(&alice.node, "bob");
+    bob.events
+        .wait_for("incoming_call", DEADLINE, |e| e.kind() == "incoming_call")
+        .unwrap();
+    run(&bob.node, &["answer"]);
+    assert!(dialing.wait_with_output().unwrap().status.success());
+    main_area(ax, "alice sees bob (blue)", blue);
+    ax.close("duet — bob").unwrap();
+    assert_eq!(ended(&alice), "hangup");
+    assert_eq!(ended(&bob), "remote-hangup");
+}
