@@ -23,6 +23,9 @@ pub enum MediaKind {
 pub enum VideoSource {
     /// A moving test pattern (`videotestsrc pattern=ball is-live=true`).
     Test,
+    /// Another `videotestsrc` pattern (`test:smpte`, `test:snow`, …): two
+    /// test nodes that show different pictures (window tests).
+    TestPattern(String),
     /// The system's default camera (`autovideosrc`).
     #[default]
     Auto,
@@ -197,6 +200,16 @@ impl FromStr for VideoSource {
     fn from_str(s: &str) -> Result<Self, MediaError> {
         match s {
             "test" => Ok(VideoSource::Test),
+            p if p.starts_with("test:") => {
+                let name = &p[5..];
+                if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                    Ok(VideoSource::TestPattern(name.to_string()))
+                } else {
+                    Err(MediaError::InvalidConfig(format!(
+                        "video source `{p}`: expected test:PATTERN (a videotestsrc pattern, e.g. test:smpte)"
+                    )))
+                }
+            }
             "auto" | "camera" => Ok(VideoSource::Auto),
             "none" | "off" => Ok(VideoSource::None),
             p if p.starts_with('/') => Ok(VideoSource::Device(p.to_string())),
@@ -272,6 +285,7 @@ impl fmt::Display for VideoSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             VideoSource::Test => f.write_str("test"),
+            VideoSource::TestPattern(p) => write!(f, "test:{p}"),
             VideoSource::Auto => f.write_str("auto"),
             VideoSource::Device(p) => f.write_str(p),
             VideoSource::None => f.write_str("none"),
@@ -322,7 +336,13 @@ mod tests {
         assert_eq!("H264".parse::<VideoCodec>().unwrap(), VideoCodec::H264);
         assert_eq!("vp8".parse::<VideoCodec>().unwrap(), VideoCodec::Vp8);
         assert!("vp9".parse::<VideoCodec>().is_err());
-        for s in ["test", "auto", "none", "/dev/video3"] {
+        assert_eq!(
+            "test:smpte".parse::<VideoSource>().unwrap(),
+            VideoSource::TestPattern("smpte".into())
+        );
+        assert!("test:".parse::<VideoSource>().is_err());
+        assert!("test:a b".parse::<VideoSource>().is_err());
+        for s in ["test", "auto", "none", "/dev/video3", "test:snow"] {
             assert_eq!(s.parse::<VideoSource>().unwrap().to_string(), s);
         }
     }

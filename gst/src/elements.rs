@@ -19,10 +19,12 @@ pub fn package_of(element: &str) -> Option<&'static str> {
             "gstreamer1.0-plugins-good"
         }
         "opusenc" | "opusdec" | "videotestsrc" | "audiotestsrc" | "videoconvert" | "videoscale"
-        | "videorate" | "audioconvert" | "audioresample" | "volume" => "gstreamer1.0-plugins-base",
+        | "videorate" | "audioconvert" | "audioresample" | "volume" | "compositor" => {
+            "gstreamer1.0-plugins-base"
+        }
         "x264enc" => "gstreamer1.0-plugins-ugly",
         "avdec_h264" => "gstreamer1.0-libav",
-        "ximagesink" | "xvimagesink" => "gstreamer1.0-x",
+        "ximagesink" | "xvimagesink" | "textoverlay" => "gstreamer1.0-x",
         "glimagesink" => "gstreamer1.0-gl",
         "alsasrc" | "alsasink" => "gstreamer1.0-alsa",
         "fakesink" | "queue" | "tee" | "capsfilter" => "libgstreamer1.0-0",
@@ -79,7 +81,7 @@ pub fn elements_for(config: &MediaConfig) -> Vec<&'static str> {
         VideoCodec::H264 => ["x264enc", "avdec_h264", "rtph264pay", "rtph264depay"],
     });
     match config.video {
-        VideoSource::Test => v.push("videotestsrc"),
+        VideoSource::Test | VideoSource::TestPattern(_) => v.push("videotestsrc"),
         VideoSource::Auto => v.extend(["autovideosrc", "videoscale", "videorate"]),
         VideoSource::Device(_) => v.extend(["v4l2src", "videoscale", "videorate"]),
         VideoSource::None => {}
@@ -91,7 +93,13 @@ pub fn elements_for(config: &MediaConfig) -> Vec<&'static str> {
         AudioSource::None => {}
     }
     if config.display == Display::Window {
-        v.extend(["ximagesink", "autoaudiosink", "tee"]);
+        v.extend([
+            "ximagesink",
+            "autoaudiosink",
+            "tee",
+            "compositor",
+            "textoverlay",
+        ]);
     }
     v
 }

@@ -76,6 +76,10 @@ pub enum MediaError {
     /// handshake does not match that fingerprint (a man in the middle?).
     #[error("media not trusted: {0}")]
     Untrusted(String),
+    /// Our own pipeline stopped (stuck out of PLAYING, or our sources went
+    /// silent): a local failure, not the peer's.
+    #[error("local media pipeline stalled: {0}")]
+    Stalled(String),
     /// The session was already closed.
     #[error("the media session is closed")]
     Closed,

@@ -86,6 +86,15 @@ pub enum MediaEvent {
         at: Instant,
         since_start: Duration,
     },
+    /// No audio output device could be opened: remote audio is dropped and
+    /// the call goes on with video (a warning, not a failure).
+    AudioOutputUnavailable {
+        reason: String,
+    },
+    /// A key pressed in the call window (window mode).
+    Key(WindowKey),
+    /// The call window was closed from the window manager.
+    WindowClosed,
     /// Periodic snapshot (every `MediaConfig::stats_interval`).
     Stats(MediaStats),
     /// The peer ended its media (RTCP BYE, sent when it closes): end the call.
@@ -99,6 +108,40 @@ pub enum MediaEvent {
     Error(MediaError),
     /// The pipeline is torn down; the last event.
     Ended,
+}
+
+/// A key of the call window. The session knows nothing of calls: what a
+/// key does is the owner's business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WindowKey {
+    /// `y`: answer.
+    Yes,
+    /// `n`: reject.
+    No,
+    /// `m`: microphone off/on.
+    Mic,
+    /// `v`: camera off/on.
+    Camera,
+    /// `h` or Escape: hang up.
+    Hangup,
+    /// `f`: fullscreen on/off.
+    Fullscreen,
+}
+
+impl WindowKey {
+    /// From an X key name as navigation events carry it (`y`, `Escape`, …).
+    pub fn from_key_name(key: &str) -> Option<WindowKey> {
+        Some(match key {
+            "y" | "Y" => WindowKey::Yes,
+            "n" | "N" => WindowKey::No,
+            "m" | "M" => WindowKey::Mic,
+            "v" | "V" => WindowKey::Camera,
+            "h" | "H" | "Escape" => WindowKey::Hangup,
+            "f" | "F" => WindowKey::Fullscreen,
+            _ => return None,
+        })
+    }
 }
 
 /// The sending half, shared by all callbacks.

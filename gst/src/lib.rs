@@ -76,6 +76,9 @@
 //!   and the gate that holds all media until it matches.
 //! - [`stats`]: counters and webrtcbin statistics.
 //! - [`probe`]: the glass-to-glass latency probe.
+//! - `health`: the watchdog: a silent peer vs a stalled pipeline of ours.
+//! - [`window`]: the call window (compositor: remote video, preview, name,
+//!   call time, cards; keys); `ringing`: the card while the phone rings.
 //! - [`events`]: the event stream. [`error`]: [`MediaError`].
 
 pub mod config;
@@ -83,24 +86,28 @@ mod dtls_trust;
 pub mod elements;
 pub mod error;
 pub mod events;
+mod health;
 pub mod probe;
 mod receive;
+mod ringing;
 mod sdp;
 mod send;
 mod service;
 pub mod session;
 mod signals;
 pub mod stats;
+pub mod window;
 
 pub use config::{
     AudioSource, Display, MediaConfig, MediaKind, VideoCodec, VideoSource, DEFAULT_LATENCY_MS,
 };
 pub use elements::{check_elements, missing_element, package_of, require_element};
 pub use error::MediaError;
-pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, EVENT_CAPACITY};
+pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, WindowKey, EVENT_CAPACITY};
 pub use probe::LatencySummary;
+pub use ringing::RingingWindow;
 pub use session::{MediaSession, Role};
-pub use stats::MediaStats;
+pub use stats::{AudioOutput, MediaStats};
 
 use gstreamer as gst;
 

@@ -92,7 +92,11 @@ fn link_remote_stream(
         chain.push(make("audioconvert", None)?);
         chain.push(make("audioresample", None)?);
     }
-    let sink = if headless {
+    // Window mode: remote video goes into the call window's compositor.
+    let window = shared.window.get().filter(|_| video);
+    let sink = if let Some(w) = window {
+        w.sink().clone()
+    } else if headless {
         let name = if video {
             "remote-video-sink"
         } else {
@@ -106,24 +110,44 @@ fn link_remote_stream(
     } else {
         make("autoaudiosink", Some("remote-audio-sink"))?
     };
-    if sink.find_property("sync").is_some() {
-        sink.set_property("sync", true);
+    if window.is_none() {
+        if sink.find_property("sync").is_some() {
+            sink.set_property("sync", true);
+        }
+        no_preroll(&sink);
+        // The sink's processing deadline (default 20 ms) adds to the pipeline
+        // latency; decoding a 640x480 VP8 frame takes ~1 ms here.
+        if sink.find_property("processing-deadline").is_some() {
+            sink.set_property("processing-deadline", PROCESSING_DEADLINE.nseconds());
+        }
+        chain.push(sink.clone());
     }
-    // The sink's processing deadline (default 20 ms) adds to the pipeline
-    // latency; decoding a 640x480 VP8 frame takes ~1 ms here.
-    if sink.find_property("processing-deadline").is_some() {
-        sink.set_property("processing-deadline", PROCESSING_DEADLINE.nseconds());
-    }
-    chain.push(sink.clone());
     pipeline
         .add_many(&chain)
         .map_err(|e| MediaError::Negotiation(e.to_string()))?;
     gst::Element::link_many(&chain)
         .map_err(|e| MediaError::Negotiation(format!("linking {media}: {e}")))?;
+    // Where decoded media is counted: the sink, or the window's input.
+    let counted = match window {
+        Some(w) => {
+            let input = w.remote_input()?;
+            chain
+                .last()
+                .and_then(|c| c.static_pad("src"))
+                .ok_or_else(|| MediaError::Negotiation("no src pad".into()))?
+                .link(&input)
+                .map_err(|e| MediaError::Negotiation(format!("linking to the window: {e:?}")))?;
+            Some(input)
+        }
+        None => sink.static_pad("sink"),
+    };
     for e in chain.iter().rev() {
         let _ = e.sync_state_with_parent();
     }
-    if let Some(sp) = sink.static_pad("sink") {
+    if !video {
+        note_audio_output(&sink, shared);
+    }
+    if let Some(sp) = counted {
         add_counter(&sp, Arc::downgrade(shared), video);
     }
     if video && shared.config.latency_probe {
@@ -155,6 +179,56 @@ fn link_remote_stream(
     Ok(())
 }
 
+/// Records where remote audio goes. autoaudiosink (started by now) falls
+/// back to a fake sink when no output opens (no sound server, no ALSA
+/// device): the call goes on with video, and the owner is warned.
+fn note_audio_output(sink: &gst::Element, shared: &Shared) {
+    use crate::stats::AudioOutput;
+    let output = if shared.config.display == Display::Headless {
+        AudioOutput::Headless
+    } else {
+        let fake = sink.downcast_ref::<gst::Bin>().and_then(|bin| {
+            bin.iterate_recurse()
+                .into_iter()
+                .flatten()
+                .find(|e| e.factory().is_some_and(|f| f.name().starts_with("fake")))
+        });
+        match fake {
+            Some(_) => AudioOutput::Unavailable,
+            None => AudioOutput::Playing,
+        }
+    };
+    if let Ok(mut g) = shared.audio_output.lock() {
+        *g = Some(output);
+    }
+    if output == AudioOutput::Unavailable {
+        let reason = "no audio output device could be opened (tried autoaudiosink's sinks: PulseAudio, ALSA, JACK, OSS, OpenAL); remote audio is not played".to_string();
+        tracing::warn!("{reason}");
+        shared
+            .events
+            .send(MediaEvent::AudioOutputUnavailable { reason });
+    }
+}
+
+/// A sink added to a PLAYING pipeline must not wait for preroll
+/// (`async=false`). With `async=true` it posts ASYNC_START, the pipeline
+/// loses its state and drops to PAUSED until the sink prerolls; in PAUSED the
+/// live sources (camera, microphone, test sources) produce nothing, so a sink
+/// fed by them (the answerer's local preview) never prerolls and the whole
+/// call freezes. For a bin (autoaudiosink), the sink it picks inside.
+pub(crate) fn no_preroll(sink: &gst::Element) {
+    if sink.find_property("async").is_some() {
+        sink.set_property("async", false);
+    }
+    if let Some(bin) = sink.downcast_ref::<gst::Bin>() {
+        bin.connect_deep_element_added(|_, _, e| {
+            if e.is::<gst_base::BaseSink>() {
+                e.set_property("async", false);
+            }
+        });
+    }
+}
+
 fn add_counter(pad: &gst::Pad, shared: Weak<Shared>, video: bool) {
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
         let Some(s) = shared.upgrade() else {
@@ -168,6 +242,9 @@ fn add_counter(pad: &gst::Pad, shared: Weak<Shared>, video: bool) {
         };
         counter.fetch_add(1, Ordering::Relaxed);
         if !first.swap(true, Ordering::AcqRel) {
+            if let (true, Some(w)) = (video, s.window.get()) {
+                w.on_first_remote_video();
+            }
             let (at, since_start) = (Instant::now(), s.start.elapsed());
             s.events.send(if video {
                 MediaEvent::FirstRemoteVideoFrame { at, since_start }

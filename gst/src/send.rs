@@ -6,7 +6,7 @@
 //! while muted (the stream keeps flowing, so the peer's "media stopped"
 //! watchdog does not fire) and stamping the latency probe.
 
-use crate::config::{AudioSource, Display, MediaConfig, MediaKind, VideoCodec, VideoSource};
+use crate::config::{AudioSource, MediaConfig, MediaKind, VideoCodec, VideoSource};
 use crate::elements::make;
 use crate::probe::{self, Stamp};
 use crate::sdp::encoding_name;
@@ -82,10 +82,26 @@ fn video_source(config: &MediaConfig) -> Result<Vec<gst::Element>, MediaError> {
     let caps = make("capsfilter", Some("video-raw-caps"))?;
     caps.set_property("caps", &raw_caps);
     Ok(match &config.video {
-        VideoSource::Test => {
+        VideoSource::Test | VideoSource::TestPattern(_) => {
             let src = make("videotestsrc", Some(VIDEO_SRC))?;
             src.set_property("is-live", true);
-            set_str(&src, "pattern", "ball");
+            let pattern = match &config.video {
+                VideoSource::TestPattern(p) => p.as_str(),
+                _ => "ball",
+            };
+            if src.find_property("pattern").is_some() {
+                // An unknown pattern name is a clear start error, not a panic.
+                let value = gst::glib::Value::deserialize(
+                    pattern,
+                    src.property_type("pattern").ok_or_else(|| {
+                        MediaError::ElementCreation("videotestsrc pattern".into())
+                    })?,
+                )
+                .map_err(|_| {
+                    MediaError::InvalidConfig(format!("unknown videotestsrc pattern `{pattern}`"))
+                })?;
+                src.set_property_from_value("pattern", &value);
+            }
             vec![src, caps]
         }
         other => {
@@ -161,21 +177,25 @@ pub(crate) fn add_video(
     let mut chain = video_source(config)?;
     let tap_pad = chain.last().and_then(|c| c.static_pad("src"));
     let mut preview = Vec::new();
-    if config.display == Display::Window {
-        // Local preview: sync=false so it adds nothing to the pipeline latency.
+    if let Some(window) = shared.window.get() {
+        // Local preview: into the call window's corner, with the "camera
+        // off" marker drawn over it while muted.
         let tee = make("tee", None)?;
         let q = make("queue", None)?;
         set_str(&q, "leaky", "downstream");
         q.set_property("max-size-buffers", 2u32);
-        let conv = make("videoconvert", None)?;
-        let sink = make("ximagesink", Some("local-preview"))?;
-        sink.set_property("sync", false);
-        sink.set_property("force-aspect-ratio", true);
+        let (marker, pad) = window.preview_input()?;
         pipeline
-            .add_many([&tee, &q, &conv, &sink])
+            .add_many([&tee, &q, &marker])
             .map_err(|e| MediaError::Negotiation(e.to_string()))?;
-        link_all(&[&tee, &q, &conv, &sink])?;
-        preview.extend([q, conv, sink]);
+        link_all(&[&tee, &q, &marker])?;
+        marker
+            .static_pad("src")
+            .ok_or_else(|| MediaError::Negotiation("no src pad".into()))?
+            .link(&pad)
+            .map_err(|e| MediaError::Negotiation(format!("linking the preview: {e:?}")))?;
+        window.set_local_video_muted(shared.muted_video.load(Ordering::Relaxed));
+        preview.extend([q, marker]);
         let q2 = make("queue", None)?;
         q2.set_property("max-size-buffers", 2u32);
         chain.push(tee);

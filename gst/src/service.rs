@@ -10,6 +10,7 @@
 use crate::config::{AudioSource, MediaConfig, VideoSource};
 use crate::dtls_trust::Verdict;
 use crate::events::{ConnectionState, MediaEvent, SdpKind};
+use crate::health::Health;
 use crate::sdp::Plan;
 use crate::send::{self, AUDIO_SRC, VIDEO_SRC};
 use crate::session::Shared;
@@ -136,9 +137,10 @@ struct Service {
     pipeline: gst::Pipeline,
     webrtc: gst::Element,
     tx: mpsc::Sender<Cmd>,
-    timed_out: bool,
     /// DTLS transports whose state changes wake the trust check.
     dtls_watched: Vec<gst_webrtc::WebRTCDTLSTransport>,
+    health: Health,
+    window_closed: bool,
 }
 
 /// The service thread's loop; returns on `Cmd::Stop`.
@@ -154,8 +156,9 @@ pub(crate) fn run(
         pipeline,
         webrtc,
         tx,
-        timed_out: false,
         dtls_watched: Vec::new(),
+        health: Health::new(),
+        window_closed: false,
     };
     let bus = svc.pipeline.bus();
     let interval = svc
@@ -178,12 +181,15 @@ pub(crate) fn run(
         if svc.shared.trust.is_undecided() && svc.shared.remote_set.load(Ordering::Acquire) {
             svc.check_trust();
         }
-        // An atomic load: cheap enough to check every turn, so a silent
-        // peer is noticed within 20 ms of the timeout.
-        svc.watchdog();
+        // Atomic loads (and a state query every 250 ms): cheap enough to
+        // run every turn, so a silent peer is noticed within 20 ms.
+        svc.health.check(&svc.shared, &svc.pipeline);
         if Instant::now() >= next_stats {
             next_stats += interval;
             svc.poll_stats();
+            if let Some(w) = svc.shared.window.get() {
+                w.tick();
+            }
         }
     }
 }
@@ -336,6 +342,9 @@ impl Service {
             self.shared
                 .events
                 .send(MediaEvent::ConnectionState(ConnectionState::Connected));
+            if let Some(w) = self.shared.window.get() {
+                w.on_connected();
+            }
             self.keyframes();
         }
     }
@@ -362,8 +371,23 @@ impl Service {
         }
     }
 
-    fn on_bus(&self, msg: &gst::Message) {
+    /// ximagesink's only runtime error: its window was closed.
+    fn on_window_closed(&mut self) {
+        if !self.window_closed {
+            self.window_closed = true;
+            self.shared.events.send(MediaEvent::WindowClosed);
+        }
+    }
+
+    fn on_bus(&mut self, msg: &gst::Message) {
         match msg.view() {
+            gst::MessageView::Error(_)
+                if msg
+                    .src()
+                    .is_some_and(|s| s.name() == crate::window::WINDOW_SINK) =>
+            {
+                self.on_window_closed()
+            }
             gst::MessageView::Error(err) => {
                 let element = msg
                     .src()
@@ -413,23 +437,5 @@ impl Service {
         });
         self.webrtc
             .emit_by_name::<()>("get-stats", &[&None::<gst::Pad>, &p]);
-    }
-
-    fn watchdog(&mut self) {
-        let last = self.shared.last_media_us.load(Ordering::Relaxed);
-        if last == 0 || self.timed_out {
-            return;
-        }
-        let silent = self
-            .shared
-            .start
-            .elapsed()
-            .saturating_sub(Duration::from_micros(last));
-        if silent >= self.shared.config.media_timeout {
-            self.timed_out = true;
-            self.shared
-                .events
-                .send(MediaEvent::MediaTimeout { silent_for: silent });
-        }
     }
 }

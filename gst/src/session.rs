@@ -71,6 +71,9 @@ pub(crate) struct Shared {
     pub audio_send: Mutex<Option<SendBranch>>,
     pub remote_video_depay: Mutex<Option<gst::Element>>,
     pub trust: Arc<crate::dtls_trust::Trust>,
+    pub audio_output: Mutex<Option<crate::stats::AudioOutput>>,
+    /// The call window (window mode), set once while the pipeline is built.
+    pub window: std::sync::OnceLock<crate::window::CallWindow>,
 }
 
 impl Shared {
@@ -99,6 +102,7 @@ impl Shared {
             packets_received: net.packets_received,
             rtt_ms: net.rtt_ms,
             glass_to_glass: self.samples.summary(),
+            audio_output: self.audio_output.lock().ok().and_then(|g| *g),
         }
     }
 }
@@ -191,6 +195,8 @@ impl MediaSession {
             audio_send: Mutex::new(None),
             remote_video_depay: Mutex::new(None),
             trust: Arc::default(),
+            audio_output: Mutex::new(None),
+            window: std::sync::OnceLock::new(),
         });
         let (cmd_tx, cmd_rx) = std_mpsc::channel();
         let (pipeline, webrtc) = crate::signals::build(&shared, &cmd_tx)?;
@@ -294,6 +300,9 @@ impl MediaSession {
                     return Err(MediaError::NoSuchMedia(kind));
                 }
                 self.shared.muted_video.store(muted, Ordering::Relaxed);
+                if let Some(w) = self.shared.window.get() {
+                    w.set_local_video_muted(muted);
+                }
             }
             MediaKind::Audio => {
                 if self.shared.config.audio == crate::config::AudioSource::None {
@@ -315,17 +324,38 @@ impl MediaSession {
         Ok(())
     }
 
-    /// Records that the peer sends `kind` muted (it said so over
-    /// signalling), for whoever shows the call.
+    /// Whether the peer said it sends `kind` muted.
+    pub fn remote_muted(&self, kind: MediaKind) -> bool {
+        self.shared.remote_muted(kind).load(Ordering::Relaxed)
+    }
+
+    /// Whether what we send of `kind` is muted.
+    pub fn is_muted(&self, kind: MediaKind) -> bool {
+        match kind {
+            MediaKind::Video => self.shared.muted_video.load(Ordering::Relaxed),
+            MediaKind::Audio => self.shared.muted_audio.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Window mode: the peer's name (drawn with the call time; the window
+    /// title is `duet — NAME`) and the card shown until remote video
+    /// arrives (e.g. "calling bob…"). No-op when headless.
+    pub fn set_window_labels(&self, peer_name: &str, card: Option<&str>) {
+        if let Some(w) = self.shared.window.get() {
+            w.set_labels(peer_name, card);
+        }
+    }
+
+    /// The peer muted (or unmuted) what it sends (it said so over
+    /// signalling): recorded for [`Self::remote_muted`], and with video the
+    /// window shows a "camera off" card instead of a black picture.
     pub fn set_remote_muted(&self, kind: MediaKind, muted: bool) {
         self.shared
             .remote_muted(kind)
             .store(muted, Ordering::Relaxed);
-    }
-
-    /// Whether the peer said it sends `kind` muted.
-    pub fn remote_muted(&self, kind: MediaKind) -> bool {
-        self.shared.remote_muted(kind).load(Ordering::Relaxed)
+        if let (MediaKind::Video, Some(w)) = (kind, self.shared.window.get()) {
+            w.set_remote_video_muted(muted);
+        }
     }
 
     /// Asks the peer for a key frame (RTCP PLI/FIR) and makes our encoder

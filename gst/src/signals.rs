@@ -89,6 +89,10 @@ pub(crate) fn build(
     pipeline
         .add(&webrtc)
         .map_err(|e| MediaError::Negotiation(e.to_string()))?;
+    if shared.config.display == crate::config::Display::Window {
+        let window = crate::window::CallWindow::build(&pipeline, shared.events.clone())?;
+        let _ = shared.window.set(window);
+    }
     if shared.role == Role::Offerer {
         send::add_offerer_branches(&pipeline, &webrtc, shared)?;
     }

@@ -30,6 +30,20 @@ pub struct MediaStats {
     /// `count` is every sample so far; last/median/p95/max are over the
     /// samples kept since the last `take_latency_samples` (at most 65536).
     pub glass_to_glass: Option<LatencySummary>,
+    /// Where remote audio goes; None until remote audio is linked.
+    pub audio_output: Option<AudioOutput>,
+}
+
+/// The state of the remote audio's output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AudioOutput {
+    /// Played on a device (window mode).
+    Playing,
+    /// Counted and dropped on purpose (headless).
+    Headless,
+    /// No output device could be opened: dropped.
+    Unavailable,
 }
 
 /// The network part of [`MediaStats`], from one `get-stats` reply.

@@ -5,90 +5,14 @@
 mod common;
 use common::{start_pair, wait};
 use duet_gst::{Display, MediaConfig, MediaEvent, VideoSource};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-/// A virtual X server, killed on drop.
-struct Xvfb {
-    child: Child,
-    display: String,
-}
-
-impl Xvfb {
-    fn start() -> Xvfb {
-        // -displayfd: Xvfb picks a free display and writes its number to stdout.
-        // -br: black root window, so an empty screen is one colour.
-        let mut child = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                "1280x720x24",
-                "-br",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting Xvfb (package xvfb)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let n: u32 = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("Xvfb printed {line:?}"));
-        Xvfb {
-            child,
-            display: format!(":{n}"),
-        }
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use duet_tests::xvfb::Xvfb;
+use std::process::Command;
 
 /// Unique colours and standard deviation (0..1) of a screenshot.
 fn screenshot(display: &str, png: &str) -> (u64, f64) {
-    let xwd = Command::new("xwd")
-        .args(["-root", "-silent", "-display", display])
-        .output()
-        .unwrap();
-    assert!(
-        xwd.status.success(),
-        "xwd: {}",
-        String::from_utf8_lossy(&xwd.stderr)
-    );
-    let mut convert = Command::new("convert")
-        .args(["xwd:-", &format!("png:{png}")])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    convert
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&xwd.stdout)
-        .unwrap();
-    assert!(convert.wait().unwrap().success());
-    let info = Command::new("convert")
-        .args([png, "-format", "%k %[fx:standard_deviation]", "info:"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&info.stdout).to_string();
-    let mut it = text.split_whitespace();
-    let colours = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-    let stddev = it.next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
-    (colours, stddev)
+    duet_tests::xvfb::screenshot(display, png).unwrap();
+    let r = duet_tests::xvfb::region(png, 0, 0, 1280, 720).unwrap();
+    (r.colours, r.stddev)
 }
 
 #[test]
@@ -97,7 +21,7 @@ fn window_mode_shows_video_under_xvfb() {
     let inside = std::env::var("DUET_TEST_IN_HOST").as_deref() == Ok(NAME);
     // Xvfb runs outside the namespace; X over its unix path socket reaches in.
     let _xvfb = (!inside).then(|| {
-        let x = Xvfb::start();
+        let x = Xvfb::start().unwrap();
         // Only this test runs in this binary: setting the variable is race-free.
         std::env::set_var("DISPLAY", &x.display);
         x
@@ -126,7 +50,7 @@ fn window_mode_shows_video_under_xvfb() {
         pair.wait("the offerer shows >= 30 remote frames", 60, |pair| {
             pair.offerer.stats().video_frames_received >= 30
         });
-        assert_eq!(video_windows(&display), 1, "one window: the remote video");
+        assert_eq!(video_windows(&display), 1, "one call window");
         let png = format!("/tmp/duet-window-remote-{pid}.png");
         let (colours, stddev) = screenshot(&display, &png);
         eprintln!("remote video screenshot {png}: {colours} colours, stddev {stddev}");
@@ -150,7 +74,7 @@ fn window_mode_shows_video_under_xvfb() {
         pair.wait("the answerer receives >= 30 frames", 60, |pair| {
             pair.answerer.stats().video_frames_received >= 30
         });
-        assert_eq!(video_windows(&display), 1, "one window: the local preview");
+        assert_eq!(video_windows(&display), 1, "one call window");
         let png = format!("/tmp/duet-window-preview-{pid}.png");
         let (colours, stddev) = screenshot(&display, &png);
         eprintln!("preview screenshot {png}: {colours} colours, stddev {stddev}");
@@ -179,7 +103,7 @@ fn assert_no_errors(pair: &common::Pair) {
     }
 }
 
-/// Mapped top-level windows of the video size.
+/// Mapped top-level windows of the call window's size.
 fn video_windows(display: &str) -> usize {
     let out = Command::new("xwininfo")
         .args(["-root", "-children", "-display", display])
@@ -187,6 +111,6 @@ fn video_windows(display: &str) -> usize {
         .unwrap();
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter(|l| l.contains("640x480"))
+        .filter(|l| l.contains("960x540"))
         .count()
 }

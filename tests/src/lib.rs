@@ -14,6 +14,8 @@
 //! - [`measure`]: what the benchmark binaries (`src/bin/`) measure alike:
 //!   the machine line, CPU and memory of a process from /proc, nearest-rank
 //!   percentiles, Markdown table heads.
+//! - [`xvfb`]: a virtual X server per window-mode node, screenshots, region
+//!   statistics, `xdotool`.
 //!
 //! Every test gets its own namespaces (unique names), so tests run in
 //! parallel. They need root, as `scripts/test` and CI are.
@@ -25,6 +27,7 @@ pub mod lan;
 pub mod measure;
 pub mod node;
 pub mod wait;
+pub mod xvfb;
 
 pub use lan::{add_host_beside, current_host, in_host, Host, Lan};
 pub use node::{DuetNode, NodeOptions};

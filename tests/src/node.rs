@@ -82,6 +82,9 @@ pub struct NodeOptions {
     pub rust_log: Option<String>,
     /// Extra environment variables of the node.
     pub env: Vec<(String, String)>,
+    /// An X display (e.g. an [`crate::xvfb::Xvfb`]'s): the node runs in
+    /// window mode (`--display window`) on it.
+    pub x_display: Option<String>,
 }
 
 impl NodeOptions {
@@ -105,6 +108,12 @@ impl NodeOptions {
     pub fn data_dir(mut self, d: &Path) -> Self {
         self.data_dir = Some(d.to_path_buf());
         self
+    }
+
+    /// Window mode on X display `display`.
+    pub fn window(mut self, display: &str) -> Self {
+        self.x_display = Some(display.to_string());
+        self.arg("--display").arg("window")
     }
 }
 
@@ -160,8 +169,12 @@ impl DuetNode {
         let rust_log = opts.rust_log.clone().unwrap_or_else(|| {
             std::env::var("DUET_TEST_LOG").unwrap_or_else(|_| "info,duet_node=debug".into())
         });
-        let child = host
-            .command(duet_bin())
+        let mut command = host.command(duet_bin());
+        match &opts.x_display {
+            Some(d) => command.env("DISPLAY", d),
+            None => command.env_remove("DISPLAY"),
+        };
+        let child = command
             .arg("up")
             .args(["--name", &opts.name])
             .arg("--data-dir")

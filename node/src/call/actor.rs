@@ -12,6 +12,7 @@
 
 mod mute;
 mod notify;
+mod window;
 
 use super::handle::{CallConfig, CallError, CallHandle, CallInput, CallNotice, Msg};
 use super::machine::{Action, CallEvent, CallMachine, CommandError, MediaRole, SdpKind, Timer};
@@ -82,6 +83,8 @@ struct Actor {
     notices: broadcast::Sender<CallNotice>,
     timers: mpsc::Sender<(CallId, Timer)>,
     remote_ended: mpsc::Sender<CallId>,
+    /// The card of an incoming call while it rings (window mode).
+    ringing: Option<window::Ringing>,
 }
 
 /// Starts the call actor for the node `me` named `my_name`.
@@ -101,6 +104,7 @@ pub fn spawn(me: PeerId, my_name: String, config: CallConfig, net: net::Client) 
         notices: notices.clone(),
         timers: timers_tx,
         remote_ended: ended_tx,
+        ringing: None,
     };
     tokio::spawn(actor.run(rx, others_rx, timers_rx, ended_rx));
     CallHandle::new(tx, others_tx, notices)
@@ -137,6 +141,9 @@ impl Actor {
                 },
                 Some(input) = others.recv() => self.on_msg(Msg::Input(input)).await,
                 Some(ev) = next_media_event(&mut self.media) => self.on_media(ev).await,
+                Some(ev) = window::next_ringing_event(&mut self.ringing) => {
+                    self.on_window_event(ev).await
+                }
                 Some((id, timer)) = timers.recv() => {
                     let actions = self.machine.on_timer(&id, timer);
                     self.execute(actions).await;
@@ -255,6 +262,20 @@ impl Actor {
                 }
                 Vec::new()
             }
+            ev @ (MediaEvent::Key(_) | MediaEvent::WindowClosed) => {
+                self.on_window_event(ev).await;
+                Vec::new()
+            }
+            MediaEvent::AudioOutputUnavailable { reason } => {
+                if let Some(call) = self.machine.call() {
+                    self.publish(CallNotice::Warning {
+                        call_id: call.id.to_string(),
+                        warning: "audio-output-unavailable".into(),
+                        detail: reason,
+                    });
+                }
+                Vec::new()
+            }
             MediaEvent::Stats(stats) => {
                 if let Some(m) = self.media.as_mut() {
                     m.stats = stats;
@@ -284,12 +305,13 @@ impl Actor {
         let mut answer_now = false;
         while let Some(action) = queue.pop_front() {
             match action {
-                Action::StartMedia(role) => {
-                    if let Err(e) = self.start_media(role).await {
+                Action::StartMedia(role) => match self.start_media(role).await {
+                    Ok(()) => self.window_on_media_start(),
+                    Err(e) => {
                         tracing::warn!("cannot start media: {e}");
                         queue.extend(self.machine.on_media_failed(e.to_string()));
                     }
-                }
+                },
                 Action::SetRemoteDescription { kind, sdp } => {
                     let kind = match kind {
                         SdpKind::Offer => duet_gst::SdpKind::Offer,
@@ -331,6 +353,7 @@ impl Actor {
                 Action::Notify(event) => {
                     answer_now |=
                         matches!(event, CallEvent::Incoming { .. }) && self.config.auto_answer;
+                    self.window_on_event(&event);
                     self.notify(event);
                 }
             }

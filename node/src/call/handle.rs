@@ -60,6 +60,13 @@ pub enum CallNotice {
     RemoteMuted {
         call: CallView,
     },
+    /// Something the user should know that does not end the call
+    /// (`warning`: e.g. `audio-output-unavailable`).
+    Warning {
+        call_id: String,
+        warning: String,
+        detail: String,
+    },
 }
 
 /// Why a call command failed.

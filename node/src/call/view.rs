@@ -44,6 +44,11 @@ pub struct CallStats {
     /// When the first remote video frame reached the sink, seconds since
     /// the Unix epoch (to time a call from outside the node); null until then.
     pub first_frame_at: Option<f64>,
+    /// Where remote audio goes: `playing`, `headless` or `unavailable` (no
+    /// output device could be opened; the call goes on with video); null
+    /// until remote audio arrives.
+    #[serde(default)]
+    pub audio_output: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,7 +76,16 @@ impl CallStats {
             }),
             first_frame_ms: first_frame.map(|f| f.0),
             first_frame_at: first_frame.map(|f| f.1),
+            audio_output: s.audio_output.map(|o| audio_output_str(o).to_string()),
         }
+    }
+}
+
+pub fn audio_output_str(o: duet_gst::AudioOutput) -> &'static str {
+    match o {
+        duet_gst::AudioOutput::Playing => "playing",
+        duet_gst::AudioOutput::Headless => "headless",
+        duet_gst::AudioOutput::Unavailable => "unavailable",
     }
 }
 

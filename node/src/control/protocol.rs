@@ -129,6 +129,13 @@ pub enum Event {
     RemoteMuted {
         call: CallView,
     },
+    /// The call goes on, but something is wrong: `warning` is
+    /// `audio-output-unavailable` (remote audio cannot be played).
+    Warning {
+        call_id: String,
+        warning: String,
+        detail: String,
+    },
     /// The subscriber fell behind and `missed` events were dropped.
     Lagged {
         missed: u64,

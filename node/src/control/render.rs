@@ -69,6 +69,9 @@ pub fn event_line(ev: &Event) -> Option<String> {
             format!("ended    call with {}: {reason}{detail}", who(call))
         }
         Event::RemoteMuted { call } => format!("muted    {}: {}", who(call), mute_state(call)),
+        Event::Warning {
+            warning, detail, ..
+        } => format!("warning  {warning}: {detail}"),
         Event::Lagged { missed } => format!("(missed {missed} events)"),
         Event::Subscribed => return None,
     })

@@ -62,6 +62,15 @@ impl State {
             CallNotice::Connected { call } => Event::Connected { call },
             CallNotice::Replaced { old, new } => Event::CallReplaced { old, new },
             CallNotice::RemoteMuted { call } => Event::RemoteMuted { call },
+            CallNotice::Warning {
+                call_id,
+                warning,
+                detail,
+            } => Event::Warning {
+                call_id,
+                warning,
+                detail,
+            },
             CallNotice::Ended { call, reason } => {
                 self.call_peer = None;
                 self.set_in_call(false);

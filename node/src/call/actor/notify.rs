@@ -117,5 +117,10 @@ fn log_notice(notice: &CallNotice) {
                 m.video
             )
         }
+        CallNotice::Warning {
+            warning, detail, ..
+        } => {
+            tracing::warn!("{warning}: {detail}")
+        }
     }
 }

@@ -1,0 +1,95 @@
+//! The card shown while the phone rings, before any media session exists
+//! (window mode, callee): "alice is calling — y answer, n reject" on black,
+//! in a window titled `duet — alice`. Its keys and its closing come back as
+//! [`MediaEvent::Key`] / [`MediaEvent::WindowClosed`]. When the call is
+//! answered this window closes and the call window (in the session's
+//! pipeline) opens.
+
+use crate::events::{Events, MediaEvent};
+use crate::window::{black_source, set_title, window_sink, WINDOW_HEIGHT, WINDOW_WIDTH};
+use crate::{elements::make, MediaError};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// A small pipeline (black picture, text, X window); closed on drop.
+#[derive(Debug)]
+pub struct RingingWindow {
+    pipeline: gst::Pipeline,
+    stop: Arc<AtomicBool>,
+}
+
+impl RingingWindow {
+    /// Opens the window with `title` and the card `text`. Needs `$DISPLAY`.
+    pub fn open(
+        title: &str,
+        text: &str,
+    ) -> Result<(RingingWindow, mpsc::Receiver<MediaEvent>), MediaError> {
+        crate::init()?;
+        if std::env::var_os("DISPLAY").is_none_or(|d| d.is_empty()) {
+            return Err(MediaError::NoDisplay);
+        }
+        let (events, rx) = Events::channel();
+        let pipeline = gst::Pipeline::with_name("duet-ringing");
+        let [src, caps] = black_source(WINDOW_WIDTH, WINDOW_HEIGHT)?;
+        let card = make("textoverlay", None)?;
+        card.set_property("font-desc", "Sans 26");
+        card.set_property_from_str("valignment", "center");
+        card.set_property_from_str("halignment", "center");
+        card.set_property("shaded-background", true);
+        card.set_property("text", text);
+        let conv = make("videoconvert", None)?;
+        let sink = window_sink(events.clone())?;
+        let chain = [&src, &caps, &card, &conv, &sink];
+        pipeline
+            .add_many(chain)
+            .map_err(|e| MediaError::Negotiation(e.to_string()))?;
+        gst::Element::link_many(chain)
+            .map_err(|e| MediaError::Negotiation(format!("linking the card: {e}")))?;
+        if let Err(e) = pipeline.set_state(gst::State::Playing) {
+            let _ = pipeline.set_state(gst::State::Null);
+            return Err(MediaError::StateChange(format!("ringing window: {e}")));
+        }
+        // Once the sink's pad is active (an event before is dropped).
+        set_title(&sink, title);
+        let stop = Arc::new(AtomicBool::new(false));
+        if let Some(bus) = pipeline.bus() {
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name("duet-ringing".into())
+                .spawn(move || watch_bus(&bus, &stop, &events))
+                .map_err(|e| MediaError::StateChange(format!("spawning: {e}")))?;
+        }
+        Ok((RingingWindow { pipeline, stop }, rx))
+    }
+}
+
+/// Any error of this tiny pipeline is its window closing (or the X server
+/// going away): either way the window is gone.
+fn watch_bus(bus: &gst::Bus, stop: &AtomicBool, events: &Events) {
+    while !stop.load(Ordering::Relaxed) {
+        let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else {
+            continue;
+        };
+        if let gst::MessageView::Error(e) = msg.view() {
+            tracing::debug!("ringing window: {}", e.error());
+            events.send(MediaEvent::WindowClosed);
+            return;
+        }
+    }
+}
+
+impl Drop for RingingWindow {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let pipeline = self.pipeline.clone();
+        // The NULL state change closes the X window; off the caller's thread.
+        let _ = std::thread::Builder::new()
+            .name("duet-ringing-close".into())
+            .spawn(move || {
+                let _ = pipeline.set_state(gst::State::Null);
+            });
+    }
+}

@@ -1,0 +1,301 @@
+//! The call window (window mode): one X window per call, composed in the
+//! session's pipeline.
+//!
+//! ```text
+//! videotestsrc black (live) ─► compositor ─► card text ─► name/time text ─► ximagesink
+//! remote video (receive.rs) ─►  (fills it, aspect kept)
+//! local preview (send.rs)   ─►  (bottom-right corner)
+//! ```
+//!
+//! The black live background keeps the window alive and showing the card
+//! ("calling bob…") before any remote frame; the compositor scales every
+//! input to its pad's rectangle, so a remote resolution change mid-call
+//! just keeps filling the window. Key presses come back from the sink as
+//! navigation events and leave as [`MediaEvent::Key`]; the window manager's
+//! close button makes ximagesink post an error, turned into
+//! [`MediaEvent::WindowClosed`]. The card shown while the callee's phone
+//! rings (before any session exists) is [`crate::RingingWindow`].
+
+use crate::elements::make;
+use crate::events::{MediaEvent, WindowKey};
+use crate::MediaError;
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_video as gst_video;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Size of the window (and of the composed picture).
+pub const WINDOW_WIDTH: u32 = 960;
+pub const WINDOW_HEIGHT: u32 = 540;
+/// The preview rectangle: a quarter of the width, bottom-right, 16 px in.
+pub const PREVIEW_WIDTH: u32 = 240;
+pub const PREVIEW_HEIGHT: u32 = 180;
+pub const PREVIEW_MARGIN: u32 = 16;
+/// Name of the window's sink (bus errors from it are the window closing).
+pub(crate) const WINDOW_SINK: &str = "call-window";
+const FRAMERATE: i32 = 30;
+
+/// The elements of the call window inside a session's pipeline.
+#[derive(Debug)]
+pub(crate) struct CallWindow {
+    compositor: gst::Element,
+    card: gst::Element,
+    label: gst::Element,
+    sink: gst::Element,
+    remote_pad: Mutex<Option<gst::Pad>>,
+    preview_marker: Mutex<Option<gst::Element>>,
+    state: Mutex<Labels>,
+}
+
+#[derive(Debug, Default)]
+struct Labels {
+    peer: String,
+    card: Option<String>,
+    remote_video: bool,
+    remote_muted: bool,
+    connected_at: Option<Instant>,
+}
+
+fn set_str(e: &gst::Element, prop: &str, value: &str) {
+    if e.find_property(prop).is_some() {
+        e.set_property_from_str(prop, value);
+    }
+}
+
+fn text_overlay(
+    name: &str,
+    font: &str,
+    valign: &str,
+    halign: &str,
+) -> Result<gst::Element, MediaError> {
+    let t = make("textoverlay", Some(name))?;
+    t.set_property("font-desc", font);
+    set_str(&t, "valignment", valign);
+    set_str(&t, "halignment", halign);
+    t.set_property("shaded-background", true);
+    t.set_property("text", "");
+    Ok(t)
+}
+
+/// A live black picture of the window's size: the compositor's first input.
+pub(crate) fn black_source(width: u32, height: u32) -> Result<[gst::Element; 2], MediaError> {
+    let src = make("videotestsrc", None)?;
+    src.set_property("is-live", true);
+    set_str(&src, "pattern", "black");
+    let caps = make("capsfilter", None)?;
+    caps.set_property(
+        "caps",
+        gst::Caps::builder("video/x-raw")
+            .field("width", width as i32)
+            .field("height", height as i32)
+            .field("framerate", gst::Fraction::new(FRAMERATE, 1))
+            .build(),
+    );
+    Ok([src, caps])
+}
+
+/// The window's X sink: no preroll (it may join a running pipeline), keys
+/// caught on its pad and sent as [`MediaEvent::Key`].
+pub(crate) fn window_sink(events: crate::events::Events) -> Result<gst::Element, MediaError> {
+    let sink = make("ximagesink", Some(WINDOW_SINK))?;
+    sink.set_property("sync", false);
+    sink.set_property("async", false);
+    sink.set_property("force-aspect-ratio", true);
+    if let Some(pad) = sink.static_pad("sink") {
+        pad.add_probe(gst::PadProbeType::EVENT_UPSTREAM, move |_, info| {
+            if let Some(ev) = info.event() {
+                if let Ok(gst_video::NavigationEvent::KeyPress { key, .. }) =
+                    gst_video::NavigationEvent::parse(ev)
+                {
+                    if let Some(k) = WindowKey::from_key_name(&key) {
+                        events.send(MediaEvent::Key(k));
+                    }
+                }
+            }
+            gst::PadProbeReturn::Ok
+        });
+    }
+    Ok(sink)
+}
+
+/// Sets the X window's title (ximagesink takes it from a title tag).
+/// ximagesink appends " : <program name>" when GLib knows one; the title
+/// is exactly `title` without it.
+pub(crate) fn set_title(sink: &gst::Element, title: &str) {
+    gst::glib::set_prgname(None::<&str>);
+    let mut tags = gst::TagList::new();
+    if let Some(t) = tags.get_mut() {
+        t.add::<gst::tags::Title>(&title, gst::TagMergeMode::Replace);
+    }
+    if let Some(pad) = sink.static_pad("sink") {
+        let _ = pad.send_event(gst::event::Tag::new(tags));
+    }
+}
+
+impl CallWindow {
+    /// Adds the window's elements to `pipeline` (before PLAYING).
+    pub(crate) fn build(
+        pipeline: &gst::Pipeline,
+        events: crate::events::Events,
+    ) -> Result<CallWindow, MediaError> {
+        let [src, caps] = black_source(WINDOW_WIDTH, WINDOW_HEIGHT)?;
+        let compositor = make("compositor", Some("window-compositor"))?;
+        set_str(&compositor, "background", "black");
+        let out_caps = make("capsfilter", None)?;
+        out_caps.set_property(
+            "caps",
+            gst::Caps::builder("video/x-raw")
+                .field("width", WINDOW_WIDTH as i32)
+                .field("height", WINDOW_HEIGHT as i32)
+                .build(),
+        );
+        let card = text_overlay("window-card", "Sans 26", "center", "center")?;
+        let label = text_overlay("window-label", "Sans 16", "top", "left")?;
+        let conv = make("videoconvert", None)?;
+        let sink = window_sink(events)?;
+        let chain = [
+            &src,
+            &caps,
+            &compositor,
+            &out_caps,
+            &card,
+            &label,
+            &conv,
+            &sink,
+        ];
+        pipeline
+            .add_many(chain)
+            .map_err(|e| MediaError::Negotiation(e.to_string()))?;
+        gst::Element::link_many(chain)
+            .map_err(|e| MediaError::Negotiation(format!("linking the window: {e}")))?;
+        Ok(CallWindow {
+            compositor,
+            card,
+            label,
+            sink,
+            remote_pad: Mutex::new(None),
+            preview_marker: Mutex::new(None),
+            state: Mutex::new(Labels::default()),
+        })
+    }
+
+    fn request_pad(&self, rect: (u32, u32, u32, u32), zorder: u32) -> Result<gst::Pad, MediaError> {
+        let pad = self
+            .compositor
+            .request_pad_simple("sink_%u")
+            .ok_or_else(|| MediaError::Negotiation("compositor gave no pad".into()))?;
+        let (x, y, w, h) = rect;
+        pad.set_property("xpos", x as i32);
+        pad.set_property("ypos", y as i32);
+        pad.set_property("width", w as i32);
+        pad.set_property("height", h as i32);
+        pad.set_property("zorder", zorder);
+        if pad.find_property("sizing-policy").is_some() {
+            pad.set_property_from_str("sizing-policy", "keep-aspect-ratio");
+        }
+        Ok(pad)
+    }
+
+    /// The compositor input for the remote video: the whole window.
+    pub(crate) fn remote_input(&self) -> Result<gst::Pad, MediaError> {
+        let pad = self.request_pad((0, 0, WINDOW_WIDTH, WINDOW_HEIGHT), 1)?;
+        if let Ok(mut g) = self.remote_pad.lock() {
+            *g = Some(pad.clone());
+        }
+        self.apply();
+        Ok(pad)
+    }
+
+    /// The compositor input for the local preview (bottom-right), and the
+    /// element to link into it (a text overlay: the "camera off" marker).
+    pub(crate) fn preview_input(&self) -> Result<(gst::Element, gst::Pad), MediaError> {
+        let pad = self.request_pad(
+            (
+                WINDOW_WIDTH - PREVIEW_WIDTH - PREVIEW_MARGIN,
+                WINDOW_HEIGHT - PREVIEW_HEIGHT - PREVIEW_MARGIN,
+                PREVIEW_WIDTH,
+                PREVIEW_HEIGHT,
+            ),
+            2,
+        )?;
+        let marker = text_overlay("preview-marker", "Sans 20", "center", "center")?;
+        if let Ok(mut g) = self.preview_marker.lock() {
+            *g = Some(marker.clone());
+        }
+        Ok((marker, pad))
+    }
+
+    /// The peer's name (drawn with the call time, and in the title) and the
+    /// card shown until remote video arrives.
+    pub(crate) fn set_labels(&self, peer: &str, card: Option<&str>) {
+        if let Ok(mut s) = self.state.lock() {
+            s.peer = peer.to_string();
+            s.card = card.map(str::to_string);
+        }
+        set_title(&self.sink, &format!("duet — {peer}"));
+        self.apply();
+        self.tick();
+    }
+
+    pub(crate) fn on_first_remote_video(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.remote_video = true;
+        }
+        self.apply();
+    }
+
+    pub(crate) fn on_connected(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.connected_at.get_or_insert_with(Instant::now);
+        }
+    }
+
+    pub(crate) fn set_remote_video_muted(&self, muted: bool) {
+        if let Ok(mut s) = self.state.lock() {
+            s.remote_muted = muted;
+        }
+        self.apply();
+    }
+
+    pub(crate) fn set_local_video_muted(&self, muted: bool) {
+        let marker = self.preview_marker.lock().ok().and_then(|g| g.clone());
+        if let Some(m) = marker {
+            m.set_property("text", if muted { "camera off" } else { "" });
+        }
+    }
+
+    /// Updates the card and the remote picture's visibility.
+    fn apply(&self) {
+        let Ok(s) = self.state.lock() else { return };
+        let card = if s.remote_muted {
+            format!("{}'s camera is off", s.peer)
+        } else if s.remote_video {
+            String::new()
+        } else {
+            s.card.clone().unwrap_or_default()
+        };
+        self.card.set_property("text", card.as_str());
+        let pad = self.remote_pad.lock().ok().and_then(|g| g.clone());
+        if let Some(pad) = pad {
+            pad.set_property("alpha", if s.remote_muted { 0.0f64 } else { 1.0 });
+        }
+    }
+
+    /// Redraws "name  mm:ss" (call time since connected); called every second.
+    pub(crate) fn tick(&self) {
+        let Ok(s) = self.state.lock() else { return };
+        let text = match s.connected_at {
+            Some(at) => {
+                let t = at.elapsed().as_secs();
+                format!("{}  {:02}:{:02}", s.peer, t / 60, t % 60)
+            }
+            None => s.peer.clone(),
+        };
+        self.label.set_property("text", text.as_str());
+    }
+
+    pub(crate) fn sink(&self) -> &gst::Element {
+        &self.sink
+    }
+}

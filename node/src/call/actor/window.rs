@@ -1,0 +1,109 @@
+//! The call window's side of the actor (window mode): labels and cards,
+//! the ringing window of an incoming call, and what the window's keys and
+//! its close button do. duet-gst only reports keys ([`WindowKey`]); their
+//! meaning in a call is decided here.
+//!
+//! The callee gets a window as soon as the phone rings (the `y`/`n` keys
+//! need one): a [`RingingWindow`] with the card "alice is calling — y
+//! answer, n reject". Answering closes it and the call window of the media
+//! session opens; the caller's call window opens at dial time with the card
+//! "calling bob…". Every window closes when the call ends.
+
+use super::Actor;
+use crate::call::machine::{CallEvent, Direction, Phase};
+use duet_gst::{Display, MediaEvent, MediaKind, RingingWindow, WindowKey};
+use libp2p::PeerId;
+use tokio::sync::mpsc;
+
+/// The ringing card of an incoming call and its events.
+pub(super) type Ringing = (RingingWindow, mpsc::Receiver<MediaEvent>);
+
+pub(super) async fn next_ringing_event(ringing: &mut Option<Ringing>) -> Option<MediaEvent> {
+    match ringing {
+        Some((_, rx)) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Actor {
+    fn windowed(&self) -> bool {
+        self.config.media.display == Display::Window
+    }
+
+    /// After a call event: opens the ringing card of an incoming call
+    /// (unless auto-answering), closes it when the call moves on.
+    pub(super) fn window_on_event(&mut self, event: &CallEvent<PeerId>) {
+        let ringing_in = self
+            .machine
+            .call()
+            .filter(|c| c.direction == Direction::Incoming && c.phase == Phase::Ringing);
+        match (event, ringing_in) {
+            (CallEvent::Incoming { .. }, Some(call))
+                if self.windowed() && !self.config.auto_answer =>
+            {
+                let name = call.peer_name.clone();
+                let card = format!("{name} is calling — y answer, n reject");
+                match RingingWindow::open(&format!("duet — {name}"), &card) {
+                    Ok(w) => self.ringing = Some(w),
+                    Err(e) => tracing::warn!("cannot open the ringing window: {e}"),
+                }
+            }
+            (_, None) => self.ringing = None,
+            _ => {}
+        }
+    }
+
+    /// After the media session started: the peer's name and the card.
+    pub(super) fn window_on_media_start(&mut self) {
+        self.ringing = None;
+        let Some(call) = self.machine.call() else {
+            return;
+        };
+        let card = match call.direction {
+            Direction::Outgoing => format!("calling {}…", call.peer_name),
+            Direction::Incoming => format!("connecting to {}…", call.peer_name),
+        };
+        let name = call.peer_name.clone();
+        if let Some(m) = &self.media {
+            m.session.set_window_labels(&name, Some(&card));
+        }
+    }
+
+    /// A key or the close button of the ringing card or the call window.
+    pub(super) async fn on_window_event(&mut self, ev: MediaEvent) {
+        let result = match ev {
+            MediaEvent::Key(WindowKey::Yes) => self.machine.answer(),
+            MediaEvent::Key(WindowKey::No) => self.machine.reject(),
+            MediaEvent::Key(WindowKey::Hangup) | MediaEvent::WindowClosed => self.machine.hangup(),
+            MediaEvent::Key(WindowKey::Mic) => {
+                self.toggle_local_mute(MediaKind::Audio).await;
+                return;
+            }
+            MediaEvent::Key(WindowKey::Camera) => {
+                self.toggle_local_mute(MediaKind::Video).await;
+                return;
+            }
+            MediaEvent::Key(WindowKey::Fullscreen) => {
+                tracing::info!("fullscreen is not supported by the X sink yet");
+                return;
+            }
+            _ => return,
+        };
+        match result {
+            Ok(actions) => self.execute(actions).await,
+            Err(e) => tracing::debug!("window key ignored: {e}"),
+        }
+    }
+
+    /// `m`/`v` in the window: mutes or unmutes what we send, as
+    /// `duet mute`/`duet unmute` do (the peer is told).
+    pub(super) async fn toggle_local_mute(&mut self, kind: MediaKind) {
+        let Some(call) = self.machine.call() else {
+            return;
+        };
+        let muted = !call.muted.get(kind);
+        if let Err(e) = self.set_local_mute(kind, muted).await {
+            tracing::info!("window key: cannot mute {kind}: {e}");
+        }
+    }
+}
