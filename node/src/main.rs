@@ -2,23 +2,24 @@
 //! subcommand. Everything else lives in the library.
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use duet_node::cli::{Cli, Command};
-use duet_node::control::call_client::{self, CallOutcome};
+use duet_node::control::call_client::{self, CallExit, CallPlan};
 use duet_node::control::client::{self, ClientError};
 use duet_node::control::protocol::Request;
-use duet_node::{identity, node, paths};
+use duet_node::{config_file, contacts, identity, node, paths};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     init_tracing();
-    match run(cli) {
+    match run(cli, &matches) {
         Ok(code) => code,
         Err(e) => {
             if let Some(ClientError::NoNode(_)) = e.downcast_ref::<ClientError>() {
                 eprintln!("duet: {e}");
-                return ExitCode::from(2);
+                return ExitCode::from(CallExit::NoNode.code());
             }
             eprintln!("duet: {e:#}");
             ExitCode::FAILURE
@@ -43,13 +44,20 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
     let control = cli
         .control
         .clone()
         .unwrap_or_else(paths::default_control_path);
     match cli.command {
-        Command::Up(args) => {
+        Command::Up(mut args) => {
+            if let Some(up) = matches.subcommand_matches("up") {
+                config_file::merge(&mut args, up)?;
+            }
+            if args.print_config {
+                print!("{}", config_file::render(&args));
+                return Ok(ExitCode::SUCCESS);
+            }
             let config = args.into_config(control)?;
             runtime()?.block_on(async {
                 node::run(config, shutdown_signal()).await?;
@@ -78,14 +86,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }),
         Command::Call(args) => runtime()?.block_on(async {
-            match call_client::call(&control, &args.target, args.json).await? {
-                CallOutcome::Connected => Ok(ExitCode::SUCCESS),
-                CallOutcome::Failed { .. } => Ok(ExitCode::FAILURE),
-            }
+            let plan = CallPlan {
+                target: args.target,
+                json: args.json,
+                hold: args.hold,
+                wait_for_peer: args.wait_for_peer,
+                timeout: args.timeout,
+            };
+            let exit = call_client::call(&control, &plan).await?;
+            Ok(ExitCode::from(exit.code()))
         }),
         Command::Answer => one_shot(&control, Request::Answer, "answered"),
         Command::Reject => one_shot(&control, Request::Reject, "rejected"),
         Command::Hangup => one_shot(&control, Request::Hangup, "hung up"),
+        Command::SetStatus(args) => {
+            let status = args.status.into();
+            let done = format!("status: {status}");
+            one_shot(&control, Request::SetStatus { status }, &done)
+        }
+        Command::Contacts(args) => {
+            contacts::command::run(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Events(args) => runtime()?.block_on(async {
             tokio::select! {
                 r = client::print_events(&control, args.json) => r?,

@@ -13,7 +13,7 @@
 mod notify;
 
 use super::handle::{CallConfig, CallError, CallHandle, CallInput, CallNotice, Msg};
-use super::machine::{Action, CallEvent, CallMachine, CommandError, MediaRole, SdpKind, Timer};
+use super::machine::{Action, CallMachine, CommandError, MediaRole, SdpKind, Timer};
 use super::view::{direction_str, CallStats};
 use crate::net;
 use crate::proto::call::{CallId, CallSignal};
@@ -84,7 +84,7 @@ pub fn spawn(me: PeerId, my_name: String, config: CallConfig, net: net::Client) 
     let (timers_tx, timers_rx) = mpsc::channel(16);
     let (ended_tx, ended_rx) = mpsc::channel(4);
     let actor = Actor {
-        machine: CallMachine::new(me, my_name, config.timeouts),
+        machine: CallMachine::new(me, my_name, config.timeouts).with_policy(config.policy),
         config,
         net,
         media: None,
@@ -179,9 +179,13 @@ impl Actor {
             }
             Msg::Input(input) => {
                 let actions = match input {
-                    CallInput::Signal { from, signal } => {
+                    CallInput::Signal {
+                        from,
+                        trust,
+                        signal,
+                    } => {
                         tracing::debug!("signal from {from}: {}", signal_name(&signal));
-                        self.machine.on_signal(from, signal)
+                        self.machine.on_signal_from(from, trust, signal)
                     }
                     CallInput::SignalFailed { peer, call_id } => {
                         self.machine.on_send_failed(&peer, &call_id)
@@ -268,7 +272,6 @@ impl Actor {
     /// the machine (whose answer is carried out after what was queued).
     async fn execute(&mut self, actions: Vec<Action<PeerId>>) {
         let mut queue = VecDeque::from(actions);
-        let mut answer_now = false;
         while let Some(action) = queue.pop_front() {
             match action {
                 Action::StartMedia(role) => {
@@ -313,18 +316,7 @@ impl Actor {
                         let _ = tx.send((call_id, timer)).await;
                     });
                 }
-                Action::Notify(event) => {
-                    answer_now |=
-                        matches!(event, CallEvent::Incoming { .. }) && self.config.auto_answer;
-                    self.notify(event);
-                }
-            }
-            if answer_now && queue.is_empty() {
-                answer_now = false;
-                if let Ok(actions) = self.machine.answer() {
-                    tracing::info!("auto-answering");
-                    queue.extend(actions);
-                }
+                Action::Notify(event) => self.notify(event),
             }
         }
     }

@@ -17,9 +17,11 @@
 //! known to have the call (caller: after `Ringing` or `Accept`), and remote
 //! candidates are buffered until the remote description is set.
 
+mod policy;
 mod signals;
 mod types;
 
+pub use policy::{AnswerPolicy, CallerTrust, InviteDecision};
 pub use types::*;
 
 use crate::proto::call::{CallId, CallSignal, HangupReason, RejectReason};
@@ -84,6 +86,7 @@ pub struct CallMachine<P> {
     me: P,
     my_name: String,
     timeouts: Timeouts,
+    policy: AnswerPolicy,
     call: Option<Call<P>>,
 }
 
@@ -93,8 +96,15 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             me,
             my_name: my_name.into(),
             timeouts,
+            policy: AnswerPolicy::default(),
             call: None,
         }
+    }
+
+    /// Sets who is answered at once or turned away (kiosks).
+    pub fn with_policy(mut self, policy: AnswerPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// The current call, if any.

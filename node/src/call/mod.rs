@@ -16,5 +16,5 @@ pub mod view;
 
 pub use actor::spawn;
 pub use handle::{CallConfig, CallError, CallHandle, CallInput, CallNotice};
-pub use machine::{CommandError, Direction, EndReason, Phase, Timeouts};
+pub use machine::{AnswerPolicy, CallerTrust, CommandError, Direction, EndReason, Phase, Timeouts};
 pub use view::CallView;

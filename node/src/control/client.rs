@@ -228,6 +228,7 @@ mod tests {
             short_id: id.into(),
             status: Status::Available,
             addrs: vec!["/ip4/10.77.0.2/tcp/1".into()],
+            identity_changed: false,
         };
         let t = peers_table(&[p("alice", "abcdef"), p("bo", "xyz123")]);
         let lines: Vec<&str> = t.lines().collect();

@@ -3,6 +3,7 @@
 use super::*;
 
 mod failures;
+mod policy;
 
 const ALICE: u32 = 1;
 const BOB: u32 = 2;
