@@ -23,6 +23,7 @@
 //!   `--accept-from` allow-list of auto-answer.
 //! - [`console`]: the interactive terminal of `duet up` (typed commands,
 //!   incoming-call prompt), an in-process control client.
+//! - [`sd_notify`]: readiness for systemd (`Type=notify`).
 //! - [`node`]: wires identity, net, calls and control together and owns the
 //!   peer table (the state owner).
 
@@ -38,3 +39,4 @@ pub mod node;
 pub mod paths;
 pub mod peers;
 pub mod proto;
+pub mod sd_notify;

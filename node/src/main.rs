@@ -27,13 +27,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// Logs go to stderr: coloured in a terminal; plain without one (a
+/// service, a pipe), and without timestamps under journald, which adds its own.
 fn init_tracing() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(ansi);
+    if std::env::var_os("JOURNAL_STREAM").is_some() && !ansi {
+        builder.without_time().init();
+    } else {
+        builder.init();
+    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -125,6 +125,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
         control_path.display(),
         if config.mdns { "" } else { "; mDNS off" }
     );
+    crate::sd_notify::notify("READY=1");
     let mut state = State {
         name: config.name,
         peer_id,
@@ -162,6 +163,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
         }
     }
     tracing::info!("shutting down: saying goodbye");
+    crate::sd_notify::notify("STOPPING=1");
     calls.shutdown().await;
     if let Some(console) = console {
         console.abort();
