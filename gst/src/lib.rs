@@ -82,6 +82,7 @@ pub mod error;
 pub mod events;
 pub mod probe;
 mod receive;
+mod record;
 mod sdp;
 mod send;
 mod service;

@@ -67,6 +67,7 @@ pub(crate) struct Shared {
     pub video_send: Mutex<Option<SendBranch>>,
     pub audio_send: Mutex<Option<SendBranch>>,
     pub remote_video_depay: Mutex<Option<gst::Element>>,
+    pub recorder: Mutex<Option<Arc<crate::record::Recorder>>>,
 }
 
 impl Shared {
@@ -177,6 +178,7 @@ impl MediaSession {
             video_send: Mutex::new(None),
             audio_send: Mutex::new(None),
             remote_video_depay: Mutex::new(None),
+            recorder: Mutex::new(None),
         });
         let (cmd_tx, cmd_rx) = std_mpsc::channel();
         let (pipeline, webrtc) = crate::signals::build(&shared, &cmd_tx)?;
@@ -364,6 +366,7 @@ fn teardown(mut inner: Inner, shared: &Shared) {
     if let Some(h) = inner.service.take() {
         let _ = h.join();
     }
+    crate::record::finish(shared);
     say_bye(&inner.pipeline, shared);
     if let Err(e) = inner.pipeline.set_state(gst::State::Null) {
         tracing::warn!("pipeline to NULL: {e}");

@@ -188,6 +188,11 @@ pub struct UpArgs {
     #[arg(long)]
     pub reject_others: bool,
 
+    /// Record each call's remote audio and video, as received (no
+    /// re-encoding), to DIR/<date>-<peer>.mkv
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+
     /// Do not read commands from the terminal (by default `duet up` in a
     /// terminal shows peers and calls and takes typed commands)
     #[arg(long)]
@@ -249,6 +254,7 @@ impl UpArgs {
                     ring: Duration::from_secs_f64(self.ring_timeout),
                     ..Timeouts::default()
                 },
+                record_dir: self.record,
                 policy: AnswerPolicy {
                     auto_answer: self.auto_answer,
                     reject_others: self.reject_others,

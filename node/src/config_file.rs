@@ -50,6 +50,7 @@ struct RawUp {
     accept_from: Option<Vec<Spanned<String>>>,
     reject_others: Option<bool>,
     no_console: Option<bool>,
+    record: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,6 +77,7 @@ pub struct UpSettings {
     pub accept_from: Option<Vec<AcceptEntry>>,
     pub reject_others: Option<bool>,
     pub no_console: Option<bool>,
+    pub record: Option<PathBuf>,
 }
 
 /// The default place: `$XDG_CONFIG_HOME/duet/config.toml`, else
@@ -179,6 +181,7 @@ pub fn parse(text: &str) -> Result<UpSettings, (usize, String)> {
         accept_from: list(up.accept_from, "accept-from", &line_of)?,
         reject_others: up.reject_others,
         no_console: up.no_console,
+        record: up.record,
     })
 }
 
@@ -222,6 +225,7 @@ pub fn apply(file: UpSettings, args: &mut UpArgs, on_command_line: impl Fn(&str)
     take!(accept_from, file.accept_from);
     take!(reject_others, file.reject_others);
     take!(no_console, file.no_console);
+    take!(record, file.record.map(Some));
 }
 
 /// The effective settings, as `duet up --print-config` shows them (a valid
@@ -243,6 +247,8 @@ struct Effective {
     accept_from: Vec<String>,
     reject_others: bool,
     no_console: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -280,6 +286,7 @@ pub fn render(args: &UpArgs) -> String {
         accept_from: args.accept_from.iter().map(ToString::to_string).collect(),
         reject_others: args.reject_others,
         no_console: args.no_console,
+        record: args.record.as_ref().map(|r| r.display().to_string()),
     };
     toml::to_string(&EffectiveFile { up }).unwrap_or_default()
 }

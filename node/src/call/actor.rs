@@ -72,6 +72,8 @@ struct Actor {
     started: Option<Started>,
     /// Figures of the media just stopped, for the `Ended` notice.
     ended_stats: Option<CallStats>,
+    /// The current (or just ended) call's recording file.
+    recording: Option<String>,
     notices: broadcast::Sender<CallNotice>,
     timers: mpsc::Sender<(CallId, Timer)>,
     remote_ended: mpsc::Sender<CallId>,
@@ -90,6 +92,7 @@ pub fn spawn(me: PeerId, my_name: String, config: CallConfig, net: net::Client) 
         media: None,
         started: None,
         ended_stats: None,
+        recording: None,
         notices: notices.clone(),
         timers: timers_tx,
         remote_ended: ended_tx,
@@ -328,7 +331,9 @@ impl Actor {
             MediaRole::Offerer => Role::Offerer,
             MediaRole::Answerer => Role::Answerer,
         };
-        let config = self.config.media.clone();
+        let mut config = self.config.media.clone();
+        config.record = self.record_file();
+        self.recording = config.record.as_ref().map(|p| p.display().to_string());
         let started = tokio::task::spawn_blocking(move || MediaSession::start(config, role))
             .await
             .map_err(|e| duet_gst::MediaError::Init(format!("media start task: {e}")))??;
@@ -340,6 +345,17 @@ impl Actor {
             first_frame: None,
         });
         Ok(())
+    }
+
+    /// A new file in the record directory for this call, if recording.
+    fn record_file(&self) -> Option<std::path::PathBuf> {
+        let dir = self.config.record_dir.as_ref()?;
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            tracing::warn!("not recording: cannot create {}: {e}", dir.display());
+            return None;
+        }
+        let peer = self.machine.call().map(|c| c.peer_name.clone())?;
+        Some(super::recording::file_for(dir, &peer, SystemTime::now()))
     }
 
     fn stop_media(&mut self) {

@@ -16,6 +16,8 @@ pub struct CallConfig {
     pub timeouts: Timeouts,
     /// Who is answered at once, who is turned away (kiosks).
     pub policy: AnswerPolicy,
+    /// Record each call's remote audio and video in this directory.
+    pub record_dir: Option<std::path::PathBuf>,
 }
 
 /// What the network and the node tell the actor.

@@ -18,6 +18,9 @@ pub struct CallView {
     /// When the call started (dial or invite), seconds since the Unix epoch.
     pub started_at: f64,
     pub stats: CallStats,
+    /// The file the remote audio and video are recorded to (`--record`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
 }
 
 /// Media figures of a call (zero until media flows).

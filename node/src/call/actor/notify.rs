@@ -31,6 +31,7 @@ impl Actor {
             state: phase_str(call.phase).into(),
             started_at: unix_seconds(started_at),
             stats,
+            recording: self.recording.clone(),
         })
     }
 
@@ -69,6 +70,7 @@ impl Actor {
                     state: "ended".into(),
                     started_at: started.map(|s| unix_seconds(s.at)).unwrap_or(0.0),
                     stats,
+                    recording: self.recording.take(),
                 };
                 Some(CallNotice::Ended { call, reason })
             }
