@@ -138,6 +138,9 @@ pub async fn print_status(path: &Path, json: bool) -> Result<(), ClientError> {
                 .map(super::render::call_summary)
                 .unwrap_or_else(|| "none".into())
         );
+        if let Some(file) = node.call.as_ref().and_then(|c| c.recording.as_ref()) {
+            println!("record:  {file}");
+        }
         for a in &node.listen_addrs {
             println!("listen:  {a}");
         }
@@ -180,7 +183,11 @@ pub fn peers_table(peers: &[PeerView]) -> String {
         .iter()
         .map(|p| {
             [
-                p.name.clone(),
+                if p.identity_changed {
+                    format!("{} (identity changed!)", p.name)
+                } else {
+                    p.name.clone()
+                },
                 p.short_id.clone(),
                 p.status.to_string(),
                 p.addrs.join(", "),
