@@ -80,6 +80,8 @@ pub struct NodeOptions {
     pub args: Vec<String>,
     /// RUST_LOG for the node [default: $DUET_TEST_LOG, else info,duet_node=debug].
     pub rust_log: Option<String>,
+    /// Extra environment variables for the node.
+    pub env: Vec<(String, String)>,
 }
 
 impl NodeOptions {
@@ -173,6 +175,7 @@ impl DuetNode {
             .args(media_defaults(&opts.args))
             .args(&opts.args)
             .env("RUST_LOG", rust_log)
+            .envs(opts.env.iter().map(|(k, v)| (k, v)))
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

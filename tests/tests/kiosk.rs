@@ -311,3 +311,26 @@ fn config_file_settings_act_as_flags() {
         "{err}"
     );
 }
+
+/// Under systemd (`Type=notify`): READY=1 once the node takes commands,
+/// STOPPING=1 on SIGTERM, one datagram each on `$NOTIFY_SOCKET`.
+#[test]
+fn tells_systemd_when_ready_and_stopping() {
+    let lan = Lan::new(1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("notify");
+    let listener = std::os::unix::net::UnixDatagram::bind(&socket).unwrap();
+    listener.set_read_timeout(Some(LISTED)).unwrap();
+    let mut opts = NodeOptions::named("lobby");
+    opts.env
+        .push(("NOTIFY_SOCKET".into(), socket.display().to_string()));
+    let mut node = DuetNode::spawn(lan.host(0), opts).unwrap();
+    let mut buf = [0u8; 256];
+    let n = listener.recv(&mut buf).expect("READY=1");
+    assert_eq!(&buf[..n], b"READY=1");
+    // Ready means the control socket answers.
+    assert_eq!(node.status().unwrap().name, "lobby");
+    node.stop().unwrap();
+    let n = listener.recv(&mut buf).expect("STOPPING=1");
+    assert_eq!(&buf[..n], b"STOPPING=1");
+}
