@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 const FILE: &str = "contacts.json";
+/// Most names pinned automatically: a peer cycling through names cannot
+/// grow the file without bound (`duet contacts add` still pins past it).
+pub const MAX_CONTACTS: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContactsError {
@@ -53,6 +56,8 @@ pub enum Seen {
     Known,
     /// A known name with another key: not the peer first seen.
     Changed(PeerId),
+    /// New, but the contacts are full: not pinned (so not allowed by name).
+    Full,
 }
 
 /// Names pinned to PeerIds.
@@ -74,6 +79,7 @@ impl Contacts {
     /// `name` was seen with `peer`: pins it the first time.
     pub fn seen(&mut self, name: &str, peer: PeerId) -> Seen {
         match self.get(name) {
+            None if self.pinned.len() >= MAX_CONTACTS => Seen::Full,
             None => {
                 self.pinned.insert(name.to_string(), peer);
                 Seen::New
@@ -227,6 +233,17 @@ mod tests {
         assert_eq!(c.seen("alice", b), Seen::Known);
         assert!(c.remove("alice").is_ok());
         assert!(c.remove("alice").is_err());
+    }
+
+    #[test]
+    fn automatic_pins_are_bounded() {
+        let mut c = Contacts::default();
+        for i in 0..MAX_CONTACTS {
+            assert_eq!(c.seen(&format!("n{i}"), PeerId::random()), Seen::New);
+        }
+        assert_eq!(c.seen("one-more", PeerId::random()), Seen::Full);
+        assert_eq!(c.get("one-more"), None);
+        assert_eq!(c.list().len(), MAX_CONTACTS);
     }
 
     #[test]

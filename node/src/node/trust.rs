@@ -20,6 +20,7 @@ impl State {
                  first seen as {pinned}; it is not auto-answered (`duet contacts add {name} \
                  {peer}` accepts the new key)"
             ),
+            Ok(Seen::Full) => tracing::debug!("contacts full: {name:?} is not pinned"),
             Ok(Seen::New | Seen::Known) => {}
             Err(e) => tracing::warn!("cannot record contact {name:?}: {e}"),
         }
