@@ -244,6 +244,9 @@ fn one_shot_call_gives_up_after_its_timeout() {
     // Without waiting, an unknown target is exit 3 at once.
     let (out, text) = finish(spawn(&alice, &["call", "nobody"]));
     assert_eq!(out.status.code(), Some(3), "{text}");
+    // Bad arguments are 1 (2 is "no node").
+    let (out, text) = finish(spawn(&alice, &["call", "nobody", "--for", "soon"]));
+    assert_eq!(out.status.code(), Some(1), "{text}");
 }
 
 /// A config file with name, media and auto-answer settings behaves as the
