@@ -95,6 +95,8 @@ pub struct MediaConfig {
     /// After media has flowed, this long without any remote media means the
     /// peer is gone: [`crate::MediaEvent::MediaTimeout`] is emitted.
     pub media_timeout: std::time::Duration,
+    /// Record the remote audio and video, as received, to this Matroska file.
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// Default jitterbuffer latency (ms). Every ms of it is a ms of
@@ -119,6 +121,7 @@ impl Default for MediaConfig {
             latency_probe: false,
             stats_interval: std::time::Duration::from_secs(1),
             media_timeout: std::time::Duration::from_secs(5),
+            record: None,
         }
     }
 }

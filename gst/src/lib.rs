@@ -89,6 +89,7 @@ pub mod events;
 mod health;
 pub mod probe;
 mod receive;
+mod record;
 mod ringing;
 mod sdp;
 mod send;

@@ -85,7 +85,14 @@ fn link_remote_stream(
         depay.set_property("request-keyframe", true);
         depay.set_property("wait-for-keyframe", true);
     }
-    let mut chain = vec![depay.clone(), dec];
+    // Recording taps the encoded stream (no re-encoding).
+    let tee = match shared.config.record {
+        Some(_) => Some(make("tee", None)?),
+        None => None,
+    };
+    let mut chain = vec![depay.clone()];
+    chain.extend(tee.clone());
+    chain.push(dec);
     if video {
         chain.push(make("videoconvert", None)?);
     } else {
@@ -147,11 +154,15 @@ fn link_remote_stream(
     if !video {
         note_audio_output(&sink, shared);
     }
+    if let Some(tee) = &tee {
+        crate::record::attach(&pipeline, tee, &depay, video, &enc, shared);
+    }
     if let Some(sp) = counted {
         add_counter(&sp, Arc::downgrade(shared), video);
     }
     if video && shared.config.latency_probe {
-        if let Some(conv_pad) = chain.get(2).and_then(|c| c.static_pad("sink")) {
+        let conv = if tee.is_some() { 3 } else { 2 };
+        if let Some(conv_pad) = chain.get(conv).and_then(|c| c.static_pad("sink")) {
             add_stamp_reader(&conv_pad, Arc::downgrade(shared), &pipeline, &sink);
         }
     }

@@ -74,6 +74,7 @@ pub(crate) struct Shared {
     pub audio_output: Mutex<Option<crate::stats::AudioOutput>>,
     /// The call window (window mode), set once while the pipeline is built.
     pub window: std::sync::OnceLock<crate::window::CallWindow>,
+    pub recorder: Mutex<Option<Arc<crate::record::Recorder>>>,
 }
 
 impl Shared {
@@ -197,6 +198,7 @@ impl MediaSession {
             trust: Arc::default(),
             audio_output: Mutex::new(None),
             window: std::sync::OnceLock::new(),
+            recorder: Mutex::new(None),
         });
         let (cmd_tx, cmd_rx) = std_mpsc::channel();
         let (pipeline, webrtc) = crate::signals::build(&shared, &cmd_tx)?;
@@ -422,6 +424,7 @@ fn teardown(mut inner: Inner, shared: &Shared) {
     if let Some(h) = inner.service.take() {
         let _ = h.join();
     }
+    crate::record::finish(shared);
     say_bye(&inner.pipeline, shared);
     if let Err(e) = inner.pipeline.set_state(gst::State::Null) {
         tracing::warn!("pipeline to NULL: {e}");

@@ -2,7 +2,8 @@
 //! takes `--control PATH` (or `DUET_CONTROL`), so several nodes can run on
 //! one machine.
 
-use crate::call::{CallConfig, Timeouts};
+use crate::call::{AnswerPolicy, CallConfig, Timeouts};
+use crate::contacts::accept::AcceptEntry;
 use crate::node::NodeConfig;
 use crate::paths;
 use crate::proto::DisplayName;
@@ -46,7 +47,8 @@ pub enum Command {
     /// incoming_call, ringing, connected, call_ended, …) until interrupted
     Events(JsonArg),
     /// Call a peer by display name or PeerId (or the ID's end, as `duet peers` shows it);
-    /// returns once the call is connected (exit 0) or has failed (exit 1, reason printed)
+    /// returns once the call is connected (exit 0) or has failed (exit code by reason)
+    #[command(after_help = crate::control::exit_code::HELP)]
     Call(CallArgs),
     /// Answer the incoming call
     Answer,
@@ -59,6 +61,54 @@ pub enum Command {
     Mute(MuteArgs),
     /// Send sound or picture again after `duet mute`
     Unmute(MuteArgs),
+    /// Set this node's status: `available`, or `dnd` (do not disturb: calls get `busy`)
+    SetStatus(SetStatusArgs),
+    /// List, add or remove contacts: names pinned to the PeerId they were
+    /// first seen with (used by --accept-from NAME)
+    Contacts(ContactsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetStatusArgs {
+    pub status: UserStatus,
+}
+
+/// The statuses a user may choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UserStatus {
+    Available,
+    Dnd,
+}
+
+impl From<UserStatus> for crate::proto::Status {
+    fn from(s: UserStatus) -> Self {
+        match s {
+            UserStatus::Available => crate::proto::Status::Available,
+            UserStatus::Dnd => crate::proto::Status::Dnd,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ContactsArgs {
+    #[command(subcommand)]
+    pub action: Option<ContactsAction>,
+
+    /// Where the contacts are kept [default: $XDG_DATA_HOME/duet or ~/.local/share/duet]
+    #[arg(long, value_name = "DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+
+    /// Print JSON: [{"name": ..., "peer_id": ...}]
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactsAction {
+    /// Pin NAME to PEERID (replacing the key it was first seen with)
+    Add { name: String, peer_id: String },
+    /// Forget NAME (the next peer seen with it is pinned)
+    Remove { name: String },
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +126,20 @@ pub struct CallArgs {
     /// Print the node's JSON reply (the call, or the error and its reason)
     #[arg(long)]
     pub json: bool,
+
+    /// Hold the connected call this long, then hang up and exit 0 (e.g. 30,
+    /// 30s, 2m); a call that ends sooner exits 9 (ended early)
+    #[arg(long = "for", value_name = "DURATION", value_parser = crate::control::exit_code::parse_duration)]
+    pub hold: Option<std::time::Duration>,
+
+    /// Wait up to this long for the target to be listed instead of failing at once
+    #[arg(long, value_name = "SECONDS", value_parser = crate::control::exit_code::parse_duration)]
+    pub wait_for_peer: Option<std::time::Duration>,
+
+    /// Give up (hang up, exit 6) if the call is not connected within this
+    /// long, waiting for the peer included
+    #[arg(long, value_name = "SECONDS", value_parser = crate::control::exit_code::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -123,14 +187,38 @@ pub struct UpArgs {
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     pub ring_timeout: f64,
 
-    /// Answer every incoming call at once (kiosks; only on a LAN you trust)
+    /// Answer calls at once, from the callers of --accept-from only (kiosks)
     #[arg(long)]
     pub auto_answer: bool,
+
+    /// Who may be auto-answered: a name (pinned to the PeerId it was first
+    /// seen with), a PeerId, web:NAME, or `any`; repeat for several
+    #[arg(long = "accept-from", value_name = "NAME|PEERID|web:NAME|any")]
+    pub accept_from: Vec<AcceptEntry>,
+
+    /// Decline callers not on --accept-from with `not-allowed` instead of ringing
+    #[arg(long)]
+    pub reject_others: bool,
+
+    /// Record each call's remote audio and video, as received (no
+    /// re-encoding), to DIR/<date>-<peer>.mkv
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
 
     /// Do not read commands from the terminal (by default `duet up` in a
     /// terminal shows peers and calls and takes typed commands)
     #[arg(long)]
     pub no_console: bool,
+
+    /// Read options from this TOML file (its `[up]` table) [default:
+    /// $XDG_CONFIG_HOME/duet/config.toml if it exists]; command-line options override it
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print the effective settings (config file and options merged) as a
+    /// config file, and exit
+    #[arg(long)]
+    pub print_config: bool,
 
     /// Stamp sent frames and measure glass-to-glass latency of received ones
     /// (benchmarks; both nodes must use it, on one machine)
@@ -148,6 +236,12 @@ impl UpArgs {
         };
         if !(self.ring_timeout.is_finite() && (0.1..=3600.0).contains(&self.ring_timeout)) {
             anyhow::bail!("--ring-timeout must be between 0.1 and 3600 seconds");
+        }
+        if (self.auto_answer || self.reject_others) && self.accept_from.is_empty() {
+            anyhow::bail!(
+                "--auto-answer and --reject-others need --accept-from NAME|PEERID|web:NAME \
+                 (repeatable), or --accept-from any to answer everyone"
+            );
         }
         let media = MediaConfig {
             video: self.video,
@@ -172,14 +266,19 @@ impl UpArgs {
                     ring: Duration::from_secs_f64(self.ring_timeout),
                     ..Timeouts::default()
                 },
-                auto_answer: self.auto_answer,
+                record_dir: self.record,
+                policy: AnswerPolicy {
+                    auto_answer: self.auto_answer,
+                    reject_others: self.reject_others,
+                },
             },
+            accept_from: self.accept_from,
             console: !self.no_console && std::io::stdin().is_terminal(),
         })
     }
 }
 
-fn default_listen() -> Vec<Multiaddr> {
+pub fn default_listen() -> Vec<Multiaddr> {
     ["/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"]
         .iter()
         .filter_map(|a| a.parse().ok())

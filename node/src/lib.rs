@@ -4,6 +4,7 @@
 //! shared Mutex):
 //!
 //! - [`cli`]: the `duet` command line (clap derive).
+//! - [`config_file`]: the TOML config file of `duet up` (`[up]` table).
 //! - [`paths`]: default data dir, control socket path and display name.
 //! - [`identity`]: the node's Ed25519 keypair in the data dir; its PeerId is
 //!   the node's ID.
@@ -18,14 +19,19 @@
 //!   `duet up` and the client used by `duet peers|status|events`.
 //! - [`call`]: the call state machine (pure) and the call actor that owns
 //!   the current call, its signalling and its [`duet_gst::MediaSession`].
+//! - [`contacts`]: names pinned to the PeerId first seen with them, and the
+//!   `--accept-from` allow-list of auto-answer.
 //! - [`console`]: the interactive terminal of `duet up` (typed commands,
 //!   incoming-call prompt), an in-process control client.
+//! - [`sd_notify`]: readiness for systemd (`Type=notify`).
 //! - [`node`]: wires identity, net, calls and control together and owns the
 //!   peer table (the state owner).
 
 pub mod call;
 pub mod cli;
+pub mod config_file;
 pub mod console;
+pub mod contacts;
 pub mod control;
 pub mod identity;
 pub mod net;
@@ -33,3 +39,4 @@ pub mod node;
 pub mod paths;
 pub mod peers;
 pub mod proto;
+pub mod sd_notify;

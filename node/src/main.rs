@@ -2,24 +2,38 @@
 //! subcommand. Everything else lives in the library.
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use duet_node::cli::{Cli, Command};
-use duet_node::control::call_client::{self, CallOutcome};
+use duet_node::control::call_client::{self, CallExit, CallPlan};
 use duet_node::control::client::{self, ClientError};
 use duet_node::control::protocol::Request;
-use duet_node::{identity, node, paths};
+use duet_node::{config_file, contacts, identity, node, paths};
 use std::process::ExitCode;
 use std::time::Duration;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Bad arguments exit 1: 2 means "no node" (see `duet call --help`).
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (cli, matches) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     init_tracing();
-    match run(cli) {
+    match run(cli, &matches) {
         Ok(code) => code,
         Err(e) => {
             if let Some(ClientError::NoNode(_)) = e.downcast_ref::<ClientError>() {
                 eprintln!("duet: {e}");
-                return ExitCode::from(2);
+                return ExitCode::from(CallExit::NoNode.code());
             }
             eprintln!("duet: {e:#}");
             ExitCode::FAILURE
@@ -27,13 +41,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// Logs go to stderr: coloured in a terminal; plain without one (a
+/// service, a pipe), and without timestamps under journald, which adds its own.
 fn init_tracing() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(ansi);
+    if std::env::var_os("JOURNAL_STREAM").is_some() && !ansi {
+        builder.without_time().init();
+    } else {
+        builder.init();
+    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -44,13 +67,20 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
     let control = cli
         .control
         .clone()
         .unwrap_or_else(paths::default_control_path);
     match cli.command {
-        Command::Up(args) => {
+        Command::Up(mut args) => {
+            if let Some(up) = matches.subcommand_matches("up") {
+                config_file::merge(&mut args, up)?;
+            }
+            if args.print_config {
+                print!("{}", config_file::render(&args));
+                return Ok(ExitCode::SUCCESS);
+            }
             let config = args.into_config(control)?;
             let rt = runtime()?;
             let result = rt.block_on(async { node::run(config, shutdown_signal()).await });
@@ -82,10 +112,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }),
         Command::Call(args) => runtime()?.block_on(async {
-            match call_client::call(&control, &args.target, args.json).await? {
-                CallOutcome::Connected => Ok(ExitCode::SUCCESS),
-                CallOutcome::Failed { .. } => Ok(ExitCode::FAILURE),
-            }
+            let plan = CallPlan {
+                target: args.target,
+                json: args.json,
+                hold: args.hold,
+                wait_for_peer: args.wait_for_peer,
+                timeout: args.timeout,
+            };
+            let exit = call_client::call(&control, &plan).await?;
+            Ok(ExitCode::from(exit.code()))
         }),
         Command::Answer => one_shot(&control, Request::Answer, "answered"),
         Command::Reject => one_shot(&control, Request::Reject, "rejected"),
@@ -97,6 +132,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Unmute(args) => {
             let done = format!("unmuted {}", args.kind);
             one_shot(&control, Request::Unmute { kind: args.kind }, &done)
+        }
+        Command::SetStatus(args) => {
+            let status = args.status.into();
+            let done = format!("status: {status}");
+            one_shot(&control, Request::SetStatus { status }, &done)
+        }
+        Command::Contacts(args) => {
+            contacts::command::run(args)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Events(args) => runtime()?.block_on(async {
             tokio::select! {

@@ -11,9 +11,11 @@
 mod calls;
 mod requests;
 mod status;
+mod trust;
 
 use crate::call::{self, CallConfig, CallHandle};
 use crate::console;
+use crate::contacts::{accept::AcceptEntry, ContactsError, ContactsFile};
 use crate::control::protocol::Event;
 use crate::control::server::{self, ControlError};
 use crate::identity::{self, IdentityError};
@@ -42,6 +44,8 @@ pub struct NodeConfig {
     pub listen: Vec<Multiaddr>,
     pub mdns: bool,
     pub call: CallConfig,
+    /// Who is auto-answered (or let through with `--reject-others`).
+    pub accept_from: Vec<AcceptEntry>,
     /// Run the interactive console on stdin/stdout (a terminal).
     pub console: bool,
 }
@@ -56,6 +60,8 @@ pub enum NodeError {
     Net(#[from] NetError),
     #[error(transparent)]
     Media(#[from] MediaError),
+    #[error(transparent)]
+    Contacts(#[from] ContactsError),
     #[error("--display window needs a display and $DISPLAY is not set: run it in an X11 session, or use --display none")]
     NoDisplay,
 }
@@ -75,6 +81,8 @@ struct State {
     publish_status: tokio::sync::watch::Sender<Status>,
     calls: CallHandle,
     events: broadcast::Sender<Event>,
+    contacts: ContactsFile,
+    accept: Vec<AcceptEntry>,
 }
 
 /// Runs the node until `shutdown` resolves, then says goodbye.
@@ -96,6 +104,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
     let keypair = identity::load_or_create(&config.data_dir)?;
     identity::remember_name(&config.data_dir, config.name.as_str());
     let peer_id = keypair.public().to_peer_id();
+    let contacts = ContactsFile::open(&config.data_dir)?;
     let control = server::bind(&config.control)?;
     let control_path = control.path().to_path_buf();
     let (net, mut net_events, net_task) = net::spawn(NetConfig {
@@ -125,6 +134,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
         control_path.display(),
         if config.mdns { "" } else { "; mDNS off" }
     );
+    crate::sd_notify::notify("READY=1");
     let mut state = State {
         name: config.name,
         peer_id,
@@ -136,6 +146,8 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
         publish_status: status::spawn(net.clone()),
         calls: calls.clone(),
         events,
+        contacts,
+        accept: config.accept_from,
     };
     let mut expire = tokio::time::interval(EXPIRE_TICK);
     tokio::pin!(shutdown);
@@ -162,6 +174,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
         }
     }
     tracing::info!("shutting down: saying goodbye");
+    crate::sd_notify::notify("STOPPING=1");
     if tokio::time::timeout(CALLS_SHUTDOWN_TIMEOUT, calls.shutdown())
         .await
         .is_err()
@@ -227,7 +240,12 @@ impl State {
 
     fn publish(&mut self, changes: Vec<PeerChange>) {
         for change in changes {
-            let event = match change {
+            if let PeerChange::Up(p) | PeerChange::Changed(p) = &change {
+                if let Ok(id) = p.peer_id.parse() {
+                    self.seen(&p.name, id);
+                }
+            }
+            let event = match change.map(|v| self.flag(v)) {
                 PeerChange::Up(peer) => {
                     tracing::info!("peer up: {} ({}) {}", peer.name, peer.short_id, peer.status);
                     Event::PeerUp { peer }

@@ -189,6 +189,7 @@ fn fuzz_call_targets() {
         peer_id: id,
         status: Status::Available,
         addrs: vec![],
+        identity_changed: false,
     };
     let peers = prop::collection::vec((nasty(), "[1-9A-Za-z]{0,20}").prop_map(peer), 0..6);
     run("call targets", (peers, nasty()), |(peers, t)| {

@@ -134,7 +134,7 @@ impl std::fmt::Debug for DuetNode {
 }
 
 /// Test camera and microphone, no window (there is no display here),
-/// unless the test chose otherwise.
+/// unless the test chose otherwise (or gave a config file).
 fn media_defaults(args: &[String]) -> Vec<&'static str> {
     [
         ("--video", "test"),
@@ -142,9 +142,18 @@ fn media_defaults(args: &[String]) -> Vec<&'static str> {
         ("--display", "none"),
     ]
     .into_iter()
-    .filter(|(flag, _)| !args.iter().any(|a| a == flag))
+    .filter(|(flag, _)| !args.iter().any(|a| a == flag || a == "--config"))
     .flat_map(|(flag, value)| [flag, value])
     .collect()
+}
+
+/// `--name NAME`, unless the name is left to a config file (empty).
+fn name_arg(name: &str) -> Vec<&str> {
+    if name.is_empty() {
+        Vec::new()
+    } else {
+        vec!["--name", name]
+    }
 }
 
 impl DuetNode {
@@ -176,7 +185,7 @@ impl DuetNode {
         };
         let child = command
             .arg("up")
-            .args(["--name", &opts.name])
+            .args(name_arg(&opts.name))
             .arg("--data-dir")
             .arg(&data_dir)
             .arg("--control")

@@ -196,7 +196,7 @@ fn declined_and_unanswered_calls_report_their_reason() {
     let (out, text) = run(&bob, &["reject"]);
     assert!(out.status.success(), "{text}");
     let (out, text) = finish(dialing);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(out.status.code(), Some(4), "{text}");
     assert!(text.contains("declined"), "{text}");
     let ended = bob_events
         .wait_for("call_ended", CONNECTED, |e| e.kind() == "call_ended")
@@ -208,7 +208,7 @@ fn declined_and_unanswered_calls_report_their_reason() {
     // Nobody answers: the caller's 2 s ring timeout ends it, on both sides.
     let dialing = call(&alice, "bob");
     let (out, text) = finish(dialing);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(out.status.code(), Some(6), "{text}");
     assert!(text.contains("timeout"), "{text}");
     let ended = bob_events
         .wait_for("call_ended", CONNECTED, |e| e.kind() == "call_ended")
@@ -225,7 +225,7 @@ fn declined_and_unanswered_calls_report_their_reason() {
     let set = bob.request(&serde_json::json!({"cmd": "set_status", "status": "dnd"}));
     assert_eq!(set.unwrap()["ok"], true);
     let (out, text) = finish(call(&alice, "bob"));
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(out.status.code(), Some(5), "{text}");
     assert!(text.contains("busy"), "{text}");
     assert!(bob.status().unwrap().call.is_null());
 }
@@ -265,13 +265,13 @@ fn ended_as_lost(node: &DuetNode, events: &EventStream, since: Instant) -> Durat
 fn third_caller_gets_busy_and_the_call_goes_on() {
     let lan = Lan::new(3).unwrap();
     let alice = start(&lan, 0, "alice", &[]);
-    let bob = start(&lan, 1, "bob", &["--auto-answer"]);
+    let bob = start(&lan, 1, "bob", &["--auto-answer", "--accept-from", "any"]);
     let carol = start(&lan, 2, "carol", &[]);
     mutually_listed(&[&alice, &bob, &carol]);
     let before = call_auto_answered(&alice, &bob);
 
     let (out, text) = finish(call(&carol, "bob"));
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(out.status.code(), Some(5), "{text}");
     assert!(text.contains("busy"), "{text}");
     wait_no_call(&carol, Duration::from_secs(10));
 
@@ -283,7 +283,7 @@ fn third_caller_gets_busy_and_the_call_goes_on() {
 
 #[test]
 fn killed_peer_ends_the_call_and_frees_the_caller() {
-    let (_lan, alice, mut bob) = alice_and_bob(&[], &["--auto-answer"]);
+    let (_lan, alice, mut bob) = alice_and_bob(&[], &["--auto-answer", "--accept-from", "any"]);
     let alice_events = alice.events().unwrap();
     call_auto_answered(&alice, &bob);
 
@@ -294,7 +294,7 @@ fn killed_peer_ends_the_call_and_frees_the_caller() {
 
 #[test]
 fn network_loss_ends_the_call_on_both_sides() {
-    let (lan, alice, bob) = alice_and_bob(&[], &["--auto-answer"]);
+    let (lan, alice, bob) = alice_and_bob(&[], &["--auto-answer", "--accept-from", "any"]);
     let (alice_events, bob_events) = (alice.events().unwrap(), bob.events().unwrap());
     call_auto_answered(&alice, &bob);
 
@@ -321,10 +321,12 @@ fn calling_each_other_at_once_connects_one_call() {
 
 #[test]
 fn a_callee_that_cannot_take_the_offer_says_why() {
-    let (_lan, alice, bob) =
-        alice_and_bob(&["--codec", "h264"], &["--codec", "vp8", "--auto-answer"]);
+    let (_lan, alice, bob) = alice_and_bob(
+        &["--codec", "h264"],
+        &["--codec", "vp8", "--auto-answer", "--accept-from", "any"],
+    );
     let (out, text) = finish(call(&alice, "bob"));
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(out.status.code(), Some(8), "{text}");
     assert!(
         text.contains("media-failed") && text.contains("peer's side"),
         "{text}"
@@ -344,7 +346,7 @@ fn unknown_names_and_self_calls_are_clear_errors() {
     let bob_id = bob.peer_id().unwrap();
 
     let (out, text) = finish(call(&alice, "mallory"));
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(text.contains("no peer called \"mallory\""), "{text}");
     assert!(
         text.contains(&format!("bob ({bob_id})")),
@@ -361,7 +363,7 @@ fn unknown_names_and_self_calls_are_clear_errors() {
         &alice,
         "12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo",
     ));
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(text.contains("no peer called"), "{text}");
 }
 

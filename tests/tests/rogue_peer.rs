@@ -6,11 +6,11 @@
 mod common;
 
 use common::rogue::{connect, rogue, send, RogueBehaviourEvent, DEADLINE, SDP};
+use duet_tests::node::{DuetNode, NodeOptions};
+use duet_tests::{current_host, in_host, wait_until};
 use futures::StreamExt;
 use libp2p::request_response;
 use libp2p::swarm::SwarmEvent;
-use duet_tests::node::{DuetNode, NodeOptions};
-use duet_tests::{current_host, in_host, wait_until};
 use libp2p::{Multiaddr, PeerId};
 
 #[test]

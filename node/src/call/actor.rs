@@ -15,7 +15,7 @@ mod notify;
 mod window;
 
 use super::handle::{CallConfig, CallError, CallHandle, CallInput, CallNotice, Msg};
-use super::machine::{Action, CallEvent, CallMachine, CommandError, MediaRole, SdpKind, Timer};
+use super::machine::{Action, CallMachine, CommandError, MediaRole, SdpKind, Timer};
 use super::view::{direction_str, CallStats};
 use crate::net;
 use crate::proto::call::{CallId, CallSignal};
@@ -80,6 +80,8 @@ struct Actor {
     started: Option<Started>,
     /// Figures of the media just stopped, for the `Ended` notice.
     ended_stats: Option<CallStats>,
+    /// The current (or just ended) call's recording file.
+    recording: Option<String>,
     notices: broadcast::Sender<CallNotice>,
     timers: mpsc::Sender<(CallId, Timer)>,
     remote_ended: mpsc::Sender<CallId>,
@@ -95,12 +97,13 @@ pub fn spawn(me: PeerId, my_name: String, config: CallConfig, net: net::Client) 
     let (timers_tx, timers_rx) = mpsc::channel(16);
     let (ended_tx, ended_rx) = mpsc::channel(4);
     let actor = Actor {
-        machine: CallMachine::new(me, my_name, config.timeouts),
+        machine: CallMachine::new(me, my_name, config.timeouts).with_policy(config.policy),
         config,
         net,
         media: None,
         started: None,
         ended_stats: None,
+        recording: None,
         notices: notices.clone(),
         timers: timers_tx,
         remote_ended: ended_tx,
@@ -199,9 +202,13 @@ impl Actor {
             }
             Msg::Input(input) => {
                 let actions = match input {
-                    CallInput::Signal { from, signal } => {
+                    CallInput::Signal {
+                        from,
+                        trust,
+                        signal,
+                    } => {
                         tracing::debug!("signal from {from}: {}", signal_name(&signal));
-                        self.machine.on_signal(from, signal)
+                        self.machine.on_signal_from(from, trust, signal)
                     }
                     CallInput::SignalFailed { peer, call_id } => {
                         self.machine.on_send_failed(&peer, &call_id)
@@ -302,7 +309,6 @@ impl Actor {
     /// the machine (whose answer is carried out after what was queued).
     async fn execute(&mut self, actions: Vec<Action<PeerId>>) {
         let mut queue = VecDeque::from(actions);
-        let mut answer_now = false;
         while let Some(action) = queue.pop_front() {
             match action {
                 Action::StartMedia(role) => match self.start_media(role).await {
@@ -351,17 +357,8 @@ impl Actor {
                 Action::MuteMedia { kind, muted } => self.mute_media(kind, muted),
                 Action::RemoteMuted(muted) => self.show_remote_mute(muted),
                 Action::Notify(event) => {
-                    answer_now |=
-                        matches!(event, CallEvent::Incoming { .. }) && self.config.auto_answer;
                     self.window_on_event(&event);
                     self.notify(event);
-                }
-            }
-            if answer_now && queue.is_empty() {
-                answer_now = false;
-                if let Ok(actions) = self.machine.answer() {
-                    tracing::info!("auto-answering");
-                    queue.extend(actions);
                 }
             }
         }
@@ -382,7 +379,9 @@ impl Actor {
             MediaRole::Offerer => Role::Offerer,
             MediaRole::Answerer => Role::Answerer,
         };
-        let config = self.config.media.clone();
+        let mut config = self.config.media.clone();
+        config.record = self.record_file();
+        self.recording = config.record.as_ref().map(|p| p.display().to_string());
         let start = tokio::task::spawn_blocking(move || MediaSession::start(config, role));
         let started = tokio::time::timeout(MEDIA_START_TIMEOUT, start)
             .await
@@ -402,6 +401,17 @@ impl Actor {
         });
         self.restore_mute();
         Ok(())
+    }
+
+    /// A new file in the record directory for this call, if recording.
+    fn record_file(&self) -> Option<std::path::PathBuf> {
+        let dir = self.config.record_dir.as_ref()?;
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            tracing::warn!("not recording: cannot create {}: {e}", dir.display());
+            return None;
+        }
+        let peer = self.machine.call().map(|c| c.peer_name.clone())?;
+        Some(super::recording::file_for(dir, &peer, SystemTime::now()))
     }
 
     fn stop_media(&mut self) {

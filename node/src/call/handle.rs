@@ -2,7 +2,7 @@
 //! ([`CallInput`], user commands through [`CallHandle`]) and what it
 //! announces ([`CallNotice`]).
 
-use super::machine::{CommandError, EndReason, Timeouts};
+use super::machine::{AnswerPolicy, CallerTrust, CommandError, EndReason, Timeouts};
 use super::view::CallView;
 use crate::proto::call::{CallId, CallSignal};
 use duet_gst::{MediaConfig, MediaKind};
@@ -14,15 +14,22 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub struct CallConfig {
     pub media: MediaConfig,
     pub timeouts: Timeouts,
-    /// Answer every incoming call at once (kiosks).
-    pub auto_answer: bool,
+    /// Who is answered at once, who is turned away (kiosks).
+    pub policy: AnswerPolicy,
+    /// Record each call's remote audio and video in this directory.
+    pub record_dir: Option<std::path::PathBuf>,
 }
 
 /// What the network and the node tell the actor.
 #[derive(Debug, Clone)]
 pub enum CallInput {
-    /// A signalling message from `from` (authenticated by Noise).
-    Signal { from: PeerId, signal: CallSignal },
+    /// A signalling message from `from` (authenticated by Noise); `trust`
+    /// is what the node's allow-list says of it.
+    Signal {
+        from: PeerId,
+        trust: CallerTrust,
+        signal: CallSignal,
+    },
     /// A message for `call_id` could not be delivered to `peer`.
     SignalFailed { peer: PeerId, call_id: CallId },
     /// The last connection to `peer` closed.

@@ -18,9 +18,11 @@
 //! candidates are buffered until the remote description is set.
 
 mod mute;
+mod policy;
 mod signals;
 mod types;
 
+pub use policy::{AnswerPolicy, CallerTrust, InviteDecision};
 pub use types::*;
 
 use crate::proto::call::{CallId, CallSignal, HangupReason, RejectReason};
@@ -94,6 +96,7 @@ pub struct CallMachine<P> {
     me: P,
     my_name: String,
     timeouts: Timeouts,
+    policy: AnswerPolicy,
     call: Option<Call<P>>,
 }
 
@@ -103,8 +106,15 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             me,
             my_name: my_name.into(),
             timeouts,
+            policy: AnswerPolicy::default(),
             call: None,
         }
+    }
+
+    /// Sets who is answered at once or turned away (kiosks).
+    pub fn with_policy(mut self, policy: AnswerPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// The current call, if any.

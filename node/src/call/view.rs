@@ -22,6 +22,9 @@ pub struct CallView {
     pub muted: Mute,
     /// What the peer said it sends muted.
     pub remote_muted: Mute,
+    /// The file the remote audio and video are recorded to (`--record`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
 }
 
 /// Media figures of a call (zero until media flows).

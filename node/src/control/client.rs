@@ -147,6 +147,9 @@ pub async fn print_status(path: &Path, json: bool) -> Result<(), ClientError> {
                 .map(super::render::call_summary)
                 .unwrap_or_else(|| "none".into())
         );
+        if let Some(file) = node.call.as_ref().and_then(|c| c.recording.as_ref()) {
+            println!("record:  {file}");
+        }
         for a in &node.listen_addrs {
             println!("listen:  {a}");
         }
@@ -189,7 +192,11 @@ pub fn peers_table(peers: &[PeerView]) -> String {
         .iter()
         .map(|p| {
             [
-                p.name.clone(),
+                if p.identity_changed {
+                    format!("{} (identity changed!)", p.name)
+                } else {
+                    p.name.clone()
+                },
                 p.short_id.clone(),
                 p.status.to_string(),
                 p.addrs.join(", "),
@@ -237,6 +244,7 @@ mod tests {
             short_id: id.into(),
             status: Status::Available,
             addrs: vec!["/ip4/10.77.0.2/tcp/1".into()],
+            identity_changed: false,
         };
         let t = peers_table(&[p("alice", "abcdef"), p("bo", "xyz123")]);
         let lines: Vec<&str> = t.lines().collect();

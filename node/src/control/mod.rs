@@ -10,10 +10,12 @@
 //! - [`client`]: used by the client subcommands; prints tables or JSON.
 //! - [`call_client`]: `duet call` (waits for the outcome) and the one-shot
 //!   call commands.
+//! - [`exit_code`]: `duet call`'s exit codes, one per outcome.
 //! - [`render`]: human-readable lines for events and calls.
 
 pub mod call_client;
 pub mod client;
+pub mod exit_code;
 pub mod lines;
 pub mod protocol;
 pub mod render;

@@ -6,7 +6,12 @@ use crate::call::CallView;
 use crate::peers::PeerView;
 
 pub fn peer_line(p: &PeerView) -> String {
-    format!("{} ({}) {}", p.name, p.short_id, p.status)
+    let changed = if p.identity_changed {
+        " [identity changed: not the key this name was first seen with]"
+    } else {
+        ""
+    };
+    format!("{} ({}) {}{changed}", p.name, p.short_id, p.status)
 }
 
 /// "bob (12D3…x7Q)": a name with the end of its PeerId.

@@ -3,7 +3,7 @@
 //! call exists, published as presence) and control-socket events.
 
 use super::State;
-use crate::call::{CallInput, CallNotice};
+use crate::call::{CallInput, CallNotice, CallerTrust};
 use crate::control::protocol::Event;
 use crate::proto::call::{CallSignal, RejectReason};
 use crate::proto::{DisplayName, Status};
@@ -31,7 +31,13 @@ impl State {
         if let CallSignal::Invite { caller_name, .. } = &mut signal {
             *caller_name = shown_caller(self.table.signed_name(&from), caller_name);
         }
-        if let CallSignal::Invite { call_id, .. } = &signal {
+        let mut trust = CallerTrust::NotAllowed;
+        if let CallSignal::Invite {
+            call_id,
+            caller_name,
+            ..
+        } = &signal
+        {
             if self.status == Status::Dnd && !self.in_call {
                 tracing::info!("do-not-disturb: declining a call from {from}");
                 let reject = CallSignal::Reject {
@@ -42,8 +48,13 @@ impl State {
                 tokio::spawn(async move { net.send_signal(from, reject).await });
                 return;
             }
+            trust = self.trust(from, caller_name);
         }
-        self.to_calls(CallInput::Signal { from, signal });
+        self.to_calls(CallInput::Signal {
+            from,
+            trust,
+            signal,
+        });
     }
 
     pub(super) fn on_notice(&mut self, notice: CallNotice) {

@@ -15,8 +15,14 @@ impl State {
         let ControlCall { request, reply } = call;
         match request {
             Request::Peers => {
+                let peers = self
+                    .table
+                    .list()
+                    .into_iter()
+                    .map(|v| self.flag(v))
+                    .collect();
                 let _ = reply.send(Reply {
-                    peers: Some(self.table.list()),
+                    peers: Some(peers),
                     ..Reply::ok()
                 });
             }
@@ -74,7 +80,10 @@ impl State {
                         }
                     },
                     Err(e) => {
-                        let _ = reply.send(Reply::error(e.to_string()));
+                        let _ = reply.send(Reply {
+                            reason: Some(e.reason().into()),
+                            ..Reply::error(e.to_string())
+                        });
                     }
                 }
             }

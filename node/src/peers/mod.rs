@@ -25,6 +25,9 @@ pub struct PeerView {
     pub short_id: String,
     pub status: Status,
     pub addrs: Vec<String>,
+    /// Its name was first seen with another PeerId (see `duet contacts`).
+    #[serde(default)]
+    pub identity_changed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +35,16 @@ pub enum PeerChange {
     Up(PeerView),
     Down(PeerView),
     Changed(PeerView),
+}
+
+impl PeerChange {
+    pub fn map(self, f: impl FnOnce(PeerView) -> PeerView) -> Self {
+        match self {
+            PeerChange::Up(v) => PeerChange::Up(f(v)),
+            PeerChange::Down(v) => PeerChange::Down(f(v)),
+            PeerChange::Changed(v) => PeerChange::Changed(f(v)),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -260,6 +273,7 @@ impl PeerTable {
             peer_id,
             status: e.presence.as_ref().map(|p| p.status).unwrap_or_default(),
             addrs,
+            identity_changed: false,
         })
     }
 }

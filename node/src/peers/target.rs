@@ -20,6 +20,17 @@ pub enum TargetError {
     },
 }
 
+impl TargetError {
+    /// The reason word of a call that could not be placed.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            TargetError::SelfCall => "self",
+            TargetError::Unknown { .. } => "not-found",
+            TargetError::Ambiguous { .. } => "ambiguous",
+        }
+    }
+}
+
 fn known_list(known: &[String]) -> String {
     if known.is_empty() {
         " (no peers found yet: see `duet peers`)".into()
@@ -100,6 +111,7 @@ mod tests {
             short_id: id[id.len() - 6..].into(),
             status: Status::Available,
             addrs: vec![],
+            identity_changed: false,
         }
     }
 

@@ -33,6 +33,7 @@ impl Actor {
             stats,
             muted: call.muted,
             remote_muted: call.remote_muted,
+            recording: self.recording.clone(),
         })
     }
 
@@ -76,6 +77,7 @@ impl Actor {
                     stats,
                     muted: Mute::default(),
                     remote_muted: Mute::default(),
+                    recording: self.recording.take(),
                 };
                 Some(CallNotice::Ended { call, reason })
             }

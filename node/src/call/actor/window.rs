@@ -38,9 +38,8 @@ impl Actor {
             .call()
             .filter(|c| c.direction == Direction::Incoming && c.phase == Phase::Ringing);
         match (event, ringing_in) {
-            (CallEvent::Incoming { .. }, Some(call))
-                if self.windowed() && !self.config.auto_answer =>
-            {
+            // An auto-answered call is past ringing here: no card.
+            (CallEvent::Incoming { .. }, Some(call)) if self.windowed() => {
                 let name = call.peer_name.clone();
                 let card = format!("{name} is calling — y answer, n reject");
                 match RingingWindow::open(&format!("duet — {name}"), &card) {

@@ -4,8 +4,20 @@
 use super::*;
 
 impl<P: Clone + Ord + Debug> CallMachine<P> {
-    /// A message from `from`, whose identity the transport authenticated.
+    /// A message from `from`, whose identity the transport authenticated,
+    /// and who is not on the allow-list.
     pub fn on_signal(&mut self, from: P, signal: CallSignal) -> Vec<Action<P>> {
+        self.on_signal_from(from, CallerTrust::NotAllowed, signal)
+    }
+
+    /// A message from `from`; `trust` says whether an invite from it may be
+    /// auto-answered (see [`AnswerPolicy`]).
+    pub fn on_signal_from(
+        &mut self,
+        from: P,
+        trust: CallerTrust,
+        signal: CallSignal,
+    ) -> Vec<Action<P>> {
         let ours = self
             .call
             .as_ref()
@@ -15,7 +27,7 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
                 call_id,
                 caller_name,
                 sdp,
-            } => self.on_invite(from, call_id, caller_name, sdp),
+            } => self.on_invite(from, trust, call_id, caller_name, sdp),
             CallSignal::Accept { call_id, .. } if !ours => {
                 // Answered a call we no longer have (cancelled, timed out).
                 vec![Action::Send {
@@ -59,6 +71,7 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
     fn on_invite(
         &mut self,
         from: P,
+        trust: CallerTrust,
         call_id: CallId,
         caller_name: String,
         sdp: String,
@@ -70,7 +83,18 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             }]
         };
         let Some(call) = self.call.as_ref() else {
-            return self.ring_incoming(from, call_id, caller_name, sdp);
+            return match self.policy.decide(trust) {
+                InviteDecision::Reject => reject(from, call_id, RejectReason::NotAllowed),
+                InviteDecision::Ring => self.ring_incoming(from, call_id, caller_name, sdp),
+                InviteDecision::AutoAnswer => {
+                    let connect = self.timeouts.connect;
+                    let mut actions = self.ring_incoming(from, call_id, caller_name, sdp);
+                    if let Some(call) = self.call.as_mut() {
+                        actions.extend(Self::take_incoming(call, connect));
+                    }
+                    actions
+                }
+            };
         };
         let crossing = call.peer == from
             && call.direction == Direction::Outgoing

@@ -4,6 +4,7 @@ use super::*;
 
 mod failures;
 mod mute;
+mod policy;
 
 const ALICE: u32 = 1;
 const BOB: u32 = 2;

@@ -29,7 +29,7 @@ pub fn node_opts(name: &str, log: &str, codec: &str) -> NodeOptions {
         o = o.arg(a);
     }
     if name == "bob" {
-        o = o.arg("--auto-answer");
+        o = o.arg("--auto-answer").arg("--accept-from").arg("any");
     }
     NodeOptions {
         rust_log: Some(log.into()),
