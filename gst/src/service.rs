@@ -8,7 +8,7 @@
 //! remote media that stopped.
 
 use crate::config::{AudioSource, MediaConfig, VideoSource};
-use crate::dtls_trust::Verdict;
+use crate::dtls_trust::Step;
 use crate::events::{ConnectionState, MediaEvent, SdpKind};
 use crate::sdp::Plan;
 use crate::send::{self, AUDIO_SRC, VIDEO_SRC};
@@ -137,8 +137,6 @@ struct Service {
     webrtc: gst::Element,
     tx: mpsc::Sender<Cmd>,
     timed_out: bool,
-    /// DTLS transports whose state changes wake the trust check.
-    dtls_watched: Vec<gst_webrtc::WebRTCDTLSTransport>,
 }
 
 /// The service thread's loop; returns on `Cmd::Stop`.
@@ -155,7 +153,6 @@ pub(crate) fn run(
         webrtc,
         tx,
         timed_out: false,
-        dtls_watched: Vec::new(),
     };
     let bus = svc.pipeline.bus();
     let interval = svc
@@ -313,30 +310,21 @@ impl Service {
     /// Checks the peer's DTLS certificate (until decided): trusted opens the
     /// media gate, announces Connected once webrtcbin is connected and asks
     /// for key frames (those before were dropped); untrusted is fatal.
-    fn check_trust(&mut self) {
-        let trust = self.shared.trust.clone();
-        if trust.is_undecided() {
-            match trust.check(&self.webrtc) {
-                Verdict::Trusted => tracing::debug!("peer's DTLS certificate matches its SDP"),
-                Verdict::Untrusted(why) => return self.fail(MediaError::Untrusted(why)),
-                Verdict::Pending => {
-                    let tx = self.tx.clone();
-                    crate::dtls_trust::watch_transports(
-                        &self.webrtc,
-                        &mut self.dtls_watched,
-                        move || {
-                            let _ = tx.send(Cmd::DtlsState);
-                        },
-                    );
-                    return;
-                }
+    fn check_trust(&self) {
+        let tx = self.tx.clone();
+        let wake = move || {
+            let _ = tx.send(Cmd::DtlsState);
+        };
+        let connected = self.shared.connected.load(Ordering::Acquire);
+        match self.shared.trust.step(&self.webrtc, connected, wake) {
+            Step::Untrusted(why) => self.fail(MediaError::Untrusted(why)),
+            Step::Announce => {
+                self.shared
+                    .events
+                    .send(MediaEvent::ConnectionState(ConnectionState::Connected));
+                self.keyframes();
             }
-        }
-        if self.shared.connected.load(Ordering::Acquire) && trust.announce() {
-            self.shared
-                .events
-                .send(MediaEvent::ConnectionState(ConnectionState::Connected));
-            self.keyframes();
+            Step::Wait => {}
         }
     }
 
