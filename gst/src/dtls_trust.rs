@@ -126,11 +126,25 @@ pub(crate) struct Trust {
     expected: Mutex<Option<Expected>>,
     /// `ConnectionState::Connected` was told to the owner.
     announced: AtomicBool,
+    /// DTLS transports whose state changes wake the check.
+    watched: Mutex<Vec<gst_webrtc::WebRTCDTLSTransport>>,
 }
 
 const UNDECIDED: u8 = 0;
 const TRUSTED: u8 = 1;
 const UNTRUSTED: u8 = 2;
+
+/// What the service thread does after [`Trust::step`].
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Not decided yet (or nothing new): `wake` will be called on changes.
+    Wait,
+    /// Fatal: the media is not the signalled peer's.
+    Untrusted(String),
+    /// Trusted and connected: tell the owner Connected, ask for key frames
+    /// (those sent before were dropped). Returned once.
+    Announce,
+}
 
 /// The outcome of one look at the transports.
 #[derive(Debug, PartialEq, Eq)]
@@ -159,7 +173,7 @@ impl Trust {
     }
 
     /// Looks at webrtcbin's DTLS transports; records a final verdict.
-    pub(crate) fn check(&self, webrtc: &gst::Element) -> Verdict {
+    fn check(&self, webrtc: &gst::Element) -> Verdict {
         let Some(expected) = self.expected.lock().ok().and_then(|g| g.clone()) else {
             return Verdict::Pending;
         };
@@ -172,9 +186,31 @@ impl Trust {
         v
     }
 
-    /// True once: the first time it is called while trusted.
-    pub(crate) fn announce(&self) -> bool {
-        self.is_trusted() && !self.announced.swap(true, Ordering::AcqRel)
+    /// Checks the transports until decided (watching their state so that a
+    /// change calls `wake`); `connected`: webrtcbin's connection state is.
+    pub(crate) fn step(
+        &self,
+        webrtc: &gst::Element,
+        connected: bool,
+        wake: impl Fn() + Clone + Send + Sync + 'static,
+    ) -> Step {
+        if self.is_undecided() {
+            match self.check(webrtc) {
+                Verdict::Trusted => tracing::debug!("peer's DTLS certificate matches its SDP"),
+                Verdict::Untrusted(why) => return Step::Untrusted(why),
+                Verdict::Pending => {
+                    if let Ok(mut watched) = self.watched.lock() {
+                        watch_transports(webrtc, &mut watched, wake);
+                    }
+                    return Step::Wait;
+                }
+            }
+        }
+        if connected && self.is_trusted() && !self.announced.swap(true, Ordering::AcqRel) {
+            Step::Announce
+        } else {
+            Step::Wait
+        }
     }
 }
 
@@ -203,7 +239,7 @@ fn transceivers(webrtc: &gst::Element) -> Vec<Transceiver> {
 
 /// Calls `wake` whenever the state of a DTLS transport not yet in
 /// `watched` changes (so the check runs the moment DTLS is up).
-pub(crate) fn watch_transports(
+fn watch_transports(
     webrtc: &gst::Element,
     watched: &mut Vec<gst_webrtc::WebRTCDTLSTransport>,
     wake: impl Fn() + Clone + Send + Sync + 'static,

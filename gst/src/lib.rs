@@ -34,6 +34,13 @@
 //!   offered m-lines with the offered payload types, emits the answer.
 //! - Trickle ICE both ways; candidates for an m-line the session does not
 //!   have are refused (`UnknownMline`).
+//! - The peer's DTLS certificate must match the `a=fingerprint` of its SDP
+//!   (webrtcbin 1.22 does not check it): a remote SDP without one is
+//!   refused ([`MediaError::Untrusted`]); a mismatch is
+//!   `Error(Untrusted)`. Until the certificate matched, every buffer
+//!   crossing webrtcbin's pads is dropped (nothing decoded reaches a sink,
+//!   nothing captured is sent), and `ConnectionState(Connected)` is only
+//!   emitted once it has.
 //! - The session ends when the owner calls [`MediaSession::close`] (or drops
 //!   it: teardown then runs on a thread of its own); `Ended` is the last
 //!   event. How the owner learns that the *peer* is gone, fastest first:

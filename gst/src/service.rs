@@ -8,7 +8,7 @@
 //! remote media that stopped.
 
 use crate::config::{AudioSource, MediaConfig, VideoSource};
-use crate::dtls_trust::Verdict;
+use crate::dtls_trust::Step;
 use crate::events::{ConnectionState, MediaEvent, SdpKind};
 use crate::health::Health;
 use crate::sdp::Plan;
@@ -137,8 +137,6 @@ struct Service {
     pipeline: gst::Pipeline,
     webrtc: gst::Element,
     tx: mpsc::Sender<Cmd>,
-    /// DTLS transports whose state changes wake the trust check.
-    dtls_watched: Vec<gst_webrtc::WebRTCDTLSTransport>,
     health: Health,
     window_closed: bool,
 }
@@ -156,7 +154,6 @@ pub(crate) fn run(
         pipeline,
         webrtc,
         tx,
-        dtls_watched: Vec::new(),
         health: Health::new(),
         window_closed: false,
     };
@@ -319,33 +316,24 @@ impl Service {
     /// Checks the peer's DTLS certificate (until decided): trusted opens the
     /// media gate, announces Connected once webrtcbin is connected and asks
     /// for key frames (those before were dropped); untrusted is fatal.
-    fn check_trust(&mut self) {
-        let trust = self.shared.trust.clone();
-        if trust.is_undecided() {
-            match trust.check(&self.webrtc) {
-                Verdict::Trusted => tracing::debug!("peer's DTLS certificate matches its SDP"),
-                Verdict::Untrusted(why) => return self.fail(MediaError::Untrusted(why)),
-                Verdict::Pending => {
-                    let tx = self.tx.clone();
-                    crate::dtls_trust::watch_transports(
-                        &self.webrtc,
-                        &mut self.dtls_watched,
-                        move || {
-                            let _ = tx.send(Cmd::DtlsState);
-                        },
-                    );
-                    return;
+    fn check_trust(&self) {
+        let tx = self.tx.clone();
+        let wake = move || {
+            let _ = tx.send(Cmd::DtlsState);
+        };
+        let connected = self.shared.connected.load(Ordering::Acquire);
+        match self.shared.trust.step(&self.webrtc, connected, wake) {
+            Step::Untrusted(why) => self.fail(MediaError::Untrusted(why)),
+            Step::Announce => {
+                self.shared
+                    .events
+                    .send(MediaEvent::ConnectionState(ConnectionState::Connected));
+                if let Some(w) = self.shared.window.get() {
+                    w.on_connected();
                 }
+                self.keyframes();
             }
-        }
-        if self.shared.connected.load(Ordering::Acquire) && trust.announce() {
-            self.shared
-                .events
-                .send(MediaEvent::ConnectionState(ConnectionState::Connected));
-            if let Some(w) = self.shared.window.get() {
-                w.on_connected();
-            }
-            self.keyframes();
+            Step::Wait => {}
         }
     }
 

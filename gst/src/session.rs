@@ -234,9 +234,10 @@ impl MediaSession {
         inner.cmd.send(cmd).map_err(|_| MediaError::Closed)
     }
 
-    /// Gives the peer's SDP. Malformed or incompatible SDP and an SDP that
-    /// does not fit the role/state are refused here; webrtcbin's own
-    /// failures arrive later as `MediaEvent::Error`.
+    /// Gives the peer's SDP. Malformed or incompatible SDP, an SDP without
+    /// a DTLS fingerprint we can check (`Untrusted`) and an SDP that does
+    /// not fit the role/state are refused here; webrtcbin's own failures
+    /// arrive later as `MediaEvent::Error`.
     pub fn set_remote_description(&self, kind: SdpKind, sdp_text: &str) -> Result<(), MediaError> {
         let msg = sdp::parse(sdp_text)?;
         crate::dtls_trust::expected(&msg)?;
