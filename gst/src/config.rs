@@ -40,10 +40,24 @@ pub enum AudioSource {
     /// The system's default microphone (`autoaudiosrc`).
     #[default]
     Auto,
-    /// An ALSA device name, e.g. `hw:1,0` or `plughw:CARD=Mic`.
+    /// An ALSA device name, e.g. `hw:1,0` or `plughw:CARD=Mic`, or
+    /// `pulse:NAME` for a PulseAudio device (as `duet devices` lists them).
     Device(String),
     /// Send no audio (audio is still received).
     None,
+}
+
+/// Where remote sound is played (with [`Display::Window`]; headless
+/// sessions never play sound).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Speaker {
+    /// The system's default output (`autoaudiosink`).
+    #[default]
+    Auto,
+    /// Do not play remote sound (it is still received and counted).
+    None,
+    /// An ALSA device (`hw:0,0`) or `pulse:NAME`, as `duet devices` lists it.
+    Device(String),
 }
 
 /// The video codec offered and sent. Audio is always Opus.
@@ -84,6 +98,8 @@ pub struct MediaConfig {
     /// `stun:host:port`, `turn:user:pass@host:port` or `turns:…`; none by default.
     pub ice_servers: Vec<String>,
     pub display: Display,
+    /// Where remote sound is played (window display only).
+    pub speaker: Speaker,
     /// Stamp outgoing frames and measure glass-to-glass latency on incoming
     /// ones (see [`crate::probe`]); both peers must turn it on.
     pub latency_probe: bool,
@@ -113,6 +129,7 @@ impl Default for MediaConfig {
             latency_ms: DEFAULT_LATENCY_MS,
             ice_servers: Vec::new(),
             display: Display::Window,
+            speaker: Speaker::Auto,
             latency_probe: false,
             stats_interval: std::time::Duration::from_secs(1),
             media_timeout: std::time::Duration::from_secs(5),
@@ -216,6 +233,18 @@ impl FromStr for AudioSource {
             "none" | "off" => Ok(AudioSource::None),
             "" => Err(MediaError::InvalidConfig("empty audio source".into())),
             dev => Ok(AudioSource::Device(dev.to_string())),
+        }
+    }
+}
+
+impl FromStr for Speaker {
+    type Err = MediaError;
+    fn from_str(s: &str) -> Result<Self, MediaError> {
+        match s {
+            "auto" => Ok(Speaker::Auto),
+            "none" | "off" => Ok(Speaker::None),
+            "" => Err(MediaError::InvalidConfig("empty speaker device".into())),
+            dev => Ok(Speaker::Device(dev.to_string())),
         }
     }
 }

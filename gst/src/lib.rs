@@ -65,6 +65,9 @@
 //! # Modules (one concern each)
 //!
 //! - [`config`]: what to send and show; CLI parsing of sources and codec.
+//! - [`devices`]: the cameras, microphones and speakers GStreamer's
+//!   DeviceMonitor finds, and the start-up check of the chosen ones.
+//! - [`audio_device`]: ALSA/PulseAudio device strings, the audio output.
 //! - [`elements`]: required elements and the Debian package of each.
 //! - [`session`]: the public handle, inputs, teardown.
 //! - `service`: the service thread: negotiation steps, bus, stats, watchdog.
@@ -76,7 +79,9 @@
 //! - [`probe`]: the glass-to-glass latency probe.
 //! - [`events`]: the event stream. [`error`]: [`MediaError`].
 
+pub mod audio_device;
 pub mod config;
+pub mod devices;
 pub mod elements;
 pub mod error;
 pub mod events;
@@ -90,8 +95,10 @@ mod signals;
 pub mod stats;
 
 pub use config::{
-    AudioSource, Display, MediaConfig, MediaKind, VideoCodec, VideoSource, DEFAULT_LATENCY_MS,
+    AudioSource, Display, MediaConfig, MediaKind, Speaker, VideoCodec, VideoSource,
+    DEFAULT_LATENCY_MS,
 };
+pub use devices::{check_devices, list_devices, DeviceInfo, DeviceKind};
 pub use elements::{check_elements, missing_element, package_of, require_element};
 pub use error::MediaError;
 pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, EVENT_CAPACITY};

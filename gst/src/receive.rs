@@ -104,7 +104,7 @@ fn link_remote_stream(
         s.set_property("force-aspect-ratio", true);
         s
     } else {
-        make("autoaudiosink", Some("remote-audio-sink"))?
+        crate::audio_device::audio_output(&shared.config)?
     };
     if sink.find_property("sync").is_some() {
         sink.set_property("sync", true);

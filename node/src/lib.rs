@@ -20,6 +20,8 @@
 //!   the current call, its signalling and its [`duet_gst::MediaSession`].
 //! - [`console`]: the interactive terminal of `duet up` (typed commands,
 //!   incoming-call prompt), an in-process control client.
+//! - [`devices`]: `duet devices`, the cameras, microphones and speakers
+//!   GStreamer finds (no node needed).
 //! - [`node`]: wires identity, net, calls and control together and owns the
 //!   peer table (the state owner).
 
@@ -27,6 +29,7 @@ pub mod call;
 pub mod cli;
 pub mod console;
 pub mod control;
+pub mod devices;
 pub mod identity;
 pub mod net;
 pub mod node;

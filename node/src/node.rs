@@ -51,6 +51,8 @@ pub enum NodeError {
     Net(#[from] NetError),
     #[error(transparent)]
     Media(#[from] MediaError),
+    #[error("{0}; `duet devices` lists the cameras, microphones and speakers found")]
+    Device(MediaError),
     #[error("--display window needs a display and $DISPLAY is not set: run it in an X11 session, or use --display none")]
     NoDisplay,
 }
@@ -79,6 +81,11 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
     {
         return Err(NodeError::NoDisplay);
     }
+    let media = config.call.media.clone();
+    tokio::task::spawn_blocking(move || duet_gst::check_devices(&media))
+        .await
+        .map_err(|e| MediaError::Init(format!("device check task: {e}")))?
+        .map_err(NodeError::Device)?;
     let media = config.call.media.clone();
     // Runs alone; a blocking task cannot be aborted, so it is not kept.
     drop(tokio::task::spawn_blocking(move || {
