@@ -53,7 +53,7 @@
 //!   with a warning rather than blocking a streaming thread.
 //! - Display: [`Display::Window`] shows the remote picture in an
 //!   `ximagesink` window plus a local preview (`sync=false`) and plays remote
-//!   audio on `autoaudiosink`; it needs `$DISPLAY` ([`MediaError::NoDisplay`]
+//!   audio on [`MediaConfig::speaker`] (`autoaudiosink` by default); it needs `$DISPLAY` ([`MediaError::NoDisplay`]
 //!   otherwise). [`Display::Headless`] uses `fakesink sync=true`. Either way
 //!   the frames/buffers reaching the sinks are counted in [`MediaStats`].
 //! - Latency probe ([`MediaConfig::latency_probe`], both peers): the sender
