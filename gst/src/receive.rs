@@ -156,11 +156,14 @@ fn link_remote_stream(
 }
 
 fn add_counter(pad: &gst::Pad, shared: Weak<Shared>, video: bool) {
-    pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
         let Some(s) = shared.upgrade() else {
             return gst::PadProbeReturn::Ok;
         };
         s.touch_media();
+        if !video {
+            record_audio_peak(pad, info, &s);
+        }
         let (counter, first) = if video {
             (&s.video_rx, &s.first_video)
         } else {
@@ -177,6 +180,24 @@ fn add_counter(pad: &gst::Pad, shared: Weak<Shared>, video: bool) {
         }
         gst::PadProbeReturn::Ok
     });
+}
+
+/// Keeps the peak of a decoded remote audio buffer (see `MediaStats`).
+fn record_audio_peak(pad: &gst::Pad, info: &gst::PadProbeInfo, s: &Shared) {
+    let format = pad.current_caps().and_then(|c| {
+        c.structure(0)
+            .and_then(|st| st.get::<String>("format").ok())
+    });
+    let (Some(format), Some(buffer)) = (format, info.buffer()) else {
+        return;
+    };
+    let Ok(map) = buffer.map_readable() else {
+        return;
+    };
+    if let Some(peak) = crate::stats::audio_peak(&format, map.as_slice()) {
+        let millionths = (peak * 1e6).round() as u32;
+        s.audio_peak_rx.store(millionths + 1, Ordering::Relaxed);
+    }
 }
 
 /// Reads the stamp of each decoded frame and records when it is due on the

@@ -35,6 +35,13 @@ fn muted(call: &Value, side: &str, kind: &str) -> bool {
     call[side][kind] == true
 }
 
+/// Peak of the last remote audio buffer (the test tone peaks at 0.2).
+fn peak(call: &Value) -> f64 {
+    call["stats"]["audio_peak_received"]
+        .as_f64()
+        .unwrap_or(f64::NAN)
+}
+
 #[test]
 fn mute_is_signalled_to_the_peer() {
     let lan = Lan::new(2).unwrap();
@@ -58,7 +65,7 @@ fn mute_is_signalled_to_the_peer() {
     let flowing = |c: &Value| {
         c["state"] == "connected" && c["stats"]["audio_buffers_received"].as_u64() > Some(20)
     };
-    let before = wait_call(&bob, "audio from alice", flowing);
+    let before = wait_call(&bob, "alice's tone", |c| flowing(c) && peak(c) > 0.05);
     assert!(!muted(&before, "remote_muted", "audio"), "{before}");
     assert!(!muted(&before, "muted", "audio"), "{before}");
 
@@ -83,17 +90,24 @@ fn mute_is_signalled_to_the_peer() {
     );
     assert_eq!(ev.value["call"]["peer_name"], "alice");
 
-    // Muted audio is sent as silence: the stream goes on.
+    // Muted audio is sent as silence: the stream goes on, silent.
     let n = b["stats"]["audio_buffers_received"].as_u64().unwrap();
+    let silent = wait_call(&bob, "silence from alice", |c| peak(c) < 0.01);
     wait_call(&bob, "audio still flowing while muted", |c| {
-        c["stats"]["audio_buffers_received"].as_u64() > Some(n + 50)
+        c["stats"]["audio_buffers_received"].as_u64() > Some(n + 50) && peak(c) < 0.01
     });
+    eprintln!(
+        "peak before mute {}, muted {}",
+        peak(&before),
+        peak(&silent)
+    );
 
     let (ok, text) = duet(&alice, &["unmute", "audio"]);
     assert!(ok, "{text}");
     wait_call(&bob, "alice's audio unmuted", |c| {
         !muted(c, "remote_muted", "audio")
     });
+    wait_call(&bob, "alice's tone again", |c| peak(c) > 0.05);
     let ev = bob_events
         .wait_for("remote_muted (unmute)", DEADLINE, |e| {
             e.kind() == "remote_muted" && e.value["call"]["remote_muted"]["audio"] == false
