@@ -51,7 +51,44 @@ pub(crate) fn audio_output(config: &MediaConfig) -> Result<gst::Element, MediaEr
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    fn output(display: Display, speaker: Speaker) -> (String, Option<String>) {
+        crate::init().unwrap();
+        let config = MediaConfig {
+            display,
+            speaker,
+            ..MediaConfig::test()
+        };
+        let e = audio_output(&config).unwrap();
+        assert_eq!(e.name(), "remote-audio-sink");
+        let factory = e.factory().unwrap().name().to_string();
+        let device = e
+            .find_property("device")
+            .map(|_| e.property::<Option<String>>("device").unwrap_or_default());
+        (factory, device)
+    }
+
+    #[test]
+    fn the_speaker_choice_picks_the_output_element() {
+        let fake = ("fakesink".to_string(), None);
+        assert_eq!(output(Display::Headless, Speaker::Auto), fake);
+        assert_eq!(
+            output(Display::Headless, Speaker::Device("hw:0,0".into())),
+            fake
+        );
+        assert_eq!(output(Display::Window, Speaker::None), fake);
+        assert_eq!(output(Display::Window, Speaker::Auto).0, "autoaudiosink");
+        assert_eq!(
+            output(Display::Window, Speaker::Device("hw:3,0".into())),
+            ("alsasink".into(), Some("hw:3,0".into()))
+        );
+        assert_eq!(
+            output(Display::Window, Speaker::Device("pulse:out".into())),
+            ("pulsesink".into(), Some("out".into()))
+        );
+    }
 
     #[test]
     fn device_strings_pick_alsa_or_pulse() {

@@ -348,6 +348,16 @@ mod tests {
             AudioSource::Device("hw:1,0".into())
         );
         assert_eq!("none".parse::<AudioSource>().unwrap(), AudioSource::None);
+        assert_eq!("auto".parse::<Speaker>().unwrap(), Speaker::Auto);
+        assert_eq!("none".parse::<Speaker>().unwrap(), Speaker::None);
+        assert_eq!(
+            "pulse:out".parse::<Speaker>().unwrap(),
+            Speaker::Device("pulse:out".into())
+        );
+        assert!("".parse::<Speaker>().is_err());
+        assert_eq!("video".parse::<MediaKind>().unwrap(), MediaKind::Video);
+        assert_eq!(MediaKind::Audio.to_string(), "audio");
+        assert!("smell".parse::<MediaKind>().is_err());
         assert_eq!("H264".parse::<VideoCodec>().unwrap(), VideoCodec::H264);
         assert_eq!("vp8".parse::<VideoCodec>().unwrap(), VideoCodec::Vp8);
         assert!("vp9".parse::<VideoCodec>().is_err());

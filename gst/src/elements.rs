@@ -138,6 +138,28 @@ mod tests {
     }
 
     #[test]
+    fn device_strings_choose_alsa_or_pulse_elements() {
+        let c = MediaConfig {
+            audio: AudioSource::Device("pulse:mic".into()),
+            speaker: Speaker::Device("hw:0,0".into()),
+            display: Display::Window,
+            ..MediaConfig::test()
+        };
+        let v = elements_for(&c);
+        assert!(v.contains(&"pulsesrc") && v.contains(&"alsasink"), "{v:?}");
+        assert!(!v.contains(&"autoaudiosink") && !v.contains(&"alsasrc"));
+        let quiet = elements_for(&MediaConfig {
+            speaker: Speaker::None,
+            display: Display::Window,
+            ..MediaConfig::test()
+        });
+        assert!(!quiet.iter().any(|e| e.contains("audiosink")), "{quiet:?}");
+        for e in v {
+            assert!(package_of(e).is_some(), "{e} has no package");
+        }
+    }
+
+    #[test]
     fn packages_are_known_for_required_elements() {
         assert_eq!(package_of("nicesrc"), Some("gstreamer1.0-nice"));
         assert_eq!(package_of("webrtcbin"), Some("gstreamer1.0-plugins-bad"));
