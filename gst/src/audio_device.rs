@@ -6,11 +6,37 @@
 //! it. This module maps such a string to its element, and chooses the one
 //! element that plays remote sound.
 
-use crate::config::{Display, MediaConfig, Speaker};
+use crate::config::{Display, MediaConfig};
 use crate::elements::make;
 use crate::MediaError;
 use gstreamer as gst;
 use gstreamer::prelude::*;
+use std::str::FromStr;
+
+/// Where remote sound is played (with [`Display::Window`]; headless
+/// sessions never play sound).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Speaker {
+    /// The system's default output (`autoaudiosink`).
+    #[default]
+    Auto,
+    /// Do not play remote sound (it is still received and counted).
+    None,
+    /// An ALSA device (`hw:0,0`) or `pulse:NAME`, as `duet devices` lists it.
+    Device(String),
+}
+
+impl FromStr for Speaker {
+    type Err = MediaError;
+    fn from_str(s: &str) -> Result<Self, MediaError> {
+        match s {
+            "auto" => Ok(Speaker::Auto),
+            "none" | "off" => Ok(Speaker::None),
+            "" => Err(MediaError::InvalidConfig("empty speaker device".into())),
+            dev => Ok(Speaker::Device(dev.to_string())),
+        }
+    }
+}
 
 /// Prefix of PulseAudio device strings.
 pub const PULSE_PREFIX: &str = "pulse:";

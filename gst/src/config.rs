@@ -5,6 +5,7 @@
 //! headless). The source and codec enums parse from the strings a CLI takes
 //! (`test|auto|none|/dev/video0`), so the node does not re-invent parsing.
 
+pub use crate::audio_device::Speaker;
 use crate::MediaError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -45,19 +46,6 @@ pub enum AudioSource {
     Device(String),
     /// Send no audio (audio is still received).
     None,
-}
-
-/// Where remote sound is played (with [`Display::Window`]; headless
-/// sessions never play sound).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Speaker {
-    /// The system's default output (`autoaudiosink`).
-    #[default]
-    Auto,
-    /// Do not play remote sound (it is still received and counted).
-    None,
-    /// An ALSA device (`hw:0,0`) or `pulse:NAME`, as `duet devices` lists it.
-    Device(String),
 }
 
 /// The video codec offered and sent. Audio is always Opus.
@@ -233,18 +221,6 @@ impl FromStr for AudioSource {
             "none" | "off" => Ok(AudioSource::None),
             "" => Err(MediaError::InvalidConfig("empty audio source".into())),
             dev => Ok(AudioSource::Device(dev.to_string())),
-        }
-    }
-}
-
-impl FromStr for Speaker {
-    type Err = MediaError;
-    fn from_str(s: &str) -> Result<Self, MediaError> {
-        match s {
-            "auto" => Ok(Speaker::Auto),
-            "none" | "off" => Ok(Speaker::None),
-            "" => Err(MediaError::InvalidConfig("empty speaker device".into())),
-            dev => Ok(Speaker::Device(dev.to_string())),
         }
     }
 }
