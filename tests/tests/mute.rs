@@ -124,3 +124,30 @@ fn mute_is_signalled_to_the_peer() {
     assert!(!muted(&a, "remote_muted", "audio"), "{a}");
     assert!(muted(&bob.status().unwrap().call, "muted", "video"));
 }
+
+#[test]
+fn a_callee_muted_while_ringing_answers_muted() {
+    let lan = Lan::new(2).unwrap();
+    let alice = DuetNode::start_with(lan.host(0), NodeOptions::named("alice")).unwrap();
+    let bob = DuetNode::start_with(lan.host(1), NodeOptions::named("bob")).unwrap();
+    alice
+        .wait_for_peers(&[&bob.peer_id().unwrap()], DEADLINE)
+        .unwrap();
+    let dialing = alice.cli().args(["call", "bob"]).spawn().unwrap();
+    wait_call(&bob, "ringing", |c| c["state"] == "ringing");
+    let (ok, text) = duet(&bob, &["mute", "audio"]);
+    assert!(ok, "{text}");
+    wait_call(&alice, "bob's audio muted before the answer", |c| {
+        c["state"] == "ringing" && muted(c, "remote_muted", "audio")
+    });
+    let (ok, text) = duet(&bob, &["answer"]);
+    assert!(ok, "{text}");
+    let out = dialing.wait_with_output().unwrap();
+    assert!(out.status.success());
+    // The media started after the mute, muted: alice hears only silence.
+    let c = wait_call(&alice, "audio from bob", |c| {
+        c["stats"]["audio_buffers_received"].as_u64() > Some(50)
+    });
+    assert!(peak(&c) < 0.01, "{c}");
+    assert!(muted(&bob.status().unwrap().call, "muted", "audio"));
+}
