@@ -5,6 +5,7 @@
 //! headless). The source and codec enums parse from the strings a CLI takes
 //! (`test|auto|none|/dev/video0`), so the node does not re-invent parsing.
 
+pub use crate::audio_device::Speaker;
 use crate::MediaError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -43,7 +44,8 @@ pub enum AudioSource {
     /// The system's default microphone (`autoaudiosrc`).
     #[default]
     Auto,
-    /// An ALSA device name, e.g. `hw:1,0` or `plughw:CARD=Mic`.
+    /// An ALSA device name, e.g. `hw:1,0` or `plughw:CARD=Mic`, or
+    /// `pulse:NAME` for a PulseAudio device (as `duet devices` lists them).
     Device(String),
     /// Send no audio (audio is still received).
     None,
@@ -87,6 +89,8 @@ pub struct MediaConfig {
     /// `stun:host:port`, `turn:user:pass@host:port` or `turns:…`; none by default.
     pub ice_servers: Vec<String>,
     pub display: Display,
+    /// Where remote sound is played (window display only).
+    pub speaker: Speaker,
     /// Stamp outgoing frames and measure glass-to-glass latency on incoming
     /// ones (see [`crate::probe`]); both peers must turn it on.
     pub latency_probe: bool,
@@ -118,6 +122,7 @@ impl Default for MediaConfig {
             latency_ms: DEFAULT_LATENCY_MS,
             ice_servers: Vec::new(),
             display: Display::Window,
+            speaker: Speaker::Auto,
             latency_probe: false,
             stats_interval: std::time::Duration::from_secs(1),
             media_timeout: std::time::Duration::from_secs(5),
@@ -336,6 +341,16 @@ mod tests {
             AudioSource::Device("hw:1,0".into())
         );
         assert_eq!("none".parse::<AudioSource>().unwrap(), AudioSource::None);
+        assert_eq!("auto".parse::<Speaker>().unwrap(), Speaker::Auto);
+        assert_eq!("none".parse::<Speaker>().unwrap(), Speaker::None);
+        assert_eq!(
+            "pulse:out".parse::<Speaker>().unwrap(),
+            Speaker::Device("pulse:out".into())
+        );
+        assert!("".parse::<Speaker>().is_err());
+        assert_eq!("video".parse::<MediaKind>().unwrap(), MediaKind::Video);
+        assert_eq!(MediaKind::Audio.to_string(), "audio");
+        assert!("smell".parse::<MediaKind>().is_err());
         assert_eq!("H264".parse::<VideoCodec>().unwrap(), VideoCodec::H264);
         assert_eq!("vp8".parse::<VideoCodec>().unwrap(), VideoCodec::Vp8);
         assert!("vp9".parse::<VideoCodec>().is_err());

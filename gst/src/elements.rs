@@ -4,7 +4,8 @@
 //! `gstreamer1.0-nice`, webrtcbin fails with a caps link error), so the node
 //! checks at start and tells the user what to install.
 
-use crate::config::{AudioSource, Display, MediaConfig, VideoCodec, VideoSource};
+use crate::audio_device::device_factory;
+use crate::config::{AudioSource, Display, MediaConfig, Speaker, VideoCodec, VideoSource};
 use crate::MediaError;
 use gstreamer as gst;
 
@@ -15,7 +16,7 @@ pub fn package_of(element: &str) -> Option<&'static str> {
         "webrtcbin" | "dtlsenc" | "dtlsdec" | "srtpenc" | "srtpdec" => "gstreamer1.0-plugins-bad",
         "vp8enc" | "vp8dec" | "rtpvp8pay" | "rtpvp8depay" | "rtpopuspay" | "rtpopusdepay"
         | "rtph264pay" | "rtph264depay" | "rtpbin" | "v4l2src" | "autovideosrc"
-        | "autoaudiosrc" | "autovideosink" | "autoaudiosink" | "pulsesrc" => {
+        | "autoaudiosrc" | "autovideosink" | "autoaudiosink" | "pulsesrc" | "pulsesink" => {
             "gstreamer1.0-plugins-good"
         }
         "opusenc" | "opusdec" | "videotestsrc" | "audiotestsrc" | "videoconvert" | "videoscale"
@@ -89,17 +90,16 @@ pub fn elements_for(config: &MediaConfig) -> Vec<&'static str> {
     match config.audio {
         AudioSource::Test => v.push("audiotestsrc"),
         AudioSource::Auto => v.push("autoaudiosrc"),
-        AudioSource::Device(_) => v.push("alsasrc"),
+        AudioSource::Device(ref d) => v.push(device_factory(d, false).0),
         AudioSource::None => {}
     }
     if config.display == Display::Window {
-        v.extend([
-            "ximagesink",
-            "autoaudiosink",
-            "tee",
-            "compositor",
-            "textoverlay",
-        ]);
+        v.extend(["ximagesink", "tee", "compositor", "textoverlay"]);
+        match config.speaker {
+            Speaker::Auto => v.push("autoaudiosink"),
+            Speaker::Device(ref d) => v.push(device_factory(d, true).0),
+            Speaker::None => {}
+        }
     }
     v
 }
@@ -137,6 +137,28 @@ mod tests {
         assert!(
             h264.contains(&"x264enc") && h264.contains(&"avdec_h264") && !h264.contains(&"vp8enc")
         );
+    }
+
+    #[test]
+    fn device_strings_choose_alsa_or_pulse_elements() {
+        let c = MediaConfig {
+            audio: AudioSource::Device("pulse:mic".into()),
+            speaker: Speaker::Device("hw:0,0".into()),
+            display: Display::Window,
+            ..MediaConfig::test()
+        };
+        let v = elements_for(&c);
+        assert!(v.contains(&"pulsesrc") && v.contains(&"alsasink"), "{v:?}");
+        assert!(!v.contains(&"autoaudiosink") && !v.contains(&"alsasrc"));
+        let quiet = elements_for(&MediaConfig {
+            speaker: Speaker::None,
+            display: Display::Window,
+            ..MediaConfig::test()
+        });
+        assert!(!quiet.iter().any(|e| e.contains("audiosink")), "{quiet:?}");
+        for e in v {
+            assert!(package_of(e).is_some(), "{e} has no package");
+        }
     }
 
     #[test]

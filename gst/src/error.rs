@@ -29,6 +29,9 @@ pub enum MediaError {
     /// The microphone (audio device) does not exist or cannot be opened.
     #[error("microphone {device} is not available: {reason}")]
     MicrophoneUnavailable { device: String, reason: String },
+    /// The speaker (audio output device) does not exist or cannot be opened.
+    #[error("speaker {device} is not available: {reason}")]
+    SpeakerUnavailable { device: String, reason: String },
     /// A window was asked for but there is no display ($DISPLAY unset).
     #[error(
         "no display: a window needs $DISPLAY (X11) to be set; use the headless display instead"

@@ -60,7 +60,7 @@
 //!   with a warning rather than blocking a streaming thread.
 //! - Display: [`Display::Window`] shows the remote picture in an
 //!   `ximagesink` window plus a local preview (`sync=false`) and plays remote
-//!   audio on `autoaudiosink`; it needs `$DISPLAY` ([`MediaError::NoDisplay`]
+//!   audio on [`MediaConfig::speaker`] (`autoaudiosink` by default); it needs `$DISPLAY` ([`MediaError::NoDisplay`]
 //!   otherwise). [`Display::Headless`] uses `fakesink sync=true`. Either way
 //!   the frames/buffers reaching the sinks are counted in [`MediaStats`].
 //! - Latency probe ([`MediaConfig::latency_probe`], both peers): the sender
@@ -72,6 +72,9 @@
 //! # Modules (one concern each)
 //!
 //! - [`config`]: what to send and show; CLI parsing of sources and codec.
+//! - [`devices`]: the cameras, microphones and speakers GStreamer's
+//!   DeviceMonitor finds, and the start-up check of the chosen ones.
+//! - [`audio_device`]: ALSA/PulseAudio device strings, the audio output.
 //! - [`elements`]: required elements and the Debian package of each.
 //! - [`session`]: the public handle, inputs, teardown.
 //! - `service`: the service thread: negotiation steps, bus, stats, watchdog.
@@ -88,7 +91,9 @@
 //!   call time, cards; keys); `ringing`: the card while the phone rings.
 //! - [`events`]: the event stream. [`error`]: [`MediaError`].
 
+pub mod audio_device;
 pub mod config;
+pub mod devices;
 mod dtls_trust;
 pub mod elements;
 pub mod error;
@@ -107,8 +112,10 @@ pub mod stats;
 pub mod window;
 
 pub use config::{
-    AudioSource, Display, MediaConfig, MediaKind, VideoCodec, VideoSource, DEFAULT_LATENCY_MS,
+    AudioSource, Display, MediaConfig, MediaKind, Speaker, VideoCodec, VideoSource,
+    DEFAULT_LATENCY_MS,
 };
+pub use devices::{check_devices, list_devices, DeviceInfo, DeviceKind};
 pub use elements::{check_elements, missing_element, package_of, require_element};
 pub use error::MediaError;
 pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, WindowKey, EVENT_CAPACITY};

@@ -115,7 +115,7 @@ fn link_remote_stream(
         s.set_property("force-aspect-ratio", true);
         s
     } else {
-        make("autoaudiosink", Some("remote-audio-sink"))?
+        crate::audio_device::audio_output(&shared.config)?
     };
     if window.is_none() {
         if sink.find_property("sync").is_some() {
@@ -197,6 +197,8 @@ fn note_audio_output(sink: &gst::Element, shared: &Shared) {
     use crate::stats::AudioOutput;
     let output = if shared.config.display == Display::Headless {
         AudioOutput::Headless
+    } else if shared.config.speaker == crate::config::Speaker::None {
+        AudioOutput::Off
     } else {
         let fake = sink.downcast_ref::<gst::Bin>().and_then(|bin| {
             bin.iterate_recurse()
@@ -241,11 +243,14 @@ pub(crate) fn no_preroll(sink: &gst::Element) {
 }
 
 fn add_counter(pad: &gst::Pad, shared: Weak<Shared>, video: bool) {
-    pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
         let Some(s) = shared.upgrade() else {
             return gst::PadProbeReturn::Ok;
         };
         s.touch_media();
+        if !video {
+            record_audio_peak(pad, info, &s);
+        }
         let (counter, first) = if video {
             (&s.video_rx, &s.first_video)
         } else {
@@ -265,6 +270,24 @@ fn add_counter(pad: &gst::Pad, shared: Weak<Shared>, video: bool) {
         }
         gst::PadProbeReturn::Ok
     });
+}
+
+/// Keeps the peak of a decoded remote audio buffer (see `MediaStats`).
+fn record_audio_peak(pad: &gst::Pad, info: &gst::PadProbeInfo, s: &Shared) {
+    let format = pad.current_caps().and_then(|c| {
+        c.structure(0)
+            .and_then(|st| st.get::<String>("format").ok())
+    });
+    let (Some(format), Some(buffer)) = (format, info.buffer()) else {
+        return;
+    };
+    let Ok(map) = buffer.map_readable() else {
+        return;
+    };
+    if let Some(peak) = crate::stats::audio_peak(&format, map.as_slice()) {
+        let millionths = (peak * 1e6).round() as u32;
+        s.audio_peak_rx.store(millionths + 1, Ordering::Relaxed);
+    }
 }
 
 /// Reads the stamp of each decoded frame and records when it is due on the

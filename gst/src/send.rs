@@ -253,9 +253,7 @@ pub(crate) fn add_audio(
             s
         }
         AudioSource::Device(name) => {
-            let s = make("alsasrc", Some(AUDIO_SRC))?;
-            s.set_property("device", name);
-            s
+            crate::audio_device::device_element(name, false, Some(AUDIO_SRC))?
         }
         _ => make("autoaudiosrc", Some(AUDIO_SRC))?,
     };

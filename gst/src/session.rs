@@ -55,6 +55,8 @@ pub(crate) struct Shared {
     pub remote_muted_video: AtomicBool,
     pub remote_muted_audio: AtomicBool,
     pub remote_bye: AtomicBool,
+    /// Last remote audio peak in millionths, plus one (0: none yet).
+    pub audio_peak_rx: AtomicU32,
     /// The peer connection reached Connected once.
     pub connected: AtomicBool,
     /// Microseconds since `start` of the last remote media at a sink (0: none yet).
@@ -102,6 +104,10 @@ impl Shared {
             packets_sent: net.packets_sent,
             packets_received: net.packets_received,
             rtt_ms: net.rtt_ms,
+            audio_peak_received: match self.audio_peak_rx.load(Ordering::Relaxed) {
+                0 => None,
+                p => Some(f64::from(p - 1) / 1e6),
+            },
             glass_to_glass: self.samples.summary(),
             audio_output: self.audio_output.lock().ok().and_then(|g| *g),
         }
@@ -183,6 +189,7 @@ impl MediaSession {
             remote_muted_video: AtomicBool::new(false),
             remote_muted_audio: AtomicBool::new(false),
             remote_bye: AtomicBool::new(false),
+            audio_peak_rx: AtomicU32::new(0),
             connected: AtomicBool::new(false),
             last_media_us: AtomicU64::new(0),
             candidates: AtomicU32::new(0),

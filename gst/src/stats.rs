@@ -26,6 +26,9 @@ pub struct MediaStats {
     pub packets_received: u64,
     /// Round-trip time from RTCP (remote-inbound-rtp), when known.
     pub rtt_ms: Option<f64>,
+    /// Peak amplitude (0..1) of the last decoded remote audio buffer at the
+    /// sink: about 0 while the peer is muted (it sends silence).
+    pub audio_peak_received: Option<f64>,
     /// Glass-to-glass latency of received frames (latency probe on):
     /// `count` is every sample so far; last/median/p95/max are over the
     /// samples kept since the last `take_latency_samples` (at most 65536).
@@ -44,6 +47,8 @@ pub enum AudioOutput {
     Headless,
     /// No output device could be opened: dropped.
     Unavailable,
+    /// Not played on purpose (`--speaker none`).
+    Off,
 }
 
 /// The network part of [`MediaStats`], from one `get-stats` reply.
@@ -54,6 +59,28 @@ pub struct NetStats {
     pub packets_sent: u64,
     pub packets_received: u64,
     pub rtt_ms: Option<f64>,
+}
+
+/// Peak amplitude (0..1) of interleaved raw audio samples in `format`
+/// (`S16LE` or `F32LE`, what decoders produce); None for other formats.
+pub fn audio_peak(format: &str, bytes: &[u8]) -> Option<f64> {
+    match format {
+        "S16LE" => Some(
+            bytes
+                .chunks_exact(2)
+                .map(|c| f64::from(i16::from_le_bytes([c[0], c[1]]).unsigned_abs()) / 32768.0)
+                .fold(0.0, f64::max),
+        ),
+        "F32LE" => Some(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]).abs()))
+                .filter(|x| x.is_finite())
+                .fold(0.0, f64::max)
+                .min(1.0),
+        ),
+        _ => None,
+    }
 }
 
 fn num(s: &gst::StructureRef, field: &str) -> Option<f64> {
@@ -110,6 +137,22 @@ pub fn parse_webrtc_stats(reply: &gst::StructureRef) -> NetStats {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn audio_peaks_of_silence_and_sound() {
+        let s16: Vec<u8> = [0i16, -16384, 100, 8192]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        assert_eq!(audio_peak("S16LE", &s16), Some(0.5));
+        assert_eq!(audio_peak("S16LE", &[0; 64]), Some(0.0));
+        let f32s: Vec<u8> = [0.25f32, -0.75, f32::NAN]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        assert_eq!(audio_peak("F32LE", &f32s), Some(0.75));
+        assert_eq!(audio_peak("U8", &[1, 2]), None);
+    }
 
     #[test]
     fn sums_rtp_stats_and_averages_rtt() {

@@ -8,7 +8,7 @@ use crate::node::NodeConfig;
 use crate::paths;
 use crate::proto::DisplayName;
 use clap::{Args, Parser, Subcommand};
-use duet_gst::{AudioSource, Display, MediaConfig, MediaKind, VideoCodec, VideoSource};
+use duet_gst::{AudioSource, Display, MediaConfig, MediaKind, Speaker, VideoCodec, VideoSource};
 use libp2p::Multiaddr;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -56,6 +56,9 @@ pub enum Command {
     Reject,
     /// End the current call (or cancel a call that is still ringing)
     Hangup,
+    /// List cameras, microphones and speakers, with the DEVICE strings
+    /// `duet up --video|--audio|--speaker` take (needs no running node)
+    Devices(JsonArg),
     /// Stop sending sound (`audio`: silence) or picture (`video`: black) in
     /// the current call; the peer is told
     Mute(MuteArgs),
@@ -170,9 +173,15 @@ pub struct UpArgs {
     #[arg(long, default_value = "auto", value_name = "test|auto|none|DEVICE")]
     pub video: VideoSource,
 
-    /// Microphone: `auto`, an ALSA device such as hw:1,0, `test` (a tone) or `none`
+    /// Microphone: `auto`, a device as `duet devices` lists it (ALSA such as
+    /// hw:1,0, or pulse:NAME), `test` (a tone) or `none`
     #[arg(long, default_value = "auto", value_name = "test|auto|none|DEVICE")]
     pub audio: AudioSource,
+
+    /// Speaker for the remote sound (with --display window): `auto`, `none`
+    /// (not played), or a device as `duet devices` lists it
+    #[arg(long, default_value = "auto", value_name = "auto|none|DEVICE")]
+    pub speaker: Speaker,
 
     /// Where remote video goes: a `window` (with a local preview; needs a display)
     /// or `none` (received and counted, not shown; audio not played)
@@ -246,6 +255,7 @@ impl UpArgs {
         let media = MediaConfig {
             video: self.video,
             audio: self.audio,
+            speaker: self.speaker,
             display: self.display,
             codec: self.codec,
             latency_probe: self.latency_probe,

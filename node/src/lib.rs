@@ -24,6 +24,8 @@
 //! - [`console`]: the interactive terminal of `duet up` (typed commands,
 //!   incoming-call prompt), an in-process control client.
 //! - [`sd_notify`]: readiness for systemd (`Type=notify`).
+//! - [`devices`]: `duet devices`, the cameras, microphones and speakers
+//!   GStreamer finds (no node needed).
 //! - [`node`]: wires identity, net, calls and control together and owns the
 //!   peer table (the state owner).
 
@@ -33,6 +35,7 @@ pub mod config_file;
 pub mod console;
 pub mod contacts;
 pub mod control;
+pub mod devices;
 pub mod identity;
 pub mod net;
 pub mod node;

@@ -124,6 +124,10 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
         }),
         Command::Answer => one_shot(&control, Request::Answer, "answered"),
         Command::Reject => one_shot(&control, Request::Reject, "rejected"),
+        Command::Devices(args) => {
+            duet_node::devices::print(args.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Hangup => one_shot(&control, Request::Hangup, "hung up"),
         Command::Mute(args) => {
             let done = format!("muted {}", args.kind);

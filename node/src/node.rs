@@ -62,6 +62,8 @@ pub enum NodeError {
     Media(#[from] MediaError),
     #[error(transparent)]
     Contacts(#[from] ContactsError),
+    #[error("{0}; `duet devices` lists the cameras, microphones and speakers found")]
+    Device(MediaError),
     #[error("--display window needs a display and $DISPLAY is not set: run it in an X11 session, or use --display none")]
     NoDisplay,
 }
@@ -96,6 +98,11 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
     {
         return Err(NodeError::NoDisplay);
     }
+    let media = config.call.media.clone();
+    tokio::task::spawn_blocking(move || duet_gst::check_devices(&media))
+        .await
+        .map_err(|e| MediaError::Init(format!("device check task: {e}")))?
+        .map_err(NodeError::Device)?;
     let media = config.call.media.clone();
     // Runs alone; a blocking task cannot be aborted, so it is not kept.
     drop(tokio::task::spawn_blocking(move || {

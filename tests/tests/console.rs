@@ -118,6 +118,16 @@ fn terminal_shows_peers_and_incoming_calls_and_takes_commands() {
     );
     alice.wait_for("connected bob");
 
+    // Mute from the console: bob hears of it; a kind is required.
+    alice.type_line("mute video");
+    alice.wait_for("muted video");
+    wait_until("bob to see alice's camera off", DEADLINE, || {
+        Ok((bob.status()?.call["remote_muted"]["video"] == true).then_some(()))
+    })
+    .unwrap();
+    alice.type_line("unmute");
+    alice.wait_for("unmute what?");
+
     alice.type_line("status");
     alice.wait_for("video frames");
     alice.type_line("hangup");

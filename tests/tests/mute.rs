@@ -35,6 +35,13 @@ fn muted(call: &Value, side: &str, kind: &str) -> bool {
     call[side][kind] == true
 }
 
+/// Peak of the last remote audio buffer (the test tone peaks at 0.2).
+fn peak(call: &Value) -> f64 {
+    call["stats"]["audio_peak_received"]
+        .as_f64()
+        .unwrap_or(f64::NAN)
+}
+
 #[test]
 fn mute_is_signalled_to_the_peer() {
     let lan = Lan::new(2).unwrap();
@@ -58,7 +65,7 @@ fn mute_is_signalled_to_the_peer() {
     let flowing = |c: &Value| {
         c["state"] == "connected" && c["stats"]["audio_buffers_received"].as_u64() > Some(20)
     };
-    let before = wait_call(&bob, "audio from alice", flowing);
+    let before = wait_call(&bob, "alice's tone", |c| flowing(c) && peak(c) > 0.05);
     assert!(!muted(&before, "remote_muted", "audio"), "{before}");
     assert!(!muted(&before, "muted", "audio"), "{before}");
 
@@ -83,17 +90,24 @@ fn mute_is_signalled_to_the_peer() {
     );
     assert_eq!(ev.value["call"]["peer_name"], "alice");
 
-    // Muted audio is sent as silence: the stream goes on.
+    // Muted audio is sent as silence: the stream goes on, silent.
     let n = b["stats"]["audio_buffers_received"].as_u64().unwrap();
+    let silent = wait_call(&bob, "silence from alice", |c| peak(c) < 0.01);
     wait_call(&bob, "audio still flowing while muted", |c| {
-        c["stats"]["audio_buffers_received"].as_u64() > Some(n + 50)
+        c["stats"]["audio_buffers_received"].as_u64() > Some(n + 50) && peak(c) < 0.01
     });
+    eprintln!(
+        "peak before mute {}, muted {}",
+        peak(&before),
+        peak(&silent)
+    );
 
     let (ok, text) = duet(&alice, &["unmute", "audio"]);
     assert!(ok, "{text}");
     wait_call(&bob, "alice's audio unmuted", |c| {
         !muted(c, "remote_muted", "audio")
     });
+    wait_call(&bob, "alice's tone again", |c| peak(c) > 0.05);
     let ev = bob_events
         .wait_for("remote_muted (unmute)", DEADLINE, |e| {
             e.kind() == "remote_muted" && e.value["call"]["remote_muted"]["audio"] == false
@@ -109,4 +123,31 @@ fn mute_is_signalled_to_the_peer() {
     });
     assert!(!muted(&a, "remote_muted", "audio"), "{a}");
     assert!(muted(&bob.status().unwrap().call, "muted", "video"));
+}
+
+#[test]
+fn a_callee_muted_while_ringing_answers_muted() {
+    let lan = Lan::new(2).unwrap();
+    let alice = DuetNode::start_with(lan.host(0), NodeOptions::named("alice")).unwrap();
+    let bob = DuetNode::start_with(lan.host(1), NodeOptions::named("bob")).unwrap();
+    alice
+        .wait_for_peers(&[&bob.peer_id().unwrap()], DEADLINE)
+        .unwrap();
+    let dialing = alice.cli().args(["call", "bob"]).spawn().unwrap();
+    wait_call(&bob, "ringing", |c| c["state"] == "ringing");
+    let (ok, text) = duet(&bob, &["mute", "audio"]);
+    assert!(ok, "{text}");
+    wait_call(&alice, "bob's audio muted before the answer", |c| {
+        c["state"] == "ringing" && muted(c, "remote_muted", "audio")
+    });
+    let (ok, text) = duet(&bob, &["answer"]);
+    assert!(ok, "{text}");
+    let out = dialing.wait_with_output().unwrap();
+    assert!(out.status.success());
+    // The media started after the mute, muted: alice hears only silence.
+    let c = wait_call(&alice, "audio from bob", |c| {
+        c["stats"]["audio_buffers_received"].as_u64() > Some(50)
+    });
+    assert!(peak(&c) < 0.01, "{c}");
+    assert!(muted(&bob.status().unwrap().call, "muted", "audio"));
 }

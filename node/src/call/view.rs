@@ -38,6 +38,9 @@ pub struct CallStats {
     pub bytes_sent: u64,
     /// Round-trip time from RTCP; null while unknown.
     pub rtt_ms: Option<f64>,
+    /// Peak amplitude (0..1) of the last remote audio buffer played (or
+    /// counted); about 0 while the peer is muted; null before audio.
+    pub audio_peak_received: Option<f64>,
     /// Glass-to-glass latency of received frames, when both nodes run with
     /// the latency probe (a benchmark setting); null otherwise.
     pub glass_to_glass_ms: Option<LatencyView>,
@@ -72,6 +75,7 @@ impl CallStats {
             bytes_received: s.bytes_received,
             bytes_sent: s.bytes_sent,
             rtt_ms: s.rtt_ms,
+            audio_peak_received: s.audio_peak_received,
             glass_to_glass_ms: s.glass_to_glass.as_ref().map(|l| LatencyView {
                 count: l.count,
                 median: l.median_ms,
@@ -89,6 +93,7 @@ pub fn audio_output_str(o: duet_gst::AudioOutput) -> &'static str {
         duet_gst::AudioOutput::Playing => "playing",
         duet_gst::AudioOutput::Headless => "headless",
         duet_gst::AudioOutput::Unavailable => "unavailable",
+        duet_gst::AudioOutput::Off => "off",
     }
 }
 

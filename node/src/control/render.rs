@@ -34,14 +34,34 @@ pub fn call_summary(c: &CallView) -> String {
         .map(|r| format!(", rtt {r:.1} ms"))
         .unwrap_or_default();
     format!(
-        "{} {}, {}: {} video frames and {} audio buffers received, {} frames sent{rtt}",
+        "{} {}, {}: {} video frames and {} audio buffers received, {} frames sent{rtt}{}",
         c.direction,
         who(c),
         c.state,
         s.video_frames_received,
         s.audio_buffers_received,
-        s.video_frames_sent
+        s.video_frames_sent,
+        muted_note(c)
     )
+}
+
+/// "; muted here: audio; peer muted: video", or nothing when nobody is muted.
+fn muted_note(c: &CallView) -> String {
+    let kinds = |m: crate::call::Mute| {
+        let k: Vec<&str> = [(m.audio, "audio"), (m.video, "video")]
+            .into_iter()
+            .filter_map(|(on, k)| on.then_some(k))
+            .collect();
+        k.join(" and ")
+    };
+    let mut note = String::new();
+    for (label, m) in [("muted here", c.muted), ("peer muted", c.remote_muted)] {
+        let k = kinds(m);
+        if !k.is_empty() {
+            note += &format!("; {label}: {k}");
+        }
+    }
+    note
 }
 
 /// "microphone off, camera on": what the peer of `call` sends.
@@ -80,4 +100,38 @@ pub fn event_line(ev: &Event) -> Option<String> {
         Event::Lagged { missed } => format!("(missed {missed} events)"),
         Event::Subscribed => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::Mute;
+
+    #[test]
+    fn summary_says_who_is_muted() {
+        let mut c = CallView {
+            id: "c1".into(),
+            peer_name: "bob".into(),
+            peer_id: "12D3KooWabcdefK16WvJ".into(),
+            direction: "outgoing".into(),
+            state: "connected".into(),
+            started_at: 0.0,
+            stats: Default::default(),
+            muted: Mute::default(),
+            remote_muted: Mute::default(),
+            recording: None,
+        };
+        assert!(!call_summary(&c).contains("muted"));
+        c.muted.audio = true;
+        c.remote_muted = Mute {
+            audio: true,
+            video: true,
+        };
+        assert!(
+            call_summary(&c).ends_with("; muted here: audio; peer muted: audio and video"),
+            "{}",
+            call_summary(&c)
+        );
+        assert_eq!(mute_state(&c), "microphone off, camera off");
+    }
 }
