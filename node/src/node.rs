@@ -34,6 +34,9 @@ const NET_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(4);
 /// The call actor may be waiting on a media start (bounded by its own
 /// timeout); the goodbye does not wait for it longer than this.
 const CALLS_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long the start-up check may take to open the devices named on the
+/// command line.
+const DEVICE_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
@@ -99,10 +102,19 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
         return Err(NodeError::NoDisplay);
     }
     let media = config.call.media.clone();
-    tokio::task::spawn_blocking(move || duet_gst::check_devices(&media))
-        .await
-        .map_err(|e| MediaError::Init(format!("device check task: {e}")))?
-        .map_err(NodeError::Device)?;
+    let check = tokio::task::spawn_blocking(move || duet_gst::check_devices(&media));
+    // A device that hangs in its open must not keep the node from starting
+    // (its calls then fail with the media start timeout instead).
+    match tokio::time::timeout(DEVICE_CHECK_TIMEOUT, check).await {
+        Ok(checked) => checked
+            .map_err(|e| MediaError::Init(format!("device check task: {e}")))?
+            .map_err(NodeError::Device)?,
+        Err(_) => tracing::warn!(
+            "the devices named on the command line did not open within {} s \
+             (a camera or microphone that hangs?); starting anyway",
+            DEVICE_CHECK_TIMEOUT.as_secs()
+        ),
+    }
     let media = config.call.media.clone();
     // Runs alone; a blocking task cannot be aborted, so it is not kept.
     drop(tokio::task::spawn_blocking(move || {

@@ -166,8 +166,10 @@ fn holds_and_hangs_up(alice: &Node, bob: &Node) {
     }
     for (n, b) in [alice, bob].iter().zip(before) {
         let now = frames(&call_of(&n.node));
+        // Media still flows (the freeze this guards against stops it dead);
+        // the rate itself is a benchmark figure, and starves on a busy machine.
         assert!(
-            now >= b + 150,
+            now >= b + 50,
             "{}: {b} -> {now} frames in 10 s",
             n.node.name
         );
