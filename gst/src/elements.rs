@@ -99,6 +99,7 @@ pub fn elements_for(config: &MediaConfig) -> Vec<&'static str> {
             "tee",
             "compositor",
             "textoverlay",
+            "audiotestsrc",
         ]);
     }
     v

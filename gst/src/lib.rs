@@ -77,6 +77,7 @@
 //! - `health`: the watchdog: a silent peer vs a stalled pipeline of ours.
 //! - [`window`]: the call window (compositor: remote video, preview, name,
 //!   call time, cards; keys); `ringing`: the card while the phone rings.
+//! - [`tone`]: ringback and ringtone on the speaker.
 //! - [`events`]: the event stream. [`error`]: [`MediaError`].
 
 pub mod config;
@@ -93,6 +94,7 @@ mod service;
 pub mod session;
 mod signals;
 pub mod stats;
+pub mod tone;
 pub mod window;
 
 pub use config::{
@@ -105,6 +107,7 @@ pub use probe::LatencySummary;
 pub use ringing::RingingWindow;
 pub use session::{MediaSession, Role};
 pub use stats::{AudioOutput, MediaStats};
+pub use tone::{Tone, ToneKind};
 
 use gstreamer as gst;
 

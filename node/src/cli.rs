@@ -115,6 +115,10 @@ pub struct UpArgs {
     #[arg(long)]
     pub auto_answer: bool,
 
+    /// No ringing sounds (ringback while calling, ringtone on an incoming call)
+    #[arg(long)]
+    pub quiet: bool,
+
     /// Do not read commands from the terminal (by default `duet up` in a
     /// terminal shows peers and calls and takes typed commands)
     #[arg(long)]
@@ -161,6 +165,7 @@ impl UpArgs {
                     ..Timeouts::default()
                 },
                 auto_answer: self.auto_answer,
+                quiet: self.quiet,
             },
             console: !self.no_console && std::io::stdin().is_terminal(),
         })

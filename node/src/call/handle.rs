@@ -16,6 +16,8 @@ pub struct CallConfig {
     pub timeouts: Timeouts,
     /// Answer every incoming call at once (kiosks).
     pub auto_answer: bool,
+    /// No ringback/ringtone (`--quiet`); there are none without a window.
+    pub quiet: bool,
 }
 
 /// What the network and the node tell the actor.

@@ -18,6 +18,10 @@ pub struct CallView {
     /// When the call started (dial or invite), seconds since the Unix epoch.
     pub started_at: f64,
     pub stats: CallStats,
+    /// The ringing sound playing now: `ringback` (caller) or `ringtone`
+    /// (callee); absent when none (quiet, headless, or past ringing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tone: Option<String>,
 }
 
 /// Media figures of a call (zero until media flows).

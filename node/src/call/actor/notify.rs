@@ -31,6 +31,7 @@ impl Actor {
             state: phase_str(call.phase).into(),
             started_at: unix_seconds(started_at),
             stats,
+            tone: self.tone.as_ref().map(|t| t.kind().as_str().to_string()),
         })
     }
 
@@ -69,6 +70,7 @@ impl Actor {
                     state: "ended".into(),
                     started_at: started.map(|s| unix_seconds(s.at)).unwrap_or(0.0),
                     stats,
+                    tone: None,
                 };
                 Some(CallNotice::Ended { call, reason })
             }
