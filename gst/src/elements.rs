@@ -15,7 +15,7 @@ pub fn package_of(element: &str) -> Option<&'static str> {
         "webrtcbin" | "dtlsenc" | "dtlsdec" | "srtpenc" | "srtpdec" => "gstreamer1.0-plugins-bad",
         "vp8enc" | "vp8dec" | "rtpvp8pay" | "rtpvp8depay" | "rtpopuspay" | "rtpopusdepay"
         | "rtph264pay" | "rtph264depay" | "rtpbin" | "v4l2src" | "autovideosrc"
-        | "autoaudiosrc" | "autovideosink" | "autoaudiosink" | "pulsesrc" => {
+        | "autoaudiosrc" | "autovideosink" | "autoaudiosink" | "pulsesrc" | "videobox" => {
             "gstreamer1.0-plugins-good"
         }
         "opusenc" | "opusdec" | "videotestsrc" | "audiotestsrc" | "videoconvert" | "videoscale"
@@ -99,6 +99,7 @@ pub fn elements_for(config: &MediaConfig) -> Vec<&'static str> {
             "tee",
             "compositor",
             "textoverlay",
+            "videobox",
             "audiotestsrc",
         ]);
     }

@@ -184,18 +184,18 @@ pub(crate) fn add_video(
         let q = make("queue", None)?;
         set_str(&q, "leaky", "downstream");
         q.set_property("max-size-buffers", 2u32);
-        let (marker, pad) = window.preview_input()?;
+        let (marker, border, pad) = window.preview_input()?;
         pipeline
-            .add_many([&tee, &q, &marker])
+            .add_many([&tee, &q, &marker, &border])
             .map_err(|e| MediaError::Negotiation(e.to_string()))?;
-        link_all(&[&tee, &q, &marker])?;
-        marker
+        link_all(&[&tee, &q, &marker, &border])?;
+        border
             .static_pad("src")
             .ok_or_else(|| MediaError::Negotiation("no src pad".into()))?
             .link(&pad)
             .map_err(|e| MediaError::Negotiation(format!("linking the preview: {e:?}")))?;
         window.set_local_video_muted(shared.muted_video.load(Ordering::Relaxed));
-        preview.extend([q, marker]);
+        preview.extend([q, marker, border]);
         let q2 = make("queue", None)?;
         q2.set_property("max-size-buffers", 2u32);
         chain.push(tee);

@@ -208,8 +208,11 @@ impl CallWindow {
     }
 
     /// The compositor input for the local preview (bottom-right), and the
-    /// element to link into it (a text overlay: the "camera off" marker).
-    pub(crate) fn preview_input(&self) -> Result<(gst::Element, gst::Pad), MediaError> {
+    /// elements to link into it: a text overlay (the "camera off" marker)
+    /// and a thin grey frame, so a dark picture still shows where it is.
+    pub(crate) fn preview_input(
+        &self,
+    ) -> Result<(gst::Element, gst::Element, gst::Pad), MediaError> {
         let pad = self.request_pad(
             (
                 WINDOW_WIDTH - PREVIEW_WIDTH - PREVIEW_MARGIN,
@@ -223,7 +226,12 @@ impl CallWindow {
         if let Ok(mut g) = self.preview_marker.lock() {
             *g = Some(marker.clone());
         }
-        Ok((marker, pad))
+        let border = make("videobox", None)?;
+        for side in ["left", "right", "top", "bottom"] {
+            border.set_property(side, -4i32);
+        }
+        set_str(&border, "fill", "white");
+        Ok((marker, border, pad))
     }
 
     /// The peer's name (drawn with the call time, and in the title) and the
