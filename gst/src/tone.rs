@@ -108,12 +108,7 @@ impl Tone {
 impl Drop for Tone {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        let pipeline = self.pipeline.clone();
-        let _ = std::thread::Builder::new()
-            .name("duet-tone-stop".into())
-            .spawn(move || {
-                let _ = pipeline.set_state(gst::State::Null);
-            });
+        crate::ringing::stop_in_background(&self.pipeline);
     }
 }
 

@@ -207,12 +207,15 @@ impl CallWindow {
         Ok(pad)
     }
 
-    /// The compositor input for the local preview (bottom-right), and the
-    /// elements to link into it: a text overlay (the "camera off" marker)
-    /// and a thin grey frame, so a dark picture still shows where it is.
-    pub(crate) fn preview_input(
+    /// Adds the local preview: a tee (returned, for the send chain) and
+    /// its branch into the bottom-right corner (returned, to be started):
+    /// a leaky queue, the "camera off" marker (a text overlay) and a thin
+    /// white frame, so a dark picture still shows where it is.
+    pub(crate) fn add_preview(
         &self,
-    ) -> Result<(gst::Element, gst::Element, gst::Pad), MediaError> {
+        pipeline: &gst::Pipeline,
+        muted: bool,
+    ) -> Result<(gst::Element, Vec<gst::Element>), MediaError> {
         let pad = self.request_pad(
             (
                 WINDOW_WIDTH - PREVIEW_WIDTH - PREVIEW_MARGIN,
@@ -222,16 +225,32 @@ impl CallWindow {
             ),
             2,
         )?;
+        let tee = make("tee", None)?;
+        let q = make("queue", None)?;
+        set_str(&q, "leaky", "downstream");
+        q.set_property("max-size-buffers", 2u32);
         let marker = text_overlay("preview-marker", "Sans 20", "center", "center")?;
-        if let Ok(mut g) = self.preview_marker.lock() {
-            *g = Some(marker.clone());
-        }
         let border = make("videobox", None)?;
         for side in ["left", "right", "top", "bottom"] {
             border.set_property(side, -4i32);
         }
         set_str(&border, "fill", "white");
-        Ok((marker, border, pad))
+        let chain = [&tee, &q, &marker, &border];
+        pipeline
+            .add_many(chain)
+            .map_err(|e| MediaError::Negotiation(e.to_string()))?;
+        gst::Element::link_many(chain)
+            .map_err(|e| MediaError::Negotiation(format!("linking the preview: {e}")))?;
+        border
+            .static_pad("src")
+            .ok_or_else(|| MediaError::Negotiation("no src pad".into()))?
+            .link(&pad)
+            .map_err(|e| MediaError::Negotiation(format!("linking the preview: {e:?}")))?;
+        if let Ok(mut g) = self.preview_marker.lock() {
+            *g = Some(marker.clone());
+        }
+        self.set_local_video_muted(muted);
+        Ok((tee, vec![q, marker, border]))
     }
 
     /// The peer's name (drawn with the call time, and in the title) and the

@@ -40,6 +40,17 @@ impl Node {
     }
 }
 
+/// Window-mode nodes are heavy (two nodes, two X servers, screenshots):
+/// one test of this file at a time, so a loaded 2-core machine still runs
+/// each call at a usable frame rate.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn start(lan: &Lan, i: usize, name: &str, window: bool, extra: &[&str]) -> Node {
     let x = window.then(|| Xvfb::start().unwrap());
     let mut opts = NodeOptions::named(name);
@@ -265,6 +276,7 @@ fn shows_card(x: &Xvfb, png: &str) -> bool {
 
 #[test]
 fn window_shows_cards_then_remote_video_with_local_preview() {
+    let _serial = one_at_a_time();
     let lan = Lan::new(2).unwrap();
     let alice = start(&lan, 0, "alice", true, &["--video", RED]);
     let bob = start(&lan, 1, "bob", true, &["--video", BLUE]);
@@ -345,6 +357,7 @@ fn window_shows_cards_then_remote_video_with_local_preview() {
 
 #[test]
 fn window_mode_call_holds_on_both_sides() {
+    let _serial = one_at_a_time();
     let (_lan, alice, bob) = pair(true, true, &[]);
     connect(&alice, &bob);
     holds_and_hangs_up(&alice, &bob);
@@ -352,6 +365,7 @@ fn window_mode_call_holds_on_both_sides() {
 
 #[test]
 fn headless_caller_and_window_callee() {
+    let _serial = one_at_a_time();
     let (_lan, alice, bob) = pair(false, true, &[]);
     connect(&alice, &bob);
     holds_and_hangs_up(&alice, &bob);
@@ -360,6 +374,7 @@ fn headless_caller_and_window_callee() {
 /// (alice also runs `--quiet`: no ringback.)
 #[test]
 fn window_caller_and_headless_callee() {
+    let _serial = one_at_a_time();
     let (_lan, alice, bob) = pair(true, false, &["--quiet"]);
     connect(&alice, &bob);
     holds_and_hangs_up(&alice, &bob);
@@ -390,6 +405,7 @@ fn main_area(x: &Xvfb, what: &str, cond: fn(&Region) -> bool) {
 
 #[test]
 fn window_keys_answer_mute_and_hang_up_and_closing_hangs_up() {
+    let _serial = one_at_a_time();
     let lan = Lan::new(2).unwrap();
     let alice = start(&lan, 0, "alice", true, &["--video", RED]);
     let bob = start(&lan, 1, "bob", true, &["--video", BLUE]);
