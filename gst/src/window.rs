@@ -35,6 +35,11 @@ pub const PREVIEW_MARGIN: u32 = 16;
 /// Name of the window's sink (bus errors from it are the window closing).
 pub(crate) const WINDOW_SINK: &str = "call-window";
 const FRAMERATE: i32 = 30;
+/// ximagesink's own format on a 24-bit screen: the background is made in
+/// it and the compositor blends into it, so the 960x540 picture is never
+/// converted again (an AYUV composition plus a conversion to BGRx cost
+/// ~10 % of a core more here).
+const WINDOW_FORMAT: &str = "BGRx";
 
 /// The elements of the call window inside a session's pipeline.
 #[derive(Debug)]
@@ -87,6 +92,7 @@ pub(crate) fn black_source(width: u32, height: u32) -> Result<[gst::Element; 2],
     caps.set_property(
         "caps",
         gst::Caps::builder("video/x-raw")
+            .field("format", WINDOW_FORMAT)
             .field("width", width as i32)
             .field("height", height as i32)
             .field("framerate", gst::Fraction::new(FRAMERATE, 1))
@@ -146,6 +152,7 @@ impl CallWindow {
         out_caps.set_property(
             "caps",
             gst::Caps::builder("video/x-raw")
+                .field("format", WINDOW_FORMAT)
                 .field("width", WINDOW_WIDTH as i32)
                 .field("height", WINDOW_HEIGHT as i32)
                 .build(),
