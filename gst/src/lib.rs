@@ -51,11 +51,14 @@
 //!   `close_blocking`. Events go through a bounded channel
 //!   ([`EVENT_CAPACITY`]); when the owner does not read, events are dropped
 //!   with a warning rather than blocking a streaming thread.
-//! - Display: [`Display::Window`] shows the remote picture in an
-//!   `ximagesink` window plus a local preview (`sync=false`) and plays remote
-//!   audio on `autoaudiosink`; it needs `$DISPLAY` ([`MediaError::NoDisplay`]
+//! - Display: [`Display::Window`] composes one call window (module
+//!   [`window`]: remote picture, local preview in a corner, name, call time,
+//!   cards; keys come back as [`MediaEvent::Key`]) and plays remote audio
+//!   on `autoaudiosink` (no device: [`MediaEvent::AudioOutputUnavailable`],
+//!   the call goes on); it needs `$DISPLAY` ([`MediaError::NoDisplay`]
 //!   otherwise). [`Display::Headless`] uses `fakesink sync=true`. Either way
-//!   the frames/buffers reaching the sinks are counted in [`MediaStats`].
+//!   the frames/buffers reaching the sinks (the window's compositor) are
+//!   counted in [`MediaStats`]. Every sink is `async=false`: see `health`.
 //! - Latency probe ([`MediaConfig::latency_probe`], both peers): the sender
 //!   stamps raw frames with CLOCK_MONOTONIC, the receiver records
 //!   glass-to-glass samples ([`MediaStats::glass_to_glass`],

@@ -98,7 +98,7 @@ pub struct UpArgs {
     #[arg(long, default_value = "auto", value_name = "test|auto|none|DEVICE")]
     pub audio: AudioSource,
 
-    /// Where remote video goes: a `window` (with a local preview; needs a display)
+    /// Where remote video goes: one call `window` (with a local preview; needs a display)
     /// or `none` (received and counted, not shown; audio not played)
     #[arg(long, default_value = "window", value_name = "window|none")]
     pub display: Display,
