@@ -62,8 +62,8 @@ pub enum VideoCodec {
 /// Where remote media goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Display {
-    /// Remote video in a window (plus a local preview window), remote audio to
-    /// the default audio output. Needs `$DISPLAY`.
+    /// One call window (remote video, local preview in a corner, name and
+    /// call time), remote audio to the default audio output. Needs `$DISPLAY`.
     #[default]
     Window,
     /// Counting sinks only (`sync=true`, so timing is as with a window).

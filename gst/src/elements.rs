@@ -16,9 +16,8 @@ pub fn package_of(element: &str) -> Option<&'static str> {
         "webrtcbin" | "dtlsenc" | "dtlsdec" | "srtpenc" | "srtpdec" => "gstreamer1.0-plugins-bad",
         "vp8enc" | "vp8dec" | "rtpvp8pay" | "rtpvp8depay" | "rtpopuspay" | "rtpopusdepay"
         | "rtph264pay" | "rtph264depay" | "rtpbin" | "v4l2src" | "autovideosrc"
-        | "autoaudiosrc" | "autovideosink" | "autoaudiosink" | "pulsesrc" | "pulsesink" => {
-            "gstreamer1.0-plugins-good"
-        }
+        | "autoaudiosrc" | "autovideosink" | "autoaudiosink" | "pulsesrc" | "pulsesink"
+        | "videobox" => "gstreamer1.0-plugins-good",
         "opusenc" | "opusdec" | "videotestsrc" | "audiotestsrc" | "videoconvert" | "videoscale"
         | "videorate" | "audioconvert" | "audioresample" | "volume" | "compositor" => {
             "gstreamer1.0-plugins-base"
@@ -94,7 +93,14 @@ pub fn elements_for(config: &MediaConfig) -> Vec<&'static str> {
         AudioSource::None => {}
     }
     if config.display == Display::Window {
-        v.extend(["ximagesink", "tee", "compositor", "textoverlay"]);
+        v.extend([
+            "ximagesink",
+            "tee",
+            "compositor",
+            "textoverlay",
+            "videobox",
+            "audiotestsrc",
+        ]);
         match config.speaker {
             Speaker::Auto => v.push("autoaudiosink"),
             Speaker::Device(ref d) => v.push(device_factory(d, true).0),

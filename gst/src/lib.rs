@@ -58,11 +58,15 @@
 //!   `close_blocking`. Events go through a bounded channel
 //!   ([`EVENT_CAPACITY`]); when the owner does not read, events are dropped
 //!   with a warning rather than blocking a streaming thread.
-//! - Display: [`Display::Window`] shows the remote picture in an
-//!   `ximagesink` window plus a local preview (`sync=false`) and plays remote
-//!   audio on [`MediaConfig::speaker`] (`autoaudiosink` by default); it needs `$DISPLAY` ([`MediaError::NoDisplay`]
+//! - Display: [`Display::Window`] composes one call window (module
+//!   [`window`]: remote picture, local preview in a corner, name, call time,
+//!   cards; keys come back as [`MediaEvent::Key`]) and plays remote audio
+//!   on [`MediaConfig::speaker`] (`autoaudiosink` by default; no device:
+//!   [`MediaEvent::AudioOutputUnavailable`],
+//!   the call goes on); it needs `$DISPLAY` ([`MediaError::NoDisplay`]
 //!   otherwise). [`Display::Headless`] uses `fakesink sync=true`. Either way
-//!   the frames/buffers reaching the sinks are counted in [`MediaStats`].
+//!   the frames/buffers reaching the sinks (the window's compositor) are
+//!   counted in [`MediaStats`]. Every sink is `async=false`: see `health`.
 //! - Latency probe ([`MediaConfig::latency_probe`], both peers): the sender
 //!   stamps raw frames with CLOCK_MONOTONIC, the receiver records
 //!   glass-to-glass samples ([`MediaStats::glass_to_glass`],
@@ -89,6 +93,7 @@
 //! - `health`: the watchdog: a silent peer vs a stalled pipeline of ours.
 //! - [`window`]: the call window (compositor: remote video, preview, name,
 //!   call time, cards; keys); `ringing`: the card while the phone rings.
+//! - [`tone`]: ringback and ringtone on the speaker.
 //! - [`events`]: the event stream. [`error`]: [`MediaError`].
 
 pub mod audio_device;
@@ -109,6 +114,7 @@ mod service;
 pub mod session;
 mod signals;
 pub mod stats;
+pub mod tone;
 pub mod window;
 
 pub use config::{
@@ -123,6 +129,7 @@ pub use probe::LatencySummary;
 pub use ringing::RingingWindow;
 pub use session::{MediaSession, Role};
 pub use stats::{AudioOutput, MediaStats};
+pub use tone::{Tone, ToneKind};
 
 use gstreamer as gst;
 

@@ -84,12 +84,20 @@ fn watch_bus(bus: &gst::Bus, stop: &AtomicBool, events: &Events) {
 impl Drop for RingingWindow {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        let pipeline = self.pipeline.clone();
-        // The NULL state change closes the X window; off the caller's thread.
-        let _ = std::thread::Builder::new()
-            .name("duet-ringing-close".into())
-            .spawn(move || {
-                let _ = pipeline.set_state(gst::State::Null);
-            });
+        // The NULL state change closes the X window.
+        stop_in_background(&self.pipeline);
+    }
+}
+
+/// Sets a small pipeline to NULL off the caller's thread (the actor's).
+pub(crate) fn stop_in_background(pipeline: &gst::Pipeline) {
+    let pipeline = pipeline.clone();
+    let spawned = std::thread::Builder::new()
+        .name("duet-stop".into())
+        .spawn(move || {
+            let _ = pipeline.set_state(gst::State::Null);
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("could not spawn a thread to stop a pipeline: {e}");
     }
 }

@@ -178,24 +178,10 @@ pub(crate) fn add_video(
     let tap_pad = chain.last().and_then(|c| c.static_pad("src"));
     let mut preview = Vec::new();
     if let Some(window) = shared.window.get() {
-        // Local preview: into the call window's corner, with the "camera
-        // off" marker drawn over it while muted.
-        let tee = make("tee", None)?;
-        let q = make("queue", None)?;
-        set_str(&q, "leaky", "downstream");
-        q.set_property("max-size-buffers", 2u32);
-        let (marker, pad) = window.preview_input()?;
-        pipeline
-            .add_many([&tee, &q, &marker])
-            .map_err(|e| MediaError::Negotiation(e.to_string()))?;
-        link_all(&[&tee, &q, &marker])?;
-        marker
-            .static_pad("src")
-            .ok_or_else(|| MediaError::Negotiation("no src pad".into()))?
-            .link(&pad)
-            .map_err(|e| MediaError::Negotiation(format!("linking the preview: {e:?}")))?;
-        window.set_local_video_muted(shared.muted_video.load(Ordering::Relaxed));
-        preview.extend([q, marker]);
+        // Local preview: a tee into the call window's corner.
+        let (tee, branch) =
+            window.add_preview(pipeline, shared.muted_video.load(Ordering::Relaxed))?;
+        preview.extend(branch);
         let q2 = make("queue", None)?;
         q2.set_property("max-size-buffers", 2u32);
         chain.push(tee);

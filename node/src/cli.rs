@@ -183,7 +183,7 @@ pub struct UpArgs {
     #[arg(long, default_value = "auto", value_name = "auto|none|DEVICE")]
     pub speaker: Speaker,
 
-    /// Where remote video goes: a `window` (with a local preview; needs a display)
+    /// Where remote video goes: one call `window` (with a local preview; needs a display)
     /// or `none` (received and counted, not shown; audio not played)
     #[arg(long, default_value = "window", value_name = "window|none")]
     pub display: Display,
@@ -213,6 +213,10 @@ pub struct UpArgs {
     /// re-encoding), to DIR/<date>-<peer>.mkv
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
+
+    /// No ringing sounds (ringback while calling, ringtone on an incoming call)
+    #[arg(long)]
+    pub quiet: bool,
 
     /// Do not read commands from the terminal (by default `duet up` in a
     /// terminal shows peers and calls and takes typed commands)
@@ -281,6 +285,7 @@ impl UpArgs {
                     auto_answer: self.auto_answer,
                     reject_others: self.reject_others,
                 },
+                quiet: self.quiet,
             },
             accept_from: self.accept_from,
             console: !self.no_console && std::io::stdin().is_terminal(),

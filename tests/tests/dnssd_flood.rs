@@ -26,8 +26,11 @@ fn rss_kib_and_fds(node: &DuetNode) -> (f64, usize) {
 fn two_thousand_fake_dnssd_services_leave_real_nodes_bounded_and_working() {
     let lan = Lan::new(3).unwrap();
     let alice = DuetNode::start(lan.host(0), "alice").unwrap();
-    let bob =
-        DuetNode::start_with(lan.host(1), NodeOptions::named("bob").args(["--auto-answer", "--accept-from", "any"])).unwrap();
+    let bob = DuetNode::start_with(
+        lan.host(1),
+        NodeOptions::named("bob").args(["--auto-answer", "--accept-from", "any"]),
+    )
+    .unwrap();
     let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
     alice.wait_for_peers(&[&b], DEADLINE).unwrap();
     bob.wait_for_peers(&[&a], DEADLINE).unwrap();

@@ -274,7 +274,8 @@ fn a_connection_flood_leaves_the_node_responsive_and_bounded() {
 #[test]
 fn a_node_named_like_another_s_short_id_cannot_take_its_calls() {
     let lan = duet_tests::Lan::new(3).unwrap();
-    let auto = |name: &str| NodeOptions::named(name).args(["--auto-answer", "--accept-from", "any"]);
+    let auto =
+        |name: &str| NodeOptions::named(name).args(["--auto-answer", "--accept-from", "any"]);
     let bob = DuetNode::start_with(lan.host(1), auto("bob")).unwrap();
     let bob_id = bob.peer_id().unwrap();
     let short = &bob_id[bob_id.len() - 6..];

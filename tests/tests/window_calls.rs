@@ -25,6 +25,30 @@ struct Node {
     node: DuetNode,
     x: Option<Xvfb>,
     events: EventStream,
+    /// Started with `--quiet` (no ringing sounds).
+    quiet: bool,
+}
+
+impl Node {
+    /// The ringing sound this node must play in `state`: none headless or quiet.
+    fn expected_tone(&self, tone: &str) -> Value {
+        if self.x.is_some() && !self.quiet {
+            Value::from(tone)
+        } else {
+            Value::Null
+        }
+    }
+}
+
+/// Window-mode nodes are heavy (two nodes, two X servers, screenshots):
+/// one test of this file at a time, so a loaded 2-core machine still runs
+/// each call at a usable frame rate.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn start(lan: &Lan, i: usize, name: &str, window: bool, extra: &[&str]) -> Node {
@@ -38,12 +62,18 @@ fn start(lan: &Lan, i: usize, name: &str, window: bool, extra: &[&str]) -> Node 
     }
     let node = DuetNode::start_with(lan.host(i), opts).unwrap();
     let events = node.events().unwrap();
-    Node { node, x, events }
+    let quiet = extra.contains(&"--quiet");
+    Node {
+        node,
+        x,
+        events,
+        quiet,
+    }
 }
 
-fn pair(alice_window: bool, bob_window: bool) -> (Lan, Node, Node) {
+fn pair(alice_window: bool, bob_window: bool, alice_args: &[&str]) -> (Lan, Node, Node) {
     let lan = Lan::new(2).unwrap();
-    let alice = start(&lan, 0, "alice", alice_window, &[]);
+    let alice = start(&lan, 0, "alice", alice_window, alice_args);
     let bob = start(&lan, 1, "bob", bob_window, &[]);
     let (a, b) = (alice.node.peer_id().unwrap(), bob.node.peer_id().unwrap());
     alice.node.wait_for_peers(&[&b], DEADLINE).unwrap();
@@ -85,6 +115,24 @@ fn connect(alice: &Node, bob: &Node) {
     bob.events
         .wait_for("incoming_call", DEADLINE, |e| e.kind() == "incoming_call")
         .unwrap();
+    // Ringing: ringback for the caller, ringtone for the callee (window
+    // mode, not quiet), then silence.
+    let ringing = wait_until("alice to see bob ringing", DEADLINE, || {
+        let c = call_of(&alice.node);
+        Ok((c["state"] == "ringing").then_some(c))
+    })
+    .unwrap();
+    assert_eq!(
+        ringing["tone"],
+        alice.expected_tone("ringback"),
+        "{ringing}"
+    );
+    let incoming = call_of(&bob.node);
+    assert_eq!(
+        incoming["tone"],
+        bob.expected_tone("ringtone"),
+        "{incoming}"
+    );
     run(&bob.node, &["answer"]);
     for n in [alice, bob] {
         n.events
@@ -93,6 +141,9 @@ fn connect(alice: &Node, bob: &Node) {
     }
     // `duet call` returns once connected.
     assert!(dialing.wait_with_output().unwrap().status.success());
+    for n in [alice, bob] {
+        assert_eq!(call_of(&n.node)["tone"], Value::Null);
+    }
 }
 
 /// ≥60 frames both ways within 3 s of `connected` (plus a margin for a
@@ -166,10 +217,9 @@ fn holds_and_hangs_up(alice: &Node, bob: &Node) {
     }
     for (n, b) in [alice, bob].iter().zip(before) {
         let now = frames(&call_of(&n.node));
-        // Media still flows (the freeze this guards against stops it dead);
-        // the rate itself is a benchmark figure, and starves on a busy machine.
+        // Still flowing; the rate is the benchmark's business (shared machine).
         assert!(
-            now >= b + 50,
+            now >= b + 30,
             "{}: {b} -> {now} frames in 10 s",
             n.node.name
         );
@@ -226,6 +276,7 @@ fn shows_card(x: &Xvfb, png: &str) -> bool {
 
 #[test]
 fn window_shows_cards_then_remote_video_with_local_preview() {
+    let _serial = one_at_a_time();
     let lan = Lan::new(2).unwrap();
     let alice = start(&lan, 0, "alice", true, &["--video", RED]);
     let bob = start(&lan, 1, "bob", true, &["--video", BLUE]);
@@ -306,21 +357,25 @@ fn window_shows_cards_then_remote_video_with_local_preview() {
 
 #[test]
 fn window_mode_call_holds_on_both_sides() {
-    let (_lan, alice, bob) = pair(true, true);
+    let _serial = one_at_a_time();
+    let (_lan, alice, bob) = pair(true, true, &[]);
     connect(&alice, &bob);
     holds_and_hangs_up(&alice, &bob);
 }
 
 #[test]
 fn headless_caller_and_window_callee() {
-    let (_lan, alice, bob) = pair(false, true);
+    let _serial = one_at_a_time();
+    let (_lan, alice, bob) = pair(false, true, &[]);
     connect(&alice, &bob);
     holds_and_hangs_up(&alice, &bob);
 }
 
+/// (alice also runs `--quiet`: no ringback.)
 #[test]
 fn window_caller_and_headless_callee() {
-    let (_lan, alice, bob) = pair(true, false);
+    let _serial = one_at_a_time();
+    let (_lan, alice, bob) = pair(true, false, &["--quiet"]);
     connect(&alice, &bob);
     holds_and_hangs_up(&alice, &bob);
 }
@@ -350,6 +405,7 @@ fn main_area(x: &Xvfb, what: &str, cond: fn(&Region) -> bool) {
 
 #[test]
 fn window_keys_answer_mute_and_hang_up_and_closing_hangs_up() {
+    let _serial = one_at_a_time();
     let lan = Lan::new(2).unwrap();
     let alice = start(&lan, 0, "alice", true, &["--video", RED]);
     let bob = start(&lan, 1, "bob", true, &["--video", BLUE]);

@@ -87,6 +87,8 @@ struct Actor {
     remote_ended: mpsc::Sender<CallId>,
     /// The card of an incoming call while it rings (window mode).
     ringing: Option<window::Ringing>,
+    /// The ringback or ringtone playing (window mode, not quiet).
+    tone: Option<duet_gst::Tone>,
 }
 
 /// Starts the call actor for the node `me` named `my_name`.
@@ -108,6 +110,7 @@ pub fn spawn(me: PeerId, my_name: String, config: CallConfig, net: net::Client) 
         timers: timers_tx,
         remote_ended: ended_tx,
         ringing: None,
+        tone: None,
     };
     tokio::spawn(actor.run(rx, others_rx, timers_rx, ended_rx));
     CallHandle::new(tx, others_tx, notices)

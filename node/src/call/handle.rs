@@ -18,6 +18,8 @@ pub struct CallConfig {
     pub policy: AnswerPolicy,
     /// Record each call's remote audio and video in this directory.
     pub record_dir: Option<std::path::PathBuf>,
+    /// No ringback/ringtone (`--quiet`); there are none without a window.
+    pub quiet: bool,
 }
 
 /// What the network and the node tell the actor.

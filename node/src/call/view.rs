@@ -25,6 +25,10 @@ pub struct CallView {
     /// The file the remote audio and video are recorded to (`--record`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording: Option<String>,
+    /// The ringing sound playing now: `ringback` (caller) or `ringtone`
+    /// (callee); absent when none (quiet, headless, or past ringing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tone: Option<String>,
 }
 
 /// Media figures of a call (zero until media flows).

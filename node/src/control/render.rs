@@ -120,6 +120,7 @@ mod tests {
             muted: Mute::default(),
             remote_muted: Mute::default(),
             recording: None,
+            tone: None,
         };
         assert!(!call_summary(&c).contains("muted"));
         c.muted.audio = true;

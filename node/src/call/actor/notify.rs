@@ -34,6 +34,7 @@ impl Actor {
             muted: call.muted,
             remote_muted: call.remote_muted,
             recording: self.recording.clone(),
+            tone: self.tone.as_ref().map(|t| t.kind().as_str().to_string()),
         })
     }
 
@@ -78,6 +79,7 @@ impl Actor {
                     muted: Mute::default(),
                     remote_muted: Mute::default(),
                     recording: self.recording.take(),
+                    tone: None,
                 };
                 Some(CallNotice::Ended { call, reason })
             }

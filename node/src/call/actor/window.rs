@@ -11,7 +11,7 @@
 
 use super::Actor;
 use crate::call::machine::{CallEvent, Direction, Phase};
-use duet_gst::{Display, MediaEvent, MediaKind, RingingWindow, WindowKey};
+use duet_gst::{Display, MediaEvent, MediaKind, RingingWindow, ToneKind, WindowKey};
 use libp2p::PeerId;
 use tokio::sync::mpsc;
 
@@ -30,9 +30,17 @@ impl Actor {
         self.config.media.display == Display::Window
     }
 
+    /// An incoming call is ringing here, waiting for a person.
+    fn rings_here(&self) -> bool {
+        self.machine
+            .call()
+            .is_some_and(|c| c.direction == Direction::Incoming && c.phase == Phase::Ringing)
+    }
+
     /// After a call event: opens the ringing card of an incoming call
     /// (unless auto-answering), closes it when the call moves on.
     pub(super) fn window_on_event(&mut self, event: &CallEvent<PeerId>) {
+        self.tone_on_event(event);
         let ringing_in = self
             .machine
             .call()
@@ -52,9 +60,31 @@ impl Actor {
         }
     }
 
+    /// Ringback while the callee rings, ringtone while we ring; silence
+    /// otherwise, when quiet, and without a window.
+    fn tone_on_event(&mut self, event: &CallEvent<PeerId>) {
+        let kind = match event {
+            // An auto-answered call is past ringing here: no ringtone.
+            CallEvent::Incoming { .. } if self.rings_here() => Some(ToneKind::Ringtone),
+            CallEvent::Ringing { .. } => Some(ToneKind::Ringback),
+            _ => None,
+        };
+        self.tone = None;
+        let Some(kind) = kind.filter(|_| self.windowed() && !self.config.quiet) else {
+            return;
+        };
+        match duet_gst::Tone::play(kind) {
+            Ok(t) => self.tone = Some(t),
+            Err(e) => tracing::warn!("cannot play the {}: {e}", kind.as_str()),
+        }
+    }
+
     /// After the media session started: the peer's name and the card.
     pub(super) fn window_on_media_start(&mut self) {
         self.ringing = None;
+        if self.tone.as_ref().map(|t| t.kind()) == Some(ToneKind::Ringtone) {
+            self.tone = None;
+        }
         let Some(call) = self.machine.call() else {
             return;
         };

@@ -17,7 +17,8 @@ DUET_BIN names the duet binary). Options (defaults in brackets):
   --no-media             skip the floor
   --log FILTER           RUST_LOG of the nodes [info,duet_node=debug]
   --codec vp8|h264       video codec [vp8]
-  --first-call-delay S   wait between listing and the first call [0]";
+  --first-call-delay S   wait between listing and the first call [0]
+  --display none|window  headless nodes, or each node in window mode on its own Xvfb [none]";
 
 pub struct Args {
     pub calls: usize,
@@ -31,6 +32,8 @@ pub struct Args {
     pub log: String,
     pub codec: String,
     pub first_call_delay: f64,
+    /// `none` (headless) or `window` (each node on its own Xvfb).
+    pub display: String,
 }
 
 pub fn parse_args() -> anyhow::Result<Args> {
@@ -46,6 +49,7 @@ pub fn parse_args() -> anyhow::Result<Args> {
         log: "info,duet_node=debug".into(),
         codec: "vp8".into(),
         first_call_delay: 0.0,
+        display: "none".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -69,6 +73,7 @@ pub fn parse_args() -> anyhow::Result<Args> {
             "--log" => a.log = v,
             "--codec" => a.codec = v,
             "--first-call-delay" => a.first_call_delay = v.parse()?,
+            "--display" if v == "none" || v == "window" => a.display = v,
             _ => bail!("unknown option {k}"),
         }
     }

@@ -11,16 +11,18 @@ use serde_json::Value;
 use std::process::Stdio;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// `duet up` options of a bench node; bob answers at once.
-pub fn node_opts(name: &str, log: &str, codec: &str) -> NodeOptions {
-    let mut o = NodeOptions::named(name);
+/// `duet up` options of a bench node; bob answers at once. With an X
+/// display the node runs in window mode on it, else headless.
+pub fn node_opts(name: &str, log: &str, codec: &str, x: Option<&str>) -> NodeOptions {
+    let mut o = match x {
+        Some(d) => NodeOptions::named(name).window(d),
+        None => NodeOptions::named(name).arg("--display").arg("none"),
+    };
     for a in [
         "--video",
         "test",
         "--audio",
         "test",
-        "--display",
-        "none",
         "--latency-probe",
         "--codec",
         codec,

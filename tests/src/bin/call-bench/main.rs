@@ -25,7 +25,10 @@
 //! Options: --calls N (21: 1 warm-up + 20), --cpu-calls N (5), --settle S (2),
 //! --window S (6), --media-runs N (8), --media-seconds S (5), --media-bin PATH,
 //! --no-media, --log RUST_LOG (info,duet_node=debug), --codec vp8|h264,
-//! --first-call-delay S (0: the first call as soon as both list each other).
+//! --first-call-delay S (0: the first call as soon as both list each other),
+//! --display none|window (none: headless; window: each node in window mode
+//! on its own Xvfb — glass-to-glass is then read where the remote video
+//! enters the call window's compositor, due time at the window's sink).
 //!
 //! This file runs the bench in order; the parts are [`args`] (options),
 //! [`floor`] (media-bench runs), [`calls`] (placing and timing a call),
@@ -43,6 +46,7 @@ mod steady;
 use anyhow::Context;
 use duet_tests::measure::{loadavg, machine_line};
 use duet_tests::node::{duet_bin, DuetNode};
+use duet_tests::xvfb::Xvfb;
 use duet_tests::Lan;
 use serde_json::Value;
 use std::time::Duration;
@@ -80,11 +84,21 @@ fn main() -> anyhow::Result<()> {
     };
 
     let lan = Lan::new(2)?;
+    // Window mode: one X server per node, kept until the end.
+    let xs = if args.display == "window" {
+        Some([Xvfb::start()?, Xvfb::start()?])
+    } else {
+        None
+    };
+    let x = |i: usize| xs.as_ref().map(|xs| xs[i].display.as_str());
     let alice = DuetNode::start_with(
         lan.host(0),
-        calls::node_opts("alice", &args.log, &args.codec),
+        calls::node_opts("alice", &args.log, &args.codec, x(0)),
     )?;
-    let bob = DuetNode::start_with(lan.host(1), calls::node_opts("bob", &args.log, &args.codec))?;
+    let bob = DuetNode::start_with(
+        lan.host(1),
+        calls::node_opts("bob", &args.log, &args.codec, x(1)),
+    )?;
     let (aid, bid) = (alice.peer_id()?, bob.peer_id()?);
     alice.wait_for_peers(&[&bid], DEADLINE)?;
     bob.wait_for_peers(&[&aid], DEADLINE)?;

@@ -84,13 +84,14 @@ pub fn print(args: &Args, r: &Results) {
     );
     println!();
     println!(
-        "Settings: two `duet up --video test --audio test --display none --latency-probe \
-         --codec {}` nodes (bob with `--auto-answer`) on a simulated LAN of two network \
+        "Settings: two `duet up --video test --audio test --display {} --latency-probe \
+         --codec {}` nodes (bob with `--auto-answer`; in window mode each on its own Xvfb) on a simulated LAN of two network \
          namespaces, 640x480@30 + Opus (node defaults), node logs at `{}`; {} calls \
          alice → bob by name between the same two nodes (the first reported alone), \
          `duet hangup` and no call on either side between calls; steady window {} s \
          after {} s of settling on the last {} calls. Floor: `media-bench --json`, {} runs \
          × {} s in the same run ({} of them one after each steady-state call).",
+        args.display,
         args.codec,
         args.log,
         args.calls,
