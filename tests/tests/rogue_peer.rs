@@ -5,17 +5,36 @@
 
 mod common;
 
-use common::rogue::{connect, rogue, runtime, send, target_node, tcp_addr, DEADLINE, SDP};
+use common::rogue::{connect, rogue, send, DEADLINE, SDP};
+use duet_tests::node::{DuetNode, NodeOptions};
 use duet_tests::{current_host, in_host, wait_until};
+use libp2p::{Multiaddr, PeerId};
 
 #[test]
 fn garbage_signalling_is_rejected_and_the_node_still_takes_calls() {
     in_host(
         "garbage_signalling_is_rejected_and_the_node_still_takes_calls",
         || {
-            let node = target_node(&current_host().unwrap());
-            let (node_id, addr) = tcp_addr(&node);
-            runtime().block_on(async {
+            let host = current_host().unwrap();
+            let opts = NodeOptions::named("target")
+                .arg("--no-mdns")
+                .arg("--listen")
+                .arg("/ip4/127.0.0.1/tcp/0");
+            let node = DuetNode::start_with(&host, opts).unwrap();
+            let status = node.status().unwrap();
+            let node_id: PeerId = status.peer_id.parse().unwrap();
+            let addr: Multiaddr = status
+                .listen_addrs
+                .iter()
+                .find(|a| a.contains("/tcp/"))
+                .unwrap()
+                .parse()
+                .unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
                 let mut swarm = rogue();
                 connect(&mut swarm, addr, node_id).await;
 
