@@ -7,35 +7,15 @@
 
 mod common;
 
-use common::rogue::{connect, flood, rogue, send, DEADLINE, SDP};
+use common::rogue::{connect, flood, rogue, runtime, send, target_node, tcp_addr, DEADLINE, SDP};
 use duet_tests::node::{DuetNode, NodeOptions};
 use duet_tests::{add_host_beside, current_host, in_host, wait_until};
-use libp2p::{Multiaddr, PeerId};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
 const ESC: char = '\u{1b}';
-
-fn tcp_addr(node: &DuetNode) -> (PeerId, Multiaddr) {
-    let status = node.status().unwrap();
-    let addr = status
-        .listen_addrs
-        .iter()
-        .find(|a| a.contains("/tcp/"))
-        .unwrap()
-        .parse()
-        .unwrap();
-    (status.peer_id.parse().unwrap(), addr)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// Two nodes in two hosts of one LAN (the first is the test's own host),
 /// listing each other.
@@ -61,12 +41,12 @@ fn escape_sequences_from_a_rogue_caller_never_reach_the_screen() {
     in_host(
         "escape_sequences_from_a_rogue_caller_never_reach_the_screen",
         || {
-            let host = current_host().unwrap();
-            let opts = NodeOptions::named("target")
-                .arg("--no-mdns")
-                .arg("--listen")
-                .arg("/ip4/127.0.0.1/tcp/0");
-            let node = DuetNode::start_with(&host, opts).unwrap();
+            let node = target_node(&current_host().unwrap());
+            let listen = node.status().unwrap().listen_addrs;
+            assert!(
+                listen.iter().all(|a| a.starts_with("/ip4/127.0.0.1/tcp/")),
+                "--listen: {listen:?}"
+            );
             let events = node.events().unwrap();
             let (node_id, addr) = tcp_addr(&node);
             runtime().block_on(async {

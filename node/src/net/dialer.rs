@@ -85,7 +85,13 @@ impl Dialer {
             }
             Some(k) => (false, false, k.seen),
             None => {
-                self.make_room();
+                if !self.make_room() {
+                    tracing::debug!(
+                        "{MAX_UNPROVEN} unproven DNS-SD records are being dialed; ignoring {:?}",
+                        record.fullname
+                    );
+                    return None;
+                }
                 (false, false, now)
             }
         };
@@ -123,19 +129,18 @@ impl Dialer {
     }
 
     /// Before a new record is kept: if [`MAX_UNPROVEN`] are kept already,
-    /// forgets the oldest unproven one that is not being dialed.
-    fn make_room(&mut self) {
+    /// forgets the oldest unproven one that is not being dialed. False when
+    /// there is no room (all of them are being dialed).
+    fn make_room(&mut self) -> bool {
         let unproven = self.records.values().filter(|k| !k.verified).count();
         if unproven < MAX_UNPROVEN {
-            return;
+            return true;
         }
         let oldest = self
             .unproven_idle()
             .min_by_key(|(_, k)| k.seen)
             .map(|(f, _)| f.clone());
-        if let Some(f) = oldest {
-            self.records.remove(&f);
-        }
+        oldest.is_some_and(|f| self.records.remove(&f).is_some())
     }
 
     /// Forgets unproven records older than [`MAX_UNPROVEN_AGE`].
@@ -273,7 +278,9 @@ mod tests {
 
     fn keep(d: &mut Dialer, n: usize, verified: bool, seen: Instant) -> String {
         let fullname = format!("fake{n}._duet._udp.local.");
-        d.make_room();
+        if !verified && !d.make_room() {
+            return fullname;
+        }
         let record = Record {
             fullname: fullname.clone(),
             peer: PeerId::random(),
@@ -309,5 +316,18 @@ mod tests {
         );
         d.forget_stale(t0 + MAX_UNPROVEN_AGE + Duration::from_secs(3));
         assert_eq!(d.counts(), (1, 0));
+    }
+
+    #[test]
+    fn no_room_while_every_unproven_record_is_being_dialed() {
+        let mut d = Dialer::default();
+        let t0 = Instant::now();
+        for n in 0..MAX_UNPROVEN {
+            let f = keep(&mut d, n, false, t0);
+            d.dialing.insert(ConnectionId::new_unchecked(n), f);
+        }
+        let late = keep(&mut d, 9999, false, t0);
+        assert!(!d.records.contains_key(&late));
+        assert_eq!(d.counts(), (MAX_UNPROVEN, MAX_UNPROVEN));
     }
 }

@@ -121,10 +121,7 @@ pub async fn send(swarm: &mut Rogue, node: PeerId, bytes: Vec<u8>) -> Option<Vec
                 request_response::Event::Message {
                     message: request_response::Message::Request { channel, .. },
                     ..
-                } => {
-                    let ack = br#"{"ack":"ok"}"#.to_vec();
-                    let _ = swarm.behaviour_mut().call.send_response(channel, ack);
-                }
+                } => ack(swarm, channel),
                 _ => {}
             }
         }
@@ -132,6 +129,42 @@ pub async fn send(swarm: &mut Rogue, node: PeerId, bytes: Vec<u8>) -> Option<Vec
     tokio::time::timeout(DEADLINE, wait)
         .await
         .expect("the node neither answered nor refused")
+}
+
+/// Acknowledges a message the node sent us.
+fn ack(swarm: &mut Rogue, channel: request_response::ResponseChannel<Vec<u8>>) {
+    let ack = br#"{"ack":"ok"}"#.to_vec();
+    let _ = swarm.behaviour_mut().call.send_response(channel, ack);
+}
+
+/// A node to attack in `host`: no mDNS, listening on loopback TCP only.
+pub fn target_node(host: &duet_tests::Host) -> duet_tests::DuetNode {
+    let opts = duet_tests::NodeOptions::named("target")
+        .arg("--no-mdns")
+        .arg("--listen")
+        .arg("/ip4/127.0.0.1/tcp/0");
+    duet_tests::DuetNode::start_with(host, opts).expect("the target node starts")
+}
+
+/// A node's PeerId and its first TCP listen address.
+pub fn tcp_addr(node: &duet_tests::DuetNode) -> (PeerId, Multiaddr) {
+    let status = node.status().expect("status");
+    let addr = status
+        .listen_addrs
+        .iter()
+        .find(|a| a.contains("/tcp/"))
+        .expect("a TCP listen address")
+        .parse()
+        .expect("a multiaddr");
+    (status.peer_id.parse().expect("a PeerId"), addr)
+}
+
+/// A single-threaded runtime for a rogue.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
 }
 
 /// Dials `addr` (the node `node`) and waits for the connection.
@@ -210,10 +243,7 @@ pub async fn flood(
                     request_response::Event::Message {
                         message: request_response::Message::Request { channel, .. },
                         ..
-                    } => {
-                        let ack = br#"{"ack":"ok"}"#.to_vec();
-                        let _ = swarm.behaviour_mut().call.send_response(channel, ack);
-                    }
+                    } => ack(swarm, channel),
                     _ => {}
                 }
             }
