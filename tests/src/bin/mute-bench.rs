@@ -67,7 +67,10 @@ fn main() -> anyhow::Result<()> {
     let load0 = loadavg();
     let lan = Lan::new(2)?;
     let alice = DuetNode::start_with(lan.host(0), opts("alice"))?;
-    let bob = DuetNode::start_with(lan.host(1), opts("bob").args(["--auto-answer", "--accept-from", "any"]))?;
+    let bob = DuetNode::start_with(
+        lan.host(1),
+        opts("bob").args(["--auto-answer", "--accept-from", "any"]),
+    )?;
     alice.wait_for_peers(&[&bob.peer_id()?], DEADLINE)?;
     let events = bob.events()?;
     let out = alice.cli().args(["call", "bob"]).output()?;
