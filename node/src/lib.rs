@@ -23,12 +23,14 @@
 //! - [`node`]: wires identity, net, calls and control together and owns the
 //!   peer table (the state owner).
 
+pub mod broker;
 pub mod call;
 pub mod cli;
 pub mod console;
 pub mod control;
 pub mod identity;
 pub mod net;
+pub mod network_key;
 pub mod node;
 pub mod paths;
 pub mod peers;

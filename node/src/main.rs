@@ -83,6 +83,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 CallOutcome::Failed { .. } => Ok(ExitCode::FAILURE),
             }
         }),
+        Command::Broker(args) => {
+            let config = args.into_config()?;
+            runtime()?.block_on(duet_node::broker::run(config, shutdown_signal()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::NetworkKey(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Answer => one_shot(&control, Request::Answer, "answered"),
         Command::Reject => one_shot(&control, Request::Reject, "rejected"),
         Command::Hangup => one_shot(&control, Request::Hangup, "hung up"),

@@ -9,6 +9,8 @@
 //! - [`node`]: a real `duet up` process in a host ([`node::DuetNode`]) and
 //!   its client subcommands; [`events`]: its `duet events --json` stream;
 //!   [`dnssd`]: an independent DNS-SD browser (python3-zeroconf).
+//! - [`broker`]: a real `duet broker` process ([`broker::DuetBroker`]),
+//!   restartable with the same identity.
 //! - [`measure`]: what the benchmark binaries (`src/bin/`) measure alike:
 //!   the machine line, CPU and memory of a process from /proc, nearest-rank
 //!   percentiles, Markdown table heads.
@@ -16,6 +18,7 @@
 //! Every test gets its own namespaces (unique names), so tests run in
 //! parallel. They need root, as `scripts/test` and CI are.
 
+pub mod broker;
 pub mod dnssd;
 pub mod events;
 pub mod lan;
@@ -23,7 +26,7 @@ pub mod measure;
 pub mod node;
 pub mod wait;
 
-pub use lan::{current_host, in_host, Host, Lan};
+pub use lan::{current_host, in_host, Filter, Host, Lan};
 pub use node::{DuetNode, NodeOptions};
 pub use wait::wait_until;
 

@@ -21,7 +21,8 @@ pub struct Behaviour {
     pub gossipsub: gossipsub::Behaviour,
     /// Call signalling, request-response on `/duet/call/1`.
     pub call: super::signalling::Behaviour,
-    // Next: the broker's rendezvous and relay clients.
+    /// Registration and discovery at brokers, `/duet/broker/1`.
+    pub broker: super::broker_proto::Behaviour,
 }
 
 impl Behaviour {
@@ -58,6 +59,7 @@ impl Behaviour {
             ping,
             gossipsub,
             call: super::signalling::behaviour(),
+            broker: super::broker_proto::behaviour(false),
         })
     }
 }

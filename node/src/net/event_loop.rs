@@ -5,6 +5,7 @@
 //! Which records to dial, and when, is the [`dialer`](super::dialer)'s business.
 
 use super::behaviour::{Behaviour, BehaviourEvent};
+use super::broker_client::BrokerClient;
 use super::dialer::Dialer;
 use super::discovery::{self, Discovery, DiscoveryEvent};
 use super::presence::{self, LocalPresence};
@@ -42,10 +43,11 @@ pub struct EventLoop {
     announced: Option<(Vec<IpAddr>, Option<u16>, Option<u16>)>,
     dialer: Dialer,
     outbox: Outbox,
+    brokers: BrokerClient,
 }
 
 impl EventLoop {
-    pub fn new(
+    pub async fn new(
         config: NetConfig,
         commands: mpsc::Receiver<Command>,
         events: mpsc::Sender<NetEvent>,
@@ -60,6 +62,12 @@ impl EventLoop {
             )
             .map_err(|e| build(&e))?
             .with_quic()
+            .with_dns()
+            .map_err(|e| build(&e))?
+            // Brokers listen on WebSocket.
+            .with_websocket(noise::Config::new, yamux::Config::default)
+            .await
+            .map_err(|e| build(&e))?
             .with_behaviour(|key| Behaviour::new(key).map_err(Into::into))
             .map_err(|e| build(&e))?
             .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
@@ -97,7 +105,6 @@ impl EventLoop {
             events,
             presence: LocalPresence::new(config.name.clone()),
             topic,
-            config,
             discovery,
             discovery_rx,
             _discovery_tx: discovery_tx,
@@ -105,6 +112,8 @@ impl EventLoop {
             announced: None,
             dialer: Dialer::default(),
             outbox: Outbox::default(),
+            brokers: BrokerClient::new(&config.brokers, config.network_key.clone()),
+            config,
         })
     }
 
@@ -113,6 +122,10 @@ impl EventLoop {
         loop {
             let next_dial = self.dialer.next_due(&self.swarm);
             let dial_at = next_dial.unwrap_or_else(|| tokio::time::Instant::now() + NO_DIAL);
+            let broker_at = self
+                .brokers
+                .next_due(&self.swarm)
+                .unwrap_or_else(|| tokio::time::Instant::now() + NO_DIAL);
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event).await,
                 command = self.commands.recv() => match command {
@@ -130,6 +143,7 @@ impl EventLoop {
                 Some(event) = self.discovery_rx.recv() => self.on_discovery(event).await,
                 _ = heartbeat.tick() => self.publish_presence(),
                 _ = tokio::time::sleep_until(dial_at) => self.dialer.dial_due(&mut self.swarm),
+                _ = tokio::time::sleep_until(broker_at) => self.brokers.tick(&mut self.swarm),
             }
         }
     }
@@ -150,6 +164,9 @@ impl EventLoop {
                     self.publish_presence();
                 }
                 let _ = reply.send(());
+            }
+            Command::Brokers { reply } => {
+                let _ = reply.send(self.brokers.views());
             }
             Command::Disconnect { peer, reply } => {
                 let _ = reply.send(self.swarm.disconnect_peer_id(peer).is_ok());
@@ -213,6 +230,9 @@ impl EventLoop {
                     self.emit(event).await;
                 }
                 let addr = endpoint.get_remote_address().clone();
+                if self.brokers.connected(peer_id, connection_id) {
+                    return tracing::debug!("connected to broker {peer_id} at {addr}");
+                }
                 tracing::debug!("connected to {peer_id} at {addr}");
                 self.emit(NetEvent::Connected {
                     peer: peer_id,
@@ -222,12 +242,18 @@ impl EventLoop {
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
+                connection_id,
                 endpoint,
                 num_established,
                 cause,
                 ..
             } => {
                 let addr = endpoint.get_remote_address().clone();
+                if self.brokers.is_broker(&peer_id) {
+                    return self
+                        .brokers
+                        .disconnected(peer_id, connection_id, num_established);
+                }
                 tracing::debug!("connection to {peer_id} at {addr} closed: {cause:?}");
                 if num_established == 0 {
                     let local = *self.swarm.local_peer_id();
@@ -248,6 +274,7 @@ impl EventLoop {
             } => {
                 tracing::debug!("dial to {peer_id:?} failed: {error}");
                 self.dialer.dial_failed(connection_id, &error);
+                self.brokers.dial_failed(connection_id, &error);
             }
             SwarmEvent::IncomingConnectionError {
                 send_back_addr,
@@ -263,6 +290,12 @@ impl EventLoop {
 
     async fn on_behaviour_event(&mut self, event: BehaviourEvent) {
         match event {
+            BehaviourEvent::Broker(event) => {
+                let local = *self.swarm.local_peer_id();
+                for event in self.brokers.on_event(local, event) {
+                    self.emit(event).await;
+                }
+            }
             BehaviourEvent::Call(event) => {
                 let behaviour = &mut self.swarm.behaviour_mut().call;
                 if let Some(event) = self.outbox.on_event(behaviour, event) {

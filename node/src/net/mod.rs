@@ -11,6 +11,8 @@
 //! - [`event_loop`]: the Swarm owner: connection tracking, commands, events.
 
 pub mod behaviour;
+pub mod broker_client;
+pub mod broker_proto;
 pub mod dialer;
 pub mod discovery;
 pub mod event_loop;
@@ -49,6 +51,10 @@ pub struct NetConfig {
     pub interfaces: Vec<String>,
     /// Register and browse DNS-SD records.
     pub mdns: bool,
+    /// Brokers to register at and discover through (`--broker`).
+    pub brokers: Vec<Multiaddr>,
+    /// The network key that admits this node at brokers.
+    pub network_key: Option<crate::network_key::NetworkKey>,
 }
 
 /// Requests to the Swarm owner. Each carries its reply channel.
@@ -60,6 +66,10 @@ pub enum Command {
     SetStatus {
         status: Status,
         reply: oneshot::Sender<()>,
+    },
+    /// The brokers and their states.
+    Brokers {
+        reply: oneshot::Sender<Vec<broker_client::BrokerView>>,
     },
     /// Closes every connection to `peer` (e.g. it stopped answering).
     Disconnect {
@@ -91,6 +101,8 @@ pub enum NetEvent {
         name: DisplayName,
         addrs: Vec<Multiaddr>,
     },
+    /// A broker handed out `peer` (it is dialled directly).
+    ViaBroker { peer: PeerId },
     /// The DNS-SD record of `peer` went away (goodbye or expiry).
     Removed { peer: PeerId },
     /// The listen addresses `peer` reported over identify.
@@ -134,6 +146,10 @@ impl Client {
             .await
     }
 
+    pub async fn brokers(&self) -> Result<Vec<broker_client::BrokerView>, NetError> {
+        self.call(|reply| Command::Brokers { reply }).await
+    }
+
     pub async fn disconnect(&self, peer: PeerId) -> Result<bool, NetError> {
         self.call(|reply| Command::Disconnect { peer, reply }).await
     }
@@ -157,7 +173,7 @@ impl Client {
 }
 
 /// Builds the Swarm, starts listening and spawns its owner task.
-pub fn spawn(
+pub async fn spawn(
     config: NetConfig,
 ) -> Result<
     (
@@ -169,7 +185,7 @@ pub fn spawn(
 > {
     let (cmd_tx, cmd_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (ev_tx, ev_rx) = mpsc::channel(CHANNEL_CAPACITY);
-    let event_loop = event_loop::EventLoop::new(config, cmd_rx, ev_tx)?;
+    let event_loop = event_loop::EventLoop::new(config, cmd_rx, ev_tx).await?;
     let task = tokio::spawn(event_loop.run());
     Ok((Client { tx: cmd_tx }, ev_rx, task))
 }

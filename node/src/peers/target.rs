@@ -85,6 +85,7 @@ mod tests {
             short_id: id[id.len() - 6..].into(),
             status: Status::Available,
             addrs: vec![],
+            via: vec![],
         }
     }
 

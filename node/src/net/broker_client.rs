@@ -1,0 +1,461 @@
+//! The node's side of the brokers given with `duet up --broker`: keeps a
+//! connection to each (reconnecting with a short capped backoff, so the node
+//! is back within seconds of a broker returning), registers in the network's
+//! namespace and refreshes before the TTL ends, asks for the others every
+//! few seconds, and dials them directly. A broker that is down costs a
+//! failed dial every couple of seconds and blocks nothing: the LAN side
+//! (mDNS) works on without it.
+//!
+//! Driven by the Swarm owner ([`super::event_loop`]): it calls [`BrokerClient::tick`]
+//! when [`BrokerClient::next_due`] comes, and passes on connection events and
+//! the `/duet/broker/1` answers.
+
+use super::behaviour::Behaviour;
+use super::broker_proto;
+use super::NetEvent;
+use crate::network_key::{NetworkKey, Role};
+use crate::proto::broker::{BrokerRequest, BrokerResponse, PeerRecord};
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, OutboundRequestId};
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::swarm::ConnectionId;
+use libp2p::{Multiaddr, PeerId, Swarm};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The TTL asked for; the broker clamps it. Refreshed at half of it.
+const TTL_SECS: u64 = 30;
+const DISCOVER_EVERY: Duration = Duration::from_secs(2);
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+/// Reconnect attempts at most this far apart: back soon after a broker returns.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// A refused node asks again this often (the key may have been fixed at the broker).
+const REFUSED_RETRY: Duration = Duration::from_secs(10);
+const PEER_FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const PEER_MAX_BACKOFF: Duration = Duration::from_secs(15);
+/// A handed-out peer the brokers stopped mentioning is forgotten after this.
+const PEER_FORGET: Duration = Duration::from_secs(30);
+
+/// A broker's state as `duet status --json` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BrokerState {
+    /// Connected, admitted and registered.
+    Connected,
+    /// Not (yet) connected or registered; retrying.
+    Connecting,
+    /// The broker refused this node (network key missing or wrong).
+    Refused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerView {
+    pub addr: String,
+    pub state: BrokerState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_id: Option<String>,
+}
+
+struct Link {
+    addr: Multiaddr,
+    peer: Option<PeerId>,
+    state: BrokerState,
+    connection: Option<ConnectionId>,
+    dialing: Option<ConnectionId>,
+    next_attempt: Instant,
+    backoff: Duration,
+    next_register: Instant,
+    next_discover: Instant,
+    registered: bool,
+}
+
+struct Handed {
+    addrs: Vec<Multiaddr>,
+    next_dial: Instant,
+    backoff: Duration,
+    last_seen: Instant,
+}
+
+pub struct BrokerClient {
+    links: Vec<Link>,
+    namespace: String,
+    key: Option<NetworkKey>,
+    pending: HashMap<OutboundRequestId, usize>,
+    handed: HashMap<PeerId, Handed>,
+}
+
+/// The address without its `/p2p/…` and the PeerId it names, if any.
+fn split_peer(addr: &Multiaddr) -> (Multiaddr, Option<PeerId>) {
+    let mut bare = addr.clone();
+    match bare.pop() {
+        Some(Protocol::P2p(peer)) => (bare, Some(peer)),
+        Some(other) => {
+            bare.push(other);
+            (bare, None)
+        }
+        None => (bare, None),
+    }
+}
+
+impl BrokerClient {
+    pub fn new(addrs: &[Multiaddr], key: Option<NetworkKey>) -> Self {
+        let now = Instant::now();
+        let links = addrs
+            .iter()
+            .map(|a| {
+                let (addr, peer) = split_peer(a);
+                if peer.is_none() {
+                    tracing::warn!(
+                        "--broker {a} has no /p2p/<PeerId>: the broker is not authenticated \
+                         by its ID, only by whatever answers there"
+                    );
+                }
+                Link {
+                    addr,
+                    peer,
+                    state: BrokerState::Connecting,
+                    connection: None,
+                    dialing: None,
+                    next_attempt: now,
+                    backoff: FIRST_BACKOFF,
+                    next_register: now,
+                    next_discover: now,
+                    registered: false,
+                }
+            })
+            .collect();
+        Self {
+            links,
+            namespace: crate::network_key::namespace(key.as_ref()),
+            key,
+            pending: HashMap::new(),
+            handed: HashMap::new(),
+        }
+    }
+
+    pub fn views(&self) -> Vec<BrokerView> {
+        self.links
+            .iter()
+            .map(|l| BrokerView {
+                addr: l.addr.to_string(),
+                state: l.state,
+                peer_id: l.peer.map(|p| p.to_string()),
+            })
+            .collect()
+    }
+
+    /// Whether `peer` is one of the brokers (not a Duet node).
+    pub fn is_broker(&self, peer: &PeerId) -> bool {
+        self.links.iter().any(|l| l.peer.as_ref() == Some(peer))
+    }
+
+    /// When [`BrokerClient::tick`] has something to do next, if ever.
+    pub fn next_due(&self, swarm: &Swarm<Behaviour>) -> Option<Instant> {
+        let links = self.links.iter().map(|l| match l.connection {
+            None if l.dialing.is_none() => l.next_attempt,
+            None => l.next_attempt.max(Instant::now() + MAX_BACKOFF),
+            Some(_) if !l.registered => l.next_register,
+            Some(_) => l.next_register.min(l.next_discover),
+        });
+        let peers = self
+            .handed
+            .iter()
+            .filter(|(p, _)| !swarm.is_connected(p))
+            .map(|(_, h)| h.next_dial);
+        links.chain(peers).min()
+    }
+
+    fn proof(&self, broker: &PeerId, local: &PeerId) -> Option<Vec<u8>> {
+        self.key
+            .as_ref()
+            .map(|k| k.proof(Role::Node, broker, local))
+    }
+
+    /// Connects, registers, discovers and dials whatever is due.
+    pub fn tick(&mut self, swarm: &mut Swarm<Behaviour>) {
+        let now = Instant::now();
+        let local = *swarm.local_peer_id();
+        let own_addrs: Vec<Multiaddr> = swarm.listeners().cloned().collect();
+        for i in 0..self.links.len() {
+            let link = &self.links[i];
+            match (link.connection, link.peer) {
+                (None, _) if link.dialing.is_none() && link.next_attempt <= now => {
+                    self.dial_broker(i, swarm, now)
+                }
+                (Some(_), Some(broker)) if link.next_register <= now => {
+                    let request = BrokerRequest::Register {
+                        namespace: self.namespace.clone(),
+                        addrs: own_addrs.clone(),
+                        ttl_secs: TTL_SECS,
+                        proof: self.proof(&broker, &local),
+                    };
+                    self.send(i, swarm, broker, request);
+                    // Until the answer comes (or fails), do not ask again.
+                    self.links[i].next_register = now + Duration::from_secs(5);
+                }
+                (Some(_), Some(broker)) if link.registered && link.next_discover <= now => {
+                    let request = BrokerRequest::Discover {
+                        namespace: self.namespace.clone(),
+                        proof: self.proof(&broker, &local),
+                    };
+                    self.send(i, swarm, broker, request);
+                    self.links[i].next_discover = now + DISCOVER_EVERY;
+                }
+                _ => {}
+            }
+        }
+        self.dial_peers(swarm, now);
+    }
+
+    fn send(&mut self, i: usize, swarm: &mut Swarm<Behaviour>, broker: PeerId, r: BrokerRequest) {
+        let id = swarm.behaviour_mut().broker.send_request(&broker, r);
+        self.pending.insert(id, i);
+    }
+
+    fn dial_broker(&mut self, i: usize, swarm: &mut Swarm<Behaviour>, now: Instant) {
+        let link = &mut self.links[i];
+        let opts = match link.peer {
+            Some(peer) => DialOpts::peer_id(peer)
+                .addresses(vec![link.addr.clone()])
+                .condition(PeerCondition::Always)
+                .build(),
+            None => DialOpts::unknown_peer_id()
+                .address(link.addr.clone())
+                .build(),
+        };
+        let id = opts.connection_id();
+        match swarm.dial(opts) {
+            Ok(()) => link.dialing = Some(id),
+            Err(e) => tracing::debug!("cannot dial broker {}: {e}", link.addr),
+        }
+        link.next_attempt = now + link.backoff;
+        link.backoff = (link.backoff * 2).min(MAX_BACKOFF);
+    }
+
+    fn dial_peers(&mut self, swarm: &mut Swarm<Behaviour>, now: Instant) {
+        self.handed
+            .retain(|_, h| now.duration_since(h.last_seen) < PEER_FORGET);
+        for (peer, h) in &mut self.handed {
+            if h.next_dial > now || swarm.is_connected(peer) || h.addrs.is_empty() {
+                continue;
+            }
+            let opts = DialOpts::peer_id(*peer)
+                .addresses(h.addrs.clone())
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .allocate_new_port()
+                .build();
+            if let Err(e) = swarm.dial(opts) {
+                tracing::debug!("cannot dial {peer} (from a broker): {e}");
+            }
+            h.next_dial = now + h.backoff;
+            h.backoff = (h.backoff * 2).min(PEER_MAX_BACKOFF);
+        }
+    }
+
+    /// A connection was established; returns true if it is to a broker.
+    pub fn connected(&mut self, peer: PeerId, id: ConnectionId) -> bool {
+        let now = Instant::now();
+        let mut is_broker = false;
+        for link in &mut self.links {
+            let ours = link.dialing == Some(id);
+            if ours {
+                link.dialing = None;
+                link.peer = link.peer.or(Some(peer));
+            }
+            if (ours || link.peer == Some(peer)) && link.connection.is_none() {
+                tracing::info!("connected to broker {peer} at {}", link.addr);
+                link.connection = Some(id);
+                link.backoff = FIRST_BACKOFF;
+                link.next_register = now;
+                link.registered = false;
+            }
+            is_broker |= link.peer == Some(peer);
+        }
+        if let Some(h) = self.handed.get_mut(&peer) {
+            h.backoff = PEER_FIRST_BACKOFF;
+        }
+        is_broker
+    }
+
+    /// A connection closed.
+    pub fn disconnected(&mut self, peer: PeerId, id: ConnectionId, remaining: u32) {
+        let now = Instant::now();
+        for link in &mut self.links {
+            if link.connection != Some(id) {
+                continue;
+            }
+            link.connection = None;
+            link.registered = false;
+            if remaining == 0 {
+                tracing::warn!("lost broker {peer} at {}; reconnecting", link.addr);
+                if link.state == BrokerState::Connected {
+                    link.state = BrokerState::Connecting;
+                }
+                link.next_attempt = now;
+            }
+        }
+    }
+
+    pub fn dial_failed(&mut self, id: ConnectionId, error: &impl std::fmt::Display) {
+        for link in &mut self.links {
+            if link.dialing == Some(id) {
+                link.dialing = None;
+                tracing::debug!("broker {} unreachable: {error}", link.addr);
+            }
+        }
+    }
+
+    /// Handles an answer of a broker; returns peers first seen through one.
+    pub fn on_event(&mut self, local: PeerId, event: broker_proto::Event) -> Vec<NetEvent> {
+        let now = Instant::now();
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                let Some(i) = self.pending.remove(&request_id) else {
+                    return Vec::new();
+                };
+                self.on_response(i, peer, local, response, now)
+            }
+            request_response::Event::OutboundFailure {
+                request_id, error, ..
+            } => {
+                if let Some(i) = self.pending.remove(&request_id) {
+                    tracing::debug!("request to broker {} failed: {error}", self.links[i].addr);
+                    self.links[i].next_register =
+                        self.links[i].next_register.min(now + MAX_BACKOFF);
+                }
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_response(
+        &mut self,
+        i: usize,
+        broker: PeerId,
+        local: PeerId,
+        response: BrokerResponse,
+        now: Instant,
+    ) -> Vec<NetEvent> {
+        let peers = match response {
+            BrokerResponse::Registered {
+                ttl_secs,
+                peers,
+                proof,
+            } => {
+                if let Some(key) = &self.key {
+                    let ok = proof.is_some_and(|p| key.verify(Role::Broker, &broker, &local, &p));
+                    if !ok {
+                        return self.refused(i, "it does not hold our network key");
+                    }
+                }
+                let link = &mut self.links[i];
+                if link.state != BrokerState::Connected {
+                    tracing::info!("registered at broker {broker} ({} others)", peers.len());
+                }
+                link.state = BrokerState::Connected;
+                link.registered = true;
+                link.next_register = now + Duration::from_secs(ttl_secs.max(2) / 2);
+                link.next_discover = now + DISCOVER_EVERY;
+                peers
+            }
+            BrokerResponse::Peers { peers } => peers,
+            BrokerResponse::Done => Vec::new(),
+            BrokerResponse::Refused { reason } => return self.refused(i, &reason),
+        };
+        self.handed_out(local, peers, now)
+    }
+
+    fn refused(&mut self, i: usize, reason: &str) -> Vec<NetEvent> {
+        let link = &mut self.links[i];
+        if link.state != BrokerState::Refused {
+            tracing::warn!("broker {} refused this node: {reason}", link.addr);
+        }
+        link.state = BrokerState::Refused;
+        link.registered = false;
+        link.next_register = Instant::now() + REFUSED_RETRY;
+        Vec::new()
+    }
+
+    fn handed_out(&mut self, local: PeerId, peers: Vec<PeerRecord>, now: Instant) -> Vec<NetEvent> {
+        let mut events = Vec::new();
+        for record in peers {
+            if record.peer == local || self.is_broker(&record.peer) {
+                continue;
+            }
+            match self.handed.get_mut(&record.peer) {
+                Some(h) => {
+                    h.last_seen = now;
+                    if h.addrs != record.addrs {
+                        h.addrs = record.addrs;
+                        h.next_dial = now;
+                    }
+                }
+                None => {
+                    tracing::debug!("{} handed out at {:?}", record.peer, record.addrs);
+                    // The smaller PeerId dials at once; the other a moment
+                    // later, only if no connection came meanwhile.
+                    let grace = if local < record.peer {
+                        Duration::ZERO
+                    } else {
+                        Duration::from_millis(500)
+                    };
+                    self.handed.insert(
+                        record.peer,
+                        Handed {
+                            addrs: record.addrs,
+                            next_dial: now + grace,
+                            backoff: PEER_FIRST_BACKOFF,
+                            last_seen: now,
+                        },
+                    );
+                    events.push(NetEvent::ViaBroker { peer: record.peer });
+                }
+            }
+        }
+        events
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_address_keeps_its_peer_id_apart() {
+        let id = PeerId::random();
+        let a: Multiaddr = format!("/ip4/10.0.0.1/tcp/7170/ws/p2p/{id}")
+            .parse()
+            .unwrap();
+        let (bare, peer) = split_peer(&a);
+        assert_eq!(bare.to_string(), "/ip4/10.0.0.1/tcp/7170/ws");
+        assert_eq!(peer, Some(id));
+        let b: Multiaddr = "/ip4/10.0.0.1/tcp/7171".parse().unwrap();
+        assert_eq!(split_peer(&b), (b.clone(), None));
+    }
+
+    #[test]
+    fn a_new_client_is_connecting_to_every_broker() {
+        let a: Multiaddr = "/ip4/10.0.0.1/tcp/7171".parse().unwrap();
+        let c = BrokerClient::new(std::slice::from_ref(&a), None);
+        assert_eq!(
+            c.views(),
+            vec![BrokerView {
+                addr: a.to_string(),
+                state: BrokerState::Connecting,
+                peer_id: None
+            }]
+        );
+    }
+}
