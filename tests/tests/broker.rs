@@ -5,7 +5,7 @@
 //! 2-core machine); the speed targets are measured by `scripts/bench broker`.
 
 use duet_tests::broker::DuetBroker;
-use duet_tests::node::{DuetNode, NodeOptions};
+use duet_tests::node::{DuetNode, NodeOptions, Peer};
 use duet_tests::{wait_until, Lan};
 use serde_json::Value;
 use std::process::Stdio;
@@ -29,6 +29,17 @@ fn broker_state(node: &DuetNode) -> String {
         .and_then(|b| b["state"].as_str())
         .unwrap_or("none")
         .to_string()
+}
+
+/// Waits until `node` lists `peer` as found `via`; returns its peer list.
+fn wait_via(node: &DuetNode, peer: &str, via: &[&str]) -> Vec<Peer> {
+    let what = format!("{} to list {peer} via {via:?}", node.name);
+    wait_until(&what, LISTED, || {
+        let peers = node.peers()?;
+        let ok = peers.iter().any(|p| p.peer_id == peer && p.via == via);
+        Ok(ok.then_some(peers))
+    })
+    .unwrap_or_else(|e| panic!("{e:#}\n{}", node.logs()))
 }
 
 fn wait_media(node: &DuetNode, frames: u64) -> Value {
@@ -81,18 +92,35 @@ fn nodes_on_two_subnets_meet_through_the_broker_and_call() {
     // broker and alice on subnet 1, bob on subnet 2.
     let lan = Lan::routed(2, 2).unwrap();
     let broker = DuetBroker::start(lan.host(0), &[]).unwrap();
-    let alice = start(&lan, 1, "alice", &["--broker", &broker.addr]);
+    // alice also names a broker that does not exist: she starts anyway.
+    let nowhere = "/ip4/10.77.2.99/tcp/7170/ws";
+    let alice = start(
+        &lan,
+        1,
+        "alice",
+        &["--broker", nowhere, "--broker", &broker.addr],
+    );
     let bob = start(&lan, 2, "bob", &["--broker", &broker.addr, "--auto-answer"]);
     let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
-    let peers = alice.wait_for_peers(&[&b], LISTED).unwrap();
+    alice.wait_for_peers(&[&b], LISTED).unwrap();
+    let brokers = alice.status().unwrap().brokers;
+    assert_eq!(brokers[0]["addr"], nowhere);
+    assert_eq!(brokers[0]["state"], "connecting", "{brokers:?}");
+    let warning = format!("broker {nowhere} unreachable");
+    wait_until("alice to warn of the missing broker", LISTED, || {
+        Ok(alice.logs().contains(&warning).then_some(()))
+    })
+    .unwrap();
+    // The newer node dials the one the broker handed it; the other hears of
+    // it from the broker at its next discovery (every 2 s).
+    let peers = wait_via(&alice, &b, &["broker"]);
     assert_eq!(peers[0].name, "bob");
-    assert_eq!(peers[0].via, ["broker"]);
     assert!(peers[0]
         .addrs
         .iter()
         .any(|x| x.contains(&lan.host(2).ip.to_string())));
     bob.wait_for_peers(&[&a], LISTED).unwrap();
-    assert_eq!(broker_state(&alice), "connected");
+    assert_eq!(alice.status().unwrap().brokers[1]["state"], "connected");
     assert_eq!(broker_state(&bob), "connected");
     let logs = broker.logs();
     assert!(logs.contains(&format!("{a} registered")), "{logs}");
@@ -107,4 +135,131 @@ fn nodes_on_two_subnets_meet_through_the_broker_and_call() {
         Ok(bob.status()?.call.is_null().then_some(()))
     })
     .unwrap();
+}
+
+#[test]
+fn broker_restart_nodes_come_back_and_direct_calls_keep_going() {
+    // broker and alice on subnet 1; bob and carol on subnet 2.
+    let lan = Lan::routed(2, 2).unwrap();
+    let mut broker = DuetBroker::start(lan.host(0), &[]).unwrap();
+    let alice = start(&lan, 1, "alice", &["--broker", &broker.addr]);
+    let bob = start(&lan, 2, "bob", &["--broker", &broker.addr, "--auto-answer"]);
+    let carol = start(&lan, 3, "carol", &["--broker", &broker.addr]);
+    let ids: Vec<String> = [&alice, &bob, &carol]
+        .iter()
+        .map(|n| n.peer_id().unwrap())
+        .collect();
+    bob.wait_for_peers(&[&ids[0], &ids[2]], LISTED).unwrap();
+    // carol is seen both ways (same subnet, same broker): one entry.
+    let peers = wait_via(&bob, &ids[2], &["mdns", "broker"]);
+    assert_eq!(peers.len(), 2, "{peers:?}");
+    alice.wait_for_peers(&[&ids[1], &ids[2]], LISTED).unwrap();
+
+    let out = alice.cli().args(["call", "bob"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}\n{}", alice.logs());
+    let before = wait_media(&bob, 30);
+    let frames = before["stats"]["video_frames_received"].as_u64().unwrap();
+
+    broker.kill().unwrap();
+    wait_until("alice to see the broker gone", LISTED, || {
+        Ok((broker_state(&alice) == "connecting").then_some(()))
+    })
+    .unwrap();
+    // The direct call does not need the broker.
+    wait_media(&bob, frames + 60);
+    wait_media(&alice, 60);
+
+    broker.restart().unwrap();
+    for n in [&alice, &bob, &carol] {
+        wait_until(
+            &format!("{} to re-register", n.name),
+            Duration::from_secs(10),
+            || Ok((broker_state(n) == "connected").then_some(())),
+        )
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", n.logs()));
+    }
+    alice.wait_for_peers(&[&ids[1], &ids[2]], LISTED).unwrap();
+    let logs = broker.logs();
+    for id in &ids {
+        let n = logs.matches(&format!("{id} registered")).count();
+        assert_eq!(n, 2, "{id} registered {n} times:\n{logs}");
+    }
+    assert_eq!(alice.status().unwrap().call["state"], "connected");
+}
+
+#[test]
+fn only_nodes_with_the_network_key_are_admitted() {
+    // broker and alice on subnet 1; bob and mallory on subnet 2.
+    let lan = Lan::routed(2, 2).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("net.key");
+    let wrong = dir.path().join("wrong.key");
+    for k in [&key, &wrong] {
+        let out = std::process::Command::new(duet_tests::node::duet_bin())
+            .args(["network-key", "new"])
+            .arg(k)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    let key = key.to_str().unwrap();
+    let broker = DuetBroker::start(lan.host(0), &["--network-key", key]).unwrap();
+    assert!(!broker.logs().contains("OPEN"), "{}", broker.logs());
+    let with_key = |i, name| {
+        start(
+            &lan,
+            i,
+            name,
+            &["--broker", &broker.addr, "--network-key", key],
+        )
+    };
+    let alice = with_key(1, "alice");
+    let bob = with_key(2, "bob");
+    // mallory holds another key and has no mDNS: only the broker could list her.
+    let mallory = start(
+        &lan,
+        3,
+        "mallory",
+        &[
+            "--broker",
+            &broker.addr,
+            "--network-key",
+            wrong.to_str().unwrap(),
+            "--no-mdns",
+        ],
+    );
+    let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
+    alice.wait_for_peers(&[&b], LISTED).unwrap();
+    bob.wait_for_peers(&[&a], LISTED).unwrap();
+    wait_until("mallory to be refused", LISTED, || {
+        Ok((broker_state(&mallory) == "refused").then_some(()))
+    })
+    .unwrap_or_else(|e| panic!("{e:#}\n{}", mallory.logs()));
+    let m = mallory.peer_id().unwrap();
+    assert!(broker.logs().contains(&format!("{m} refused")));
+    assert!(!broker.logs().contains(&format!("{m} registered")));
+
+    // Garbage on the broker's port leaves it serving.
+    let garbage = lan
+        .host(1)
+        .command("python3")
+        .args([
+            "-c",
+            &format!(
+                "import socket,os\nfor n in (1, 100, 70000):\n  s=socket.create_connection(('{}', {}), 5)\n  s.sendall(os.urandom(n)); s.close()",
+                lan.host(0).ip,
+                duet_tests::broker::WS_PORT
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert!(garbage.status.success(), "{garbage:?}");
+    let carol = with_key(3, "carol");
+    let c = carol.peer_id().unwrap();
+    alice.wait_for_peers(&[&b, &c], LISTED).unwrap();
+    // Nobody ever listed mallory, nor she anyone.
+    assert!(mallory.peers().unwrap().is_empty());
+    for n in [&alice, &bob, &carol] {
+        assert!(n.peers().unwrap().iter().all(|p| p.peer_id != m));
+    }
 }

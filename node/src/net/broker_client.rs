@@ -69,6 +69,8 @@ struct Link {
     next_register: Instant,
     next_discover: Instant,
     registered: bool,
+    /// Warned that it cannot be reached (once until it is reached).
+    warned: bool,
 }
 
 struct Handed {
@@ -123,6 +125,7 @@ impl BrokerClient {
                     next_register: now,
                     next_discover: now,
                     registered: false,
+                    warned: false,
                 }
             })
             .collect();
@@ -267,6 +270,7 @@ impl BrokerClient {
             if (ours || link.peer == Some(peer)) && link.connection.is_none() {
                 tracing::info!("connected to broker {peer} at {}", link.addr);
                 link.connection = Some(id);
+                link.warned = false;
                 link.backoff = FIRST_BACKOFF;
                 link.next_register = now;
                 link.registered = false;
@@ -302,7 +306,17 @@ impl BrokerClient {
         for link in &mut self.links {
             if link.dialing == Some(id) {
                 link.dialing = None;
-                tracing::debug!("broker {} unreachable: {error}", link.addr);
+                if link.warned {
+                    tracing::debug!("broker {} unreachable: {error}", link.addr);
+                } else {
+                    tracing::warn!(
+                        "broker {} unreachable ({error}); retrying every {}s meanwhile, \
+                         the LAN works without it",
+                        link.addr,
+                        MAX_BACKOFF.as_secs()
+                    );
+                    link.warned = true;
+                }
             }
         }
     }
