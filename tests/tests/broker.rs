@@ -6,7 +6,7 @@
 
 use duet_tests::broker::DuetBroker;
 use duet_tests::node::{DuetNode, NodeOptions, Peer};
-use duet_tests::{wait_until, Lan};
+use duet_tests::{wait_until, Filter, Lan};
 use serde_json::Value;
 use std::process::Stdio;
 use std::time::Duration;
@@ -262,4 +262,43 @@ fn only_nodes_with_the_network_key_are_admitted() {
     for n in [&alice, &bob, &carol] {
         assert!(n.peers().unwrap().iter().all(|p| p.peer_id != m));
     }
+}
+
+#[test]
+fn without_a_direct_route_signalling_goes_over_the_broker_relay() {
+    // broker and alice on subnet 1, bob on subnet 2; the router passes only
+    // traffic to and from the broker.
+    let lan = Lan::routed(2, 2).unwrap();
+    lan.filter(Filter::AllBut(lan.host(0).ip)).unwrap();
+    let broker = DuetBroker::start(lan.host(0), &[]).unwrap();
+    let alice = start(&lan, 1, "alice", &["--broker", &broker.addr]);
+    let bob = start(&lan, 2, "bob", &["--broker", &broker.addr]);
+    let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
+    alice.wait_for_peers(&[&b], LISTED).unwrap();
+    bob.wait_for_peers(&[&a], LISTED).unwrap();
+    assert!(
+        broker.logs().contains("relaying a circuit"),
+        "{}",
+        broker.logs()
+    );
+
+    // The call rings: invite and ringing crossed the circuit, with the
+    // caller's own PeerId (Noise end to end through the relay).
+    let bob_events = bob.events().unwrap();
+    let mut dialing = alice.cli().args(["call", "bob"]).spawn().unwrap();
+    let incoming = bob_events
+        .wait_for("incoming_call", CONNECTED, |e| e.kind() == "incoming_call")
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", alice.logs()));
+    assert_eq!(incoming.value["call"]["peer_id"], a.as_str());
+    wait_until("alice to see bob ringing", CONNECTED, || {
+        Ok((alice.status()?.call["state"] == "ringing").then_some(()))
+    })
+    .unwrap();
+    let out = alice.cli().args(["hangup"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    wait_until("bob's call to end", CONNECTED, || {
+        Ok(bob.status()?.call.is_null().then_some(()))
+    })
+    .unwrap();
+    let _ = dialing.wait();
 }

@@ -38,15 +38,17 @@ pub struct Registry {
 }
 
 /// Addresses worth handing out: no loopback or unspecified IPs, no
-/// `/p2p` of another peer, at most [`MAX_ADDRS`].
+/// `/p2p` of another peer except a relay's in a circuit address, at most
+/// [`MAX_ADDRS`].
 fn usable(addrs: Vec<Multiaddr>) -> Vec<Multiaddr> {
     addrs
         .into_iter()
         .filter(|a| {
+            let circuit = a.iter().any(|p| p == Protocol::P2pCircuit);
             a.iter().all(|p| match p {
                 Protocol::Ip4(ip) => !ip.is_loopback() && !ip.is_unspecified(),
                 Protocol::Ip6(ip) => !ip.is_loopback() && !ip.is_unspecified(),
-                Protocol::P2p(_) => false,
+                Protocol::P2p(_) => circuit,
                 _ => true,
             })
         })
@@ -200,9 +202,14 @@ mod tests {
             addr("/ip4/0.0.0.0/tcp/1"),
             addr(&p2p),
             addr("/ip4/10.0.0.1/udp/2/quic-v1"),
+            addr(&format!("{p2p}/p2p-circuit")),
         ];
         r.register(a, "ns", addrs, 30, now);
         let got = r.discover("ns", &PeerId::random(), now);
-        assert_eq!(got[0].addrs, vec![addr("/ip4/10.0.0.1/udp/2/quic-v1")]);
+        let want = vec![
+            addr("/ip4/10.0.0.1/udp/2/quic-v1"),
+            addr(&format!("{p2p}/p2p-circuit")),
+        ];
+        assert_eq!(got[0].addrs, want);
     }
 }

@@ -1,6 +1,12 @@
 //! The broker's Swarm owner: one task serves `/duet/broker/1` requests,
 //! checks admission proofs, keeps the [`Registry`], drops a node's
-//! registrations when its last connection closes, and logs who came and went.
+//! registrations when its last connection closes, relays circuits between
+//! admitted nodes, and logs who came and went.
+//!
+//! With a network key, a peer is admitted by its first valid request; one
+//! that sends a bad proof, or none within [`ADMIT_GRACE`] of connecting, is
+//! disconnected, and a relay reservation or circuit involving a peer not
+//! (yet) admitted is cut by disconnecting that peer.
 
 use super::registry::Registry;
 use super::{BrokerConfig, BrokerError};
@@ -14,12 +20,18 @@ use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, ResponseChannel};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{identify, noise, ping, tcp, yamux, Multiaddr, PeerId, Swarm};
+use libp2p::{identify, noise, ping, relay, tcp, yamux, Multiaddr, PeerId, Swarm};
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
 const EXPIRE_TICK: Duration = Duration::from_secs(1);
+/// With a key: how long a connected peer may go without proving it holds it.
+const ADMIT_GRACE: Duration = Duration::from_secs(5);
+/// Circuits carry call signalling and presence, for as long as a call lasts:
+/// the library's defaults (2 min, 128 KiB) would cut them.
+const MAX_CIRCUIT_DURATION: Duration = Duration::from_secs(24 * 3600);
 /// Nodes stay connected to the broker while idle: it is their way in.
 const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -28,6 +40,7 @@ pub struct Behaviour {
     identify: identify::Behaviour,
     ping: ping::Behaviour,
     broker: broker_proto::Behaviour,
+    relay: relay::Behaviour,
 }
 
 impl Behaviour {
@@ -43,6 +56,18 @@ impl Behaviour {
                     .with_timeout(PING_TIMEOUT),
             ),
             broker: broker_proto::behaviour(true),
+            relay: relay::Behaviour::new(
+                key.public().to_peer_id(),
+                relay::Config {
+                    max_reservations: 4096,
+                    max_circuits: 4096,
+                    max_circuits_per_peer: 64,
+                    max_circuit_duration: MAX_CIRCUIT_DURATION,
+                    // 0: no byte limit.
+                    max_circuit_bytes: 0,
+                    ..relay::Config::default()
+                },
+            ),
         }
     }
 }
@@ -53,6 +78,9 @@ pub struct Server {
     key: Option<NetworkKey>,
     /// Print loopback addresses only if a loopback address was asked for.
     print_loopback: bool,
+    /// With a key: peers that proved it, and when the others connected.
+    admitted: HashSet<PeerId>,
+    unproven: HashMap<PeerId, Instant>,
 }
 
 fn is_loopback(addr: &Multiaddr) -> bool {
@@ -97,6 +125,8 @@ impl Server {
             registry: Registry::new(config.ttl),
             key: config.network_key,
             print_loopback: config.listen.iter().any(is_loopback),
+            admitted: HashSet::new(),
+            unproven: HashMap::new(),
         })
     }
 
@@ -112,6 +142,7 @@ impl Server {
                     for (peer, ns) in self.registry.expire(Instant::now()) {
                         tracing::info!("{peer} expired from {ns}");
                     }
+                    self.drop_unproven();
                 }
             }
         }
@@ -132,6 +163,9 @@ impl Server {
                 if self.print_loopback || !is_loopback(&address) =>
             {
                 let local = *self.swarm.local_peer_id();
+                // The relay server is off until the broker has a confirmed
+                // external address (and hands these out in reservations).
+                self.swarm.add_external_address(address.clone());
                 let full = address.with(Protocol::P2p(local));
                 // The one line per address a node can use, on stdout.
                 let mut out = std::io::stdout().lock();
@@ -145,6 +179,9 @@ impl Server {
                 ..
             } if num_established.get() == 1 => {
                 tracing::debug!("{peer_id} connected from {}", endpoint.get_remote_address());
+                if self.key.is_some() {
+                    self.unproven.insert(peer_id, Instant::now());
+                }
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -154,6 +191,8 @@ impl Server {
                 for ns in self.registry.remove_peer(&peer_id) {
                     tracing::info!("{peer_id} left {ns} (disconnected)");
                 }
+                self.admitted.remove(&peer_id);
+                self.unproven.remove(&peer_id);
             }
             SwarmEvent::IncomingConnectionError {
                 send_back_addr,
@@ -161,6 +200,7 @@ impl Server {
                 ..
             } => tracing::info!("rejected incoming connection from {send_back_addr}: {error}"),
             SwarmEvent::Behaviour(BehaviourEvent::Broker(event)) => self.on_broker_event(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Relay(event)) => self.on_relay_event(event),
             SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
                 peer,
                 connection,
@@ -193,6 +233,58 @@ impl Server {
         }
     }
 
+    fn on_relay_event(&mut self, event: relay::Event) {
+        let peers = match event {
+            relay::Event::ReservationReqAccepted { src_peer_id, .. } => {
+                tracing::debug!("{src_peer_id} reserved a relay slot");
+                vec![src_peer_id]
+            }
+            relay::Event::CircuitReqAccepted {
+                src_peer_id,
+                dst_peer_id,
+            } => {
+                tracing::info!("relaying a circuit from {src_peer_id} to {dst_peer_id}");
+                vec![src_peer_id, dst_peer_id]
+            }
+            relay::Event::CircuitClosed {
+                src_peer_id,
+                dst_peer_id,
+                ..
+            } => {
+                tracing::info!("circuit from {src_peer_id} to {dst_peer_id} closed");
+                Vec::new()
+            }
+            _ => Vec::new(),
+        };
+        if self.key.is_none() {
+            return;
+        }
+        for peer in peers {
+            if !self.admitted.contains(&peer) {
+                tracing::warn!(
+                    "{peer} used the relay before proving the network key; disconnecting"
+                );
+                let _ = self.swarm.disconnect_peer_id(peer);
+            }
+        }
+    }
+
+    /// With a key: disconnects peers that did not prove it in time.
+    fn drop_unproven(&mut self) {
+        let now = Instant::now();
+        let late: Vec<PeerId> = self
+            .unproven
+            .iter()
+            .filter(|(_, since)| now.duration_since(**since) > ADMIT_GRACE)
+            .map(|(p, _)| *p)
+            .collect();
+        for peer in late {
+            self.unproven.remove(&peer);
+            tracing::info!("{peer} did not prove the network key in time; disconnecting");
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
+    }
+
     fn respond(&mut self, channel: ResponseChannel<BrokerResponse>, response: BrokerResponse) {
         if self
             .swarm
@@ -217,9 +309,14 @@ impl Server {
     fn answer(&mut self, peer: PeerId, request: BrokerRequest) -> BrokerResponse {
         if !self.admitted(&peer, request.proof()) {
             tracing::warn!("{peer} refused: no valid network key proof");
+            // Keep the connection until the answer is out; the admission
+            // grace then closes it.
             return BrokerResponse::Refused {
                 reason: "not admitted: this broker needs the network key".into(),
             };
+        }
+        if self.key.is_some() && self.unproven.remove(&peer).is_some() {
+            self.admitted.insert(peer);
         }
         let ns = request.namespace().to_string();
         if ns.is_empty() || ns.len() > MAX_NAMESPACE {

@@ -23,10 +23,12 @@ pub struct Behaviour {
     pub call: super::signalling::Behaviour,
     /// Registration and discovery at brokers, `/duet/broker/1`.
     pub broker: super::broker_proto::Behaviour,
+    /// Circuits through a broker's relay where nodes cannot reach each other.
+    pub relay: libp2p::relay::client::Behaviour,
 }
 
 impl Behaviour {
-    pub fn new(key: &Keypair) -> Result<Self, String> {
+    pub fn new(key: &Keypair, relay: libp2p::relay::client::Behaviour) -> Result<Self, String> {
         let identify = identify::Behaviour::new(
             identify::Config::new(IDENTIFY_PROTOCOL.to_string(), key.public())
                 .with_agent_version(format!("duet/{}", env!("CARGO_PKG_VERSION"))),
@@ -60,6 +62,7 @@ impl Behaviour {
             gossipsub,
             call: super::signalling::behaviour(),
             broker: super::broker_proto::behaviour(false),
+            relay,
         })
     }
 }

@@ -6,6 +6,12 @@
 //! failed dial every couple of seconds and blocks nothing: the LAN side
 //! (mDNS) works on without it.
 //!
+//! Once registered, the node also listens through the broker's relay
+//! (`…/p2p/<broker>/p2p-circuit`) and registers that address too: a node
+//! that cannot reach another directly still reaches it over a circuit, and
+//! the dial tries all addresses at once, so where the network routes the
+//! direct connection wins.
+//!
 //! Driven by the Swarm owner ([`super::event_loop`]): it calls [`BrokerClient::tick`]
 //! when [`BrokerClient::next_due`] comes, and passes on connection events and
 //! the `/duet/broker/1` answers.
@@ -15,6 +21,7 @@ use super::broker_proto;
 use super::NetEvent;
 use crate::network_key::{NetworkKey, Role};
 use crate::proto::broker::{BrokerRequest, BrokerResponse, PeerRecord};
+use libp2p::core::transport::ListenerId;
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
@@ -71,6 +78,9 @@ struct Link {
     registered: bool,
     /// Warned that it cannot be reached (once until it is reached).
     warned: bool,
+    /// Listening through this broker's relay.
+    relay_listener: Option<ListenerId>,
+    next_relay: Instant,
 }
 
 struct Handed {
@@ -126,6 +136,8 @@ impl BrokerClient {
                     next_discover: now,
                     registered: false,
                     warned: false,
+                    relay_listener: None,
+                    next_relay: now,
                 }
             })
             .collect();
@@ -160,6 +172,9 @@ impl BrokerClient {
             None if l.dialing.is_none() => l.next_attempt,
             None => l.next_attempt.max(Instant::now() + MAX_BACKOFF),
             Some(_) if !l.registered => l.next_register,
+            Some(_) if l.relay_listener.is_none() => {
+                l.next_register.min(l.next_discover).min(l.next_relay)
+            }
             Some(_) => l.next_register.min(l.next_discover),
         });
         let peers = self
@@ -208,8 +223,44 @@ impl BrokerClient {
                 }
                 _ => {}
             }
+            self.listen_relay(i, swarm, now);
         }
         self.dial_peers(swarm, now);
+    }
+
+    fn listen_relay(&mut self, i: usize, swarm: &mut Swarm<Behaviour>, now: Instant) {
+        let link = &mut self.links[i];
+        let Some(broker) = link.peer else { return };
+        if !link.registered || link.relay_listener.is_some() || link.next_relay > now {
+            return;
+        }
+        link.next_relay = now + Duration::from_secs(5);
+        let addr = link
+            .addr
+            .clone()
+            .with(Protocol::P2p(broker))
+            .with(Protocol::P2pCircuit);
+        match swarm.listen_on(addr) {
+            Ok(id) => link.relay_listener = Some(id),
+            Err(e) => tracing::debug!("cannot listen through broker {broker}: {e}"),
+        }
+    }
+
+    /// The node's listen addresses changed: registered brokers hear of it now.
+    pub fn addresses_changed(&mut self) {
+        let now = Instant::now();
+        for link in self.links.iter_mut().filter(|l| l.registered) {
+            link.next_register = link.next_register.min(now);
+        }
+    }
+
+    pub fn listener_closed(&mut self, id: ListenerId) {
+        for link in &mut self.links {
+            if link.relay_listener == Some(id) {
+                link.relay_listener = None;
+                link.next_relay = Instant::now() + Duration::from_secs(1);
+            }
+        }
     }
 
     fn send(&mut self, i: usize, swarm: &mut Swarm<Behaviour>, broker: PeerId, r: BrokerRequest) {

@@ -68,7 +68,9 @@ impl EventLoop {
             .with_websocket(noise::Config::new, yamux::Config::default)
             .await
             .map_err(|e| build(&e))?
-            .with_behaviour(|key| Behaviour::new(key).map_err(Into::into))
+            .with_relay_client(noise::Config::new, yamux::Config::default)
+            .map_err(|e| build(&e))?
+            .with_behaviour(|key, relay| Behaviour::new(key, relay).map_err(Into::into))
             .map_err(|e| build(&e))?
             .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
             .build();
@@ -204,6 +206,7 @@ impl EventLoop {
                 address,
             } => {
                 tracing::info!("listening on {address}");
+                self.brokers.addresses_changed();
                 self.pending_listeners.remove(&listener_id);
                 self.announce();
             }
@@ -216,6 +219,7 @@ impl EventLoop {
                 if let Err(e) = reason {
                     tracing::warn!("listener closed: {e}");
                 }
+                self.brokers.listener_closed(listener_id);
                 self.pending_listeners.remove(&listener_id);
                 self.announce();
             }
@@ -373,7 +377,13 @@ impl EventLoop {
         let Some(discovery) = self.discovery.as_mut() else {
             return;
         };
-        let listen: Vec<Multiaddr> = self.swarm.listeners().cloned().collect();
+        // Not the relayed addresses: they name the broker's IP.
+        let listen: Vec<Multiaddr> = self
+            .swarm
+            .listeners()
+            .filter(|a| !a.iter().any(|p| p == Protocol::P2pCircuit))
+            .cloned()
+            .collect();
         let ips = discovery::advertised_ips(&listen, &self.config.interfaces);
         let port = |quic: bool| {
             listen.iter().find_map(|a| {
