@@ -20,6 +20,9 @@
 //!   the current call, its signalling and its [`duet_gst::MediaSession`].
 //! - [`console`]: the interactive terminal of `duet up` (typed commands,
 //!   incoming-call prompt), an in-process control client.
+//! - [`broker`]: `duet broker`, the rendezvous and relay point across
+//!   subnets (its own Swarm owner); [`network_key`]: the admission proof it
+//!   shares with the node.
 //! - [`node`]: wires identity, net, calls and control together and owns the
 //!   peer table (the state owner).
 

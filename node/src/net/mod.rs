@@ -3,8 +3,11 @@
 //! (bounded mpsc, each command carrying a oneshot reply) and reads the
 //! [`NetEvent`]s it emits on a bounded channel. No lock is shared.
 //!
-//! - [`behaviour`]: the composed NetworkBehaviour (identify, ping, gossipsub;
-//!   call signalling and the broker client plug in there).
+//! - [`behaviour`]: the composed NetworkBehaviour (identify, ping, gossipsub,
+//!   call signalling, `/duet/broker/1` and the relay client).
+//! - [`broker_client`]: `--broker`: connect, register, discover, dial the
+//!   handed-out nodes, listen through the broker's relay.
+//! - [`broker_proto`]: the `/duet/broker/1` behaviour, shared with `duet broker`.
 //! - [`discovery`]: DNS-SD (mdns-sd) registration and browsing.
 //! - [`presence`]: gossipsub presence messages (name, status, heartbeat).
 //! - [`dialer`]: which discovered records to dial, and what a dial proved.

@@ -16,14 +16,16 @@
 //! when [`BrokerClient::next_due`] comes, and passes on connection events and
 //! the `/duet/broker/1` answers.
 
+mod answers;
+mod handed;
+
 use super::behaviour::Behaviour;
-use super::broker_proto;
-use super::NetEvent;
 use crate::network_key::{NetworkKey, Role};
-use crate::proto::broker::{BrokerRequest, BrokerResponse, PeerRecord};
+use crate::proto::broker::BrokerRequest;
+use handed::HandedPeers;
 use libp2p::core::transport::ListenerId;
 use libp2p::multiaddr::Protocol;
-use libp2p::request_response::{self, OutboundRequestId};
+use libp2p::request_response::OutboundRequestId;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::ConnectionId;
 use libp2p::{Multiaddr, PeerId, Swarm};
@@ -40,10 +42,6 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// A refused node asks again this often (the key may have been fixed at the broker).
 const REFUSED_RETRY: Duration = Duration::from_secs(10);
-const PEER_FIRST_BACKOFF: Duration = Duration::from_secs(1);
-const PEER_MAX_BACKOFF: Duration = Duration::from_secs(15);
-/// A handed-out peer the brokers stopped mentioning is forgotten after this.
-const PEER_FORGET: Duration = Duration::from_secs(30);
 
 /// A broker's state as `duet status --json` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,19 +81,12 @@ struct Link {
     next_relay: Instant,
 }
 
-struct Handed {
-    addrs: Vec<Multiaddr>,
-    next_dial: Instant,
-    backoff: Duration,
-    last_seen: Instant,
-}
-
 pub struct BrokerClient {
     links: Vec<Link>,
     namespace: String,
     key: Option<NetworkKey>,
     pending: HashMap<OutboundRequestId, usize>,
-    handed: HashMap<PeerId, Handed>,
+    handed: HandedPeers,
 }
 
 /// The address without its `/p2p/…` and the PeerId it names, if any.
@@ -146,7 +137,7 @@ impl BrokerClient {
             namespace: crate::network_key::namespace(key.as_ref()),
             key,
             pending: HashMap::new(),
-            handed: HashMap::new(),
+            handed: HandedPeers::default(),
         }
     }
 
@@ -177,12 +168,7 @@ impl BrokerClient {
             }
             Some(_) => l.next_register.min(l.next_discover),
         });
-        let peers = self
-            .handed
-            .iter()
-            .filter(|(p, _)| !swarm.is_connected(p))
-            .map(|(_, h)| h.next_dial);
-        links.chain(peers).min()
+        links.chain(self.handed.next_due(swarm)).min()
     }
 
     fn proof(&self, broker: &PeerId, local: &PeerId) -> Option<Vec<u8>> {
@@ -225,7 +211,7 @@ impl BrokerClient {
             }
             self.listen_relay(i, swarm, now);
         }
-        self.dial_peers(swarm, now);
+        self.handed.dial_due(swarm, now);
     }
 
     fn listen_relay(&mut self, i: usize, swarm: &mut Swarm<Behaviour>, now: Instant) {
@@ -288,26 +274,6 @@ impl BrokerClient {
         link.backoff = (link.backoff * 2).min(MAX_BACKOFF);
     }
 
-    fn dial_peers(&mut self, swarm: &mut Swarm<Behaviour>, now: Instant) {
-        self.handed
-            .retain(|_, h| now.duration_since(h.last_seen) < PEER_FORGET);
-        for (peer, h) in &mut self.handed {
-            if h.next_dial > now || swarm.is_connected(peer) || h.addrs.is_empty() {
-                continue;
-            }
-            let opts = DialOpts::peer_id(*peer)
-                .addresses(h.addrs.clone())
-                .condition(PeerCondition::DisconnectedAndNotDialing)
-                .allocate_new_port()
-                .build();
-            if let Err(e) = swarm.dial(opts) {
-                tracing::debug!("cannot dial {peer} (from a broker): {e}");
-            }
-            h.next_dial = now + h.backoff;
-            h.backoff = (h.backoff * 2).min(PEER_MAX_BACKOFF);
-        }
-    }
-
     /// A connection was established; returns true if it is to a broker.
     pub fn connected(&mut self, peer: PeerId, id: ConnectionId) -> bool {
         let now = Instant::now();
@@ -328,9 +294,7 @@ impl BrokerClient {
             }
             is_broker |= link.peer == Some(peer);
         }
-        if let Some(h) = self.handed.get_mut(&peer) {
-            h.backoff = PEER_FIRST_BACKOFF;
-        }
+        self.handed.connected(&peer);
         is_broker
     }
 
@@ -370,125 +334,6 @@ impl BrokerClient {
                 }
             }
         }
-    }
-
-    /// Handles an answer of a broker; returns peers first seen through one.
-    pub fn on_event(&mut self, local: PeerId, event: broker_proto::Event) -> Vec<NetEvent> {
-        let now = Instant::now();
-        match event {
-            request_response::Event::Message {
-                peer,
-                message:
-                    request_response::Message::Response {
-                        request_id,
-                        response,
-                    },
-                ..
-            } => {
-                let Some(i) = self.pending.remove(&request_id) else {
-                    return Vec::new();
-                };
-                self.on_response(i, peer, local, response, now)
-            }
-            request_response::Event::OutboundFailure {
-                request_id, error, ..
-            } => {
-                if let Some(i) = self.pending.remove(&request_id) {
-                    tracing::debug!("request to broker {} failed: {error}", self.links[i].addr);
-                    self.links[i].next_register =
-                        self.links[i].next_register.min(now + MAX_BACKOFF);
-                }
-                Vec::new()
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    fn on_response(
-        &mut self,
-        i: usize,
-        broker: PeerId,
-        local: PeerId,
-        response: BrokerResponse,
-        now: Instant,
-    ) -> Vec<NetEvent> {
-        let peers = match response {
-            BrokerResponse::Registered {
-                ttl_secs,
-                peers,
-                proof,
-            } => {
-                if let Some(key) = &self.key {
-                    let ok = proof.is_some_and(|p| key.verify(Role::Broker, &broker, &local, &p));
-                    if !ok {
-                        return self.refused(i, "it does not hold our network key");
-                    }
-                }
-                let link = &mut self.links[i];
-                if link.state != BrokerState::Connected {
-                    tracing::info!("registered at broker {broker} ({} others)", peers.len());
-                }
-                link.state = BrokerState::Connected;
-                link.registered = true;
-                link.next_register = now + Duration::from_secs(ttl_secs.max(2) / 2);
-                link.next_discover = now + DISCOVER_EVERY;
-                peers
-            }
-            BrokerResponse::Peers { peers } => peers,
-            BrokerResponse::Done => Vec::new(),
-            BrokerResponse::Refused { reason } => return self.refused(i, &reason),
-        };
-        self.handed_out(local, peers, now)
-    }
-
-    fn refused(&mut self, i: usize, reason: &str) -> Vec<NetEvent> {
-        let link = &mut self.links[i];
-        if link.state != BrokerState::Refused {
-            tracing::warn!("broker {} refused this node: {reason}", link.addr);
-        }
-        link.state = BrokerState::Refused;
-        link.registered = false;
-        link.next_register = Instant::now() + REFUSED_RETRY;
-        Vec::new()
-    }
-
-    fn handed_out(&mut self, local: PeerId, peers: Vec<PeerRecord>, now: Instant) -> Vec<NetEvent> {
-        let mut events = Vec::new();
-        for record in peers {
-            if record.peer == local || self.is_broker(&record.peer) {
-                continue;
-            }
-            match self.handed.get_mut(&record.peer) {
-                Some(h) => {
-                    h.last_seen = now;
-                    if h.addrs != record.addrs {
-                        h.addrs = record.addrs;
-                        h.next_dial = now;
-                    }
-                }
-                None => {
-                    tracing::debug!("{} handed out at {:?}", record.peer, record.addrs);
-                    // The smaller PeerId dials at once; the other a moment
-                    // later, only if no connection came meanwhile.
-                    let grace = if local < record.peer {
-                        Duration::ZERO
-                    } else {
-                        Duration::from_millis(500)
-                    };
-                    self.handed.insert(
-                        record.peer,
-                        Handed {
-                            addrs: record.addrs,
-                            next_dial: now + grace,
-                            backoff: PEER_FIRST_BACKOFF,
-                            last_seen: now,
-                        },
-                    );
-                    events.push(NetEvent::ViaBroker { peer: record.peer });
-                }
-            }
-        }
-        events
     }
 }
 
