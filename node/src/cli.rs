@@ -69,6 +69,11 @@ pub enum Command {
     /// List, add or remove contacts: names pinned to the PeerId they were
     /// first seen with (used by --accept-from NAME)
     Contacts(ContactsArgs),
+    /// Run a broker: introduces nodes across subnets (see docs/broker.md)
+    Broker(crate::broker::cli::BrokerArgs),
+    /// Manage network keys (admission to a broker)
+    #[command(subcommand)]
+    NetworkKey(crate::broker::cli::NetworkKeyCommand),
 }
 
 #[derive(Debug, Args)]
@@ -167,6 +172,15 @@ pub struct UpArgs {
     /// Neither announce this node nor look for others with mDNS
     #[arg(long)]
     pub no_mdns: bool,
+
+    /// A broker to register at and find nodes on other subnets through, as
+    /// printed by `duet broker` (e.g. /ip4/10.0.0.5/tcp/7170/ws/p2p/12D3…); repeat for several
+    #[arg(long = "broker", value_name = "MULTIADDR")]
+    pub brokers: Vec<Multiaddr>,
+
+    /// The network key that admits this node at brokers (see `duet network-key new`)
+    #[arg(long, value_name = "FILE")]
+    pub network_key: Option<PathBuf>,
 
     /// Camera: `auto` (the default camera), a V4L2 device such as /dev/video0,
     /// `test` (a moving test pattern) or `none` (send no video)
@@ -274,6 +288,12 @@ impl UpArgs {
             interfaces: self.interfaces,
             listen,
             mdns: !self.no_mdns,
+            brokers: self.brokers,
+            network_key: self
+                .network_key
+                .as_deref()
+                .map(crate::network_key::NetworkKey::load)
+                .transpose()?,
             call: CallConfig {
                 media,
                 timeouts: Timeouts {

@@ -26,9 +26,13 @@
 //! - [`sd_notify`]: readiness for systemd (`Type=notify`).
 //! - [`devices`]: `duet devices`, the cameras, microphones and speakers
 //!   GStreamer finds (no node needed).
+//! - [`broker`]: `duet broker`, the rendezvous and relay point across
+//!   subnets (its own Swarm owner); [`network_key`]: the admission proof it
+//!   shares with the node.
 //! - [`node`]: wires identity, net, calls and control together and owns the
 //!   peer table (the state owner).
 
+pub mod broker;
 pub mod call;
 pub mod cli;
 pub mod config_file;
@@ -38,6 +42,7 @@ pub mod control;
 pub mod devices;
 pub mod identity;
 pub mod net;
+pub mod network_key;
 pub mod node;
 pub mod paths;
 pub mod peers;

@@ -122,6 +122,12 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
             let exit = call_client::call(&control, &plan).await?;
             Ok(ExitCode::from(exit.code()))
         }),
+        Command::Broker(args) => {
+            let config = args.into_config()?;
+            runtime()?.block_on(duet_node::broker::run(config, shutdown_signal()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::NetworkKey(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Answer => one_shot(&control, Request::Answer, "answered"),
         Command::Reject => one_shot(&control, Request::Reject, "rejected"),
         Command::Devices(args) => {

@@ -46,6 +46,9 @@ pub struct NodeConfig {
     pub interfaces: Vec<String>,
     pub listen: Vec<Multiaddr>,
     pub mdns: bool,
+    /// Brokers (`--broker`) and the network key that admits this node.
+    pub brokers: Vec<Multiaddr>,
+    pub network_key: Option<crate::network_key::NetworkKey>,
     pub call: CallConfig,
     /// Who is auto-answered (or let through with `--reject-others`).
     pub accept_from: Vec<AcceptEntry>,
@@ -132,7 +135,10 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
         listen: config.listen.clone(),
         interfaces: config.interfaces.clone(),
         mdns: config.mdns,
-    })?;
+        brokers: config.brokers.clone(),
+        network_key: config.network_key.clone(),
+    })
+    .await?;
     let calls = call::spawn(
         peer_id,
         config.name.to_string(),
@@ -234,6 +240,7 @@ impl State {
                 self.table.discovered(peer, name, addrs, now)
             }
             NetEvent::Removed { peer } => self.table.removed(peer),
+            NetEvent::ViaBroker { peer } => self.table.via_broker(peer),
             NetEvent::Identified { peer, listen_addrs } => {
                 self.table.identified(peer, listen_addrs)
             }

@@ -7,6 +7,7 @@
 //! (invite/ringing/accept/reject/ice/hangup over the `/duet/call/1`
 //! request-response protocol) is in [`call`].
 
+pub mod broker;
 pub mod call;
 pub mod text;
 

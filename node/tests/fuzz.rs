@@ -190,6 +190,7 @@ fn fuzz_call_targets() {
         status: Status::Available,
         addrs: vec![],
         identity_changed: false,
+        via: vec![],
     };
     let peers = prop::collection::vec((nasty(), "[1-9A-Za-z]{0,20}").prop_map(peer), 0..6);
     run("call targets", (peers, nasty()), |(peers, t)| {

@@ -1,5 +1,7 @@
 //! A simulated LAN for tests: N hosts (network namespaces) on one private
-//! bridge, 10.77.x.x addresses, multicast on. The namespaces are made and
+//! bridge, 10.77.x.x addresses, multicast on; or a routed one ([`Lan::routed`]):
+//! several subnets, each its own bridge, joined by a router namespace that
+//! forwards unicast and not multicast, with a firewall ([`Lan::filter`]). The namespaces are made and
 //! removed by `scripts/lan-sim`, so a person can build the very same LAN by
 //! hand; this module only names them uniquely and cleans up on drop.
 
@@ -56,6 +58,14 @@ impl Host {
     }
 }
 
+/// What a routed LAN's router drops between subnets (see [`Lan::filter`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Filter {
+    None,
+    Udp,
+    AllBut(Ipv4Addr),
+}
+
 /// A LAN of hosts, removed (with every process left inside) on drop.
 #[derive(Debug)]
 pub struct Lan {
@@ -67,18 +77,7 @@ impl Lan {
     /// Creates a LAN of `n` hosts with a name unique to this process and call.
     /// LANs left by a crashed earlier test run are removed first.
     pub fn new(n: usize) -> anyhow::Result<Lan> {
-        let _ = run_lan_sim(&["destroy", "--stale"]);
-        let pid = std::process::id();
-        let seq = NEXT_LAN.fetch_add(1, Ordering::Relaxed);
-        let name = format!("dt{pid}-{seq}");
-        run_lan_sim(&[
-            "create",
-            "--name",
-            &name,
-            "--owner",
-            &pid.to_string(),
-            &n.to_string(),
-        ])?;
+        let name = Self::create(&[], n)?;
         let mut lan = Lan {
             name,
             hosts: Vec::new(),
@@ -87,6 +86,57 @@ impl Lan {
             lan.hosts.push(Self::host_of(&lan.name, i));
         }
         Ok(lan)
+    }
+
+    /// Creates a routed LAN: `subnets` subnets (10.77.s.0/24) of `per_subnet`
+    /// hosts each, joined by a router that forwards unicast, not multicast.
+    /// Hosts are in subnet order: `host(0..per_subnet)` are in subnet 1.
+    pub fn routed(subnets: usize, per_subnet: usize) -> anyhow::Result<Lan> {
+        let name = Self::create(&["--routed", &subnets.to_string()], per_subnet)?;
+        let mut hosts = Vec::new();
+        for s in 1..=subnets {
+            for j in 1..=per_subnet {
+                let index = hosts.len() + 1;
+                hosts.push(Host {
+                    netns: format!("{name}-h{index}"),
+                    ip: Ipv4Addr::new(10, 77, s as u8, j as u8),
+                    index,
+                });
+            }
+        }
+        Ok(Lan { name, hosts })
+    }
+
+    fn create(extra: &[&str], n: usize) -> anyhow::Result<String> {
+        let _ = run_lan_sim(&["destroy", "--stale"]);
+        let pid = std::process::id();
+        let seq = NEXT_LAN.fetch_add(1, Ordering::Relaxed);
+        let name = format!("dt{pid}-{seq}");
+        let (pid, n) = (pid.to_string(), n.to_string());
+        let mut args = vec!["create", "--name", &name, "--owner", &pid];
+        args.extend_from_slice(extra);
+        args.push(&n);
+        run_lan_sim(&args)?;
+        Ok(name)
+    }
+
+    /// On a routed LAN, sets the router's firewall: [`Filter::None`] forwards
+    /// everything, [`Filter::Udp`] drops UDP between subnets,
+    /// [`Filter::AllBut`] drops everything between subnets except to and
+    /// from one address.
+    pub fn filter(&self, filter: Filter) -> anyhow::Result<()> {
+        let ip;
+        let args: Vec<&str> = match filter {
+            Filter::None => vec!["none"],
+            Filter::Udp => vec!["udp"],
+            Filter::AllBut(addr) => {
+                ip = addr.to_string();
+                vec!["direct", &ip]
+            }
+        };
+        let mut all = vec!["filter", self.name.as_str()];
+        all.extend(args);
+        run_lan_sim(&all).map(|_| ())
     }
 
     fn host_of(lan: &str, i: usize) -> Host {

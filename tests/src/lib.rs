@@ -11,6 +11,8 @@
 //!   [`dnssd`]: an independent DNS-SD browser (python3-zeroconf).
 //! - [`fuzz`]: runs a property-based fuzz target (proptest) and prints
 //!   how many cases it ran.
+//! - [`broker`]: a real `duet broker` process ([`broker::DuetBroker`]),
+//!   restartable with the same identity.
 //! - [`measure`]: what the benchmark binaries (`src/bin/`) measure alike:
 //!   the machine line, CPU and memory of a process from /proc, nearest-rank
 //!   percentiles, Markdown table heads.
@@ -20,6 +22,7 @@
 //! Every test gets its own namespaces (unique names), so tests run in
 //! parallel. They need root, as `scripts/test` and CI are.
 
+pub mod broker;
 pub mod dnssd;
 pub mod events;
 pub mod fuzz;
@@ -29,7 +32,7 @@ pub mod node;
 pub mod wait;
 pub mod xvfb;
 
-pub use lan::{add_host_beside, current_host, in_host, Host, Lan};
+pub use lan::{add_host_beside, current_host, in_host, Filter, Host, Lan};
 pub use node::{DuetNode, NodeOptions};
 pub use wait::wait_until;
 

@@ -59,6 +59,8 @@ pub struct Peer {
     pub short_id: String,
     pub status: String,
     pub addrs: Vec<String>,
+    #[serde(default)]
+    pub via: Vec<String>,
 }
 
 /// `duet status --json`.
@@ -69,6 +71,8 @@ pub struct NodeStatus {
     pub listen_addrs: Vec<String>,
     pub status: String,
     pub call: Value,
+    #[serde(default)]
+    pub brokers: Vec<Value>,
 }
 
 /// How to start a node. `data_dir: None` makes a fresh one.

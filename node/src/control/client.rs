@@ -140,6 +140,10 @@ pub async fn print_status(path: &Path, json: bool) -> Result<(), ClientError> {
         println!("name:    {}", node.name);
         println!("id:      {}", node.peer_id);
         println!("status:  {}", node.status);
+        for b in &node.brokers {
+            let state = serde_json::to_value(b.state).unwrap_or_default();
+            println!("broker:  {} {}", b.addr, state.as_str().unwrap_or("?"));
+        }
         println!(
             "call:    {}",
             node.call
@@ -245,6 +249,7 @@ mod tests {
             status: Status::Available,
             addrs: vec!["/ip4/10.77.0.2/tcp/1".into()],
             identity_changed: false,
+            via: vec![],
         };
         let t = peers_table(&[p("alice", "abcdef"), p("bo", "xyz123")]);
         let lines: Vec<&str> = t.lines().collect();

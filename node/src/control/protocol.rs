@@ -46,6 +46,9 @@ pub struct NodeView {
     pub status: Status,
     /// The current call, or null.
     pub call: Option<CallView>,
+    /// The brokers given with `--broker`, with their states.
+    #[serde(default)]
+    pub brokers: Vec<crate::net::broker_client::BrokerView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -220,6 +223,7 @@ mod tests {
             listen_addrs: vec![],
             status: Status::Available,
             call: None,
+            brokers: vec![],
         };
         let j = serde_json::to_value(&v).unwrap();
         assert!(j["call"].is_null() && j.as_object().unwrap().contains_key("call"));

@@ -35,11 +35,14 @@ pub struct Behaviour {
     pub gossipsub: gossipsub::Behaviour,
     /// Call signalling, request-response on `/duet/call/1`.
     pub call: super::signalling::Behaviour,
-    // Next: the broker's rendezvous and relay clients.
+    /// Registration and discovery at brokers, `/duet/broker/1`.
+    pub broker: super::broker_proto::Behaviour,
+    /// Circuits through a broker's relay where nodes cannot reach each other.
+    pub relay: libp2p::relay::client::Behaviour,
 }
 
 impl Behaviour {
-    pub fn new(key: &Keypair) -> Result<Self, String> {
+    pub fn new(key: &Keypair, relay: libp2p::relay::client::Behaviour) -> Result<Self, String> {
         let identify = identify::Behaviour::new(
             identify::Config::new(IDENTIFY_PROTOCOL.to_string(), key.public())
                 .with_agent_version(format!("duet/{}", env!("CARGO_PKG_VERSION"))),
@@ -78,6 +81,8 @@ impl Behaviour {
             ping,
             gossipsub,
             call: super::signalling::behaviour(),
+            broker: super::broker_proto::behaviour(false),
+            relay,
         })
     }
 }

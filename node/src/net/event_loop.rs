@@ -5,6 +5,7 @@
 //! Which records to dial, and when, is the [`dialer`](super::dialer)'s business.
 
 use super::behaviour::{Behaviour, BehaviourEvent};
+use super::broker_client::BrokerClient;
 use super::dialer::Dialer;
 use super::discovery::{self, Discovery, DiscoveryEvent};
 use super::presence::{self, LocalPresence};
@@ -44,10 +45,11 @@ pub struct EventLoop {
     dialer: Dialer,
     outbox: Outbox,
     refused_incoming: Throttle,
+    brokers: BrokerClient,
 }
 
 impl EventLoop {
-    pub fn new(
+    pub async fn new(
         config: NetConfig,
         commands: mpsc::Receiver<Command>,
         events: mpsc::Sender<NetEvent>,
@@ -62,7 +64,15 @@ impl EventLoop {
             )
             .map_err(|e| build(&e))?
             .with_quic()
-            .with_behaviour(|key| Behaviour::new(key).map_err(Into::into))
+            .with_dns()
+            .map_err(|e| build(&e))?
+            // Brokers listen on WebSocket.
+            .with_websocket(noise::Config::new, yamux::Config::default)
+            .await
+            .map_err(|e| build(&e))?
+            .with_relay_client(noise::Config::new, yamux::Config::default)
+            .map_err(|e| build(&e))?
+            .with_behaviour(|key, relay| Behaviour::new(key, relay).map_err(Into::into))
             .map_err(|e| build(&e))?
             .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
             .build();
@@ -99,7 +109,6 @@ impl EventLoop {
             events,
             presence: LocalPresence::new(config.name.clone()),
             topic,
-            config,
             discovery,
             discovery_rx,
             _discovery_tx: discovery_tx,
@@ -108,6 +117,8 @@ impl EventLoop {
             dialer: Dialer::default(),
             outbox: Outbox::default(),
             refused_incoming: Throttle::default(),
+            brokers: BrokerClient::new(&config.brokers, config.network_key.clone()),
+            config,
         })
     }
 
@@ -116,6 +127,10 @@ impl EventLoop {
         loop {
             let next_dial = self.dialer.next_due(&self.swarm);
             let dial_at = next_dial.unwrap_or_else(|| tokio::time::Instant::now() + NO_DIAL);
+            let broker_at = self
+                .brokers
+                .next_due(&self.swarm)
+                .unwrap_or_else(|| tokio::time::Instant::now() + NO_DIAL);
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event).await,
                 command = self.commands.recv() => match command {
@@ -136,6 +151,7 @@ impl EventLoop {
                     self.dialer.forget_stale(tokio::time::Instant::now());
                 }
                 _ = tokio::time::sleep_until(dial_at) => self.dialer.dial_due(&mut self.swarm),
+                _ = tokio::time::sleep_until(broker_at) => self.brokers.tick(&mut self.swarm),
             }
         }
     }
@@ -156,6 +172,9 @@ impl EventLoop {
                     self.publish_presence();
                 }
                 let _ = reply.send(());
+            }
+            Command::Brokers { reply } => {
+                let _ = reply.send(self.brokers.views());
             }
             Command::Disconnect { peer, reply } => {
                 let _ = reply.send(self.swarm.disconnect_peer_id(peer).is_ok());
@@ -193,6 +212,7 @@ impl EventLoop {
                 address,
             } => {
                 tracing::info!("listening on {address}");
+                self.brokers.addresses_changed();
                 self.pending_listeners.remove(&listener_id);
                 self.announce();
             }
@@ -205,6 +225,7 @@ impl EventLoop {
                 if let Err(e) = reason {
                     tracing::warn!("listener closed: {e}");
                 }
+                self.brokers.listener_closed(listener_id);
                 self.pending_listeners.remove(&listener_id);
                 self.announce();
             }
@@ -219,6 +240,9 @@ impl EventLoop {
                     self.emit(event).await;
                 }
                 let addr = endpoint.get_remote_address().clone();
+                if self.brokers.connected(peer_id, connection_id) {
+                    return tracing::debug!("connected to broker {peer_id} at {addr}");
+                }
                 tracing::debug!("connected to {peer_id} at {addr}");
                 self.emit(NetEvent::Connected {
                     peer: peer_id,
@@ -228,12 +252,18 @@ impl EventLoop {
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
+                connection_id,
                 endpoint,
                 num_established,
                 cause,
                 ..
             } => {
                 let addr = endpoint.get_remote_address().clone();
+                if self.brokers.is_broker(&peer_id) {
+                    return self
+                        .brokers
+                        .disconnected(peer_id, connection_id, num_established);
+                }
                 tracing::debug!("connection to {peer_id} at {addr} closed: {cause:?}");
                 if num_established == 0 {
                     let local = *self.swarm.local_peer_id();
@@ -255,6 +285,7 @@ impl EventLoop {
             } => {
                 tracing::debug!("dial to {peer_id:?} failed: {error}");
                 self.dialer.dial_failed(connection_id, &error);
+                self.brokers.dial_failed(connection_id, &error);
             }
             SwarmEvent::IncomingConnectionError {
                 send_back_addr,
@@ -274,6 +305,12 @@ impl EventLoop {
 
     async fn on_behaviour_event(&mut self, event: BehaviourEvent) {
         match event {
+            BehaviourEvent::Broker(event) => {
+                let local = *self.swarm.local_peer_id();
+                for event in self.brokers.on_event(local, event) {
+                    self.emit(event).await;
+                }
+            }
             BehaviourEvent::Call(event) => {
                 let behaviour = &mut self.swarm.behaviour_mut().call;
                 if let Some(event) = self.outbox.on_event(behaviour, event) {
@@ -351,7 +388,13 @@ impl EventLoop {
         let Some(discovery) = self.discovery.as_mut() else {
             return;
         };
-        let listen: Vec<Multiaddr> = self.swarm.listeners().cloned().collect();
+        // Not the relayed addresses: they name the broker's IP.
+        let listen: Vec<Multiaddr> = self
+            .swarm
+            .listeners()
+            .filter(|a| !a.iter().any(|p| p == Protocol::P2pCircuit))
+            .cloned()
+            .collect();
         let ips = discovery::advertised_ips(&listen, &self.config.interfaces);
         let port = |quic: bool| {
             listen.iter().find_map(|a| {

@@ -3,8 +3,11 @@
 //! (bounded mpsc, each command carrying a oneshot reply) and reads the
 //! [`NetEvent`]s it emits on a bounded channel. No lock is shared.
 //!
-//! - [`behaviour`]: the composed NetworkBehaviour (identify, ping, gossipsub;
-//!   call signalling and the broker client plug in there).
+//! - [`behaviour`]: the composed NetworkBehaviour (identify, ping, gossipsub,
+//!   call signalling, `/duet/broker/1` and the relay client).
+//! - [`broker_client`]: `--broker`: connect, register, discover, dial the
+//!   handed-out nodes, listen through the broker's relay.
+//! - [`broker_proto`]: the `/duet/broker/1` behaviour, shared with `duet broker`.
 //! - [`discovery`]: DNS-SD (mdns-sd) registration and browsing.
 //! - [`presence`]: gossipsub presence messages (name, status, heartbeat).
 //! - [`dialer`]: which discovered records to dial, and what a dial proved.
@@ -12,6 +15,8 @@
 //! - [`event_loop`]: the Swarm owner: connection tracking, commands, events.
 
 pub mod behaviour;
+pub mod broker_client;
+pub mod broker_proto;
 pub mod dialer;
 pub mod discovery;
 pub mod event_loop;
@@ -51,6 +56,10 @@ pub struct NetConfig {
     pub interfaces: Vec<String>,
     /// Register and browse DNS-SD records.
     pub mdns: bool,
+    /// Brokers to register at and discover through (`--broker`).
+    pub brokers: Vec<Multiaddr>,
+    /// The network key that admits this node at brokers.
+    pub network_key: Option<crate::network_key::NetworkKey>,
 }
 
 /// Requests to the Swarm owner. Each carries its reply channel.
@@ -62,6 +71,10 @@ pub enum Command {
     SetStatus {
         status: Status,
         reply: oneshot::Sender<()>,
+    },
+    /// The brokers and their states.
+    Brokers {
+        reply: oneshot::Sender<Vec<broker_client::BrokerView>>,
     },
     /// Closes every connection to `peer` (e.g. it stopped answering).
     Disconnect {
@@ -93,6 +106,8 @@ pub enum NetEvent {
         name: DisplayName,
         addrs: Vec<Multiaddr>,
     },
+    /// A broker handed out `peer` (it is dialled directly).
+    ViaBroker { peer: PeerId },
     /// The DNS-SD record of `peer` went away (goodbye or expiry).
     Removed { peer: PeerId },
     /// The listen addresses `peer` reported over identify.
@@ -143,6 +158,10 @@ impl Client {
             .await
     }
 
+    pub async fn brokers(&self) -> Result<Vec<broker_client::BrokerView>, NetError> {
+        self.call(|reply| Command::Brokers { reply }).await
+    }
+
     pub async fn disconnect(&self, peer: PeerId) -> Result<bool, NetError> {
         self.call(|reply| Command::Disconnect { peer, reply }).await
     }
@@ -166,7 +185,7 @@ impl Client {
 }
 
 /// Builds the Swarm, starts listening and spawns its owner task.
-pub fn spawn(
+pub async fn spawn(
     config: NetConfig,
 ) -> Result<
     (
@@ -178,7 +197,7 @@ pub fn spawn(
 > {
     let (cmd_tx, cmd_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (ev_tx, ev_rx) = mpsc::channel(CHANNEL_CAPACITY);
-    let event_loop = event_loop::EventLoop::new(config, cmd_rx, ev_tx)?;
+    let event_loop = event_loop::EventLoop::new(config, cmd_rx, ev_tx).await?;
     let task = tokio::spawn(event_loop.run());
     Ok((Client { tx: cmd_tx }, ev_rx, task))
 }

@@ -32,6 +32,7 @@ impl State {
                 let status = self.effective_status();
                 tokio::spawn(async move {
                     let call = calls.view().await;
+                    let brokers = net.brokers().await.unwrap_or_default();
                     let r = match net.listen_addrs().await {
                         Ok(addrs) => Reply {
                             node: Some(NodeView {
@@ -40,6 +41,7 @@ impl State {
                                 listen_addrs: addrs.iter().map(ToString::to_string).collect(),
                                 status,
                                 call,
+                                brokers,
                             }),
                             ..Reply::ok()
                         },

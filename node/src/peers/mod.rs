@@ -10,7 +10,7 @@
 use crate::proto::{DisplayName, Presence, Status};
 use libp2p::{Multiaddr, PeerId};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 mod short_id;
@@ -28,6 +28,9 @@ pub struct PeerView {
     /// Its name was first seen with another PeerId (see `duet contacts`).
     #[serde(default)]
     pub identity_changed: bool,
+    /// How the peer was found: `mdns`, `broker` (both for one peer seen both ways).
+    #[serde(default)]
+    pub via: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +95,9 @@ impl Entry {
 #[derive(Debug, Default)]
 pub struct PeerTable {
     entries: HashMap<PeerId, Entry>,
+    /// Peers a broker handed out (kept apart: they are handed out before
+    /// the connection that makes an entry worth keeping).
+    via_broker: HashSet<PeerId>,
 }
 
 impl PeerTable {
@@ -150,6 +156,19 @@ impl PeerTable {
         })
     }
 
+    /// A broker handed out `peer`.
+    pub fn via_broker(&mut self, peer: PeerId) -> Vec<PeerChange> {
+        if !self.via_broker.insert(peer) {
+            return Vec::new();
+        }
+        // Only a listed peer's view changes; nothing to do otherwise.
+        let before = self.entries.get(&peer).filter(|e| e.listed());
+        let Some(view) = before.and_then(|e| self.view(&peer, e)) else {
+            return Vec::new();
+        };
+        vec![PeerChange::Changed(view)]
+    }
+
     /// The DNS-SD record of `peer` was removed (goodbye or expiry).
     pub fn removed(&mut self, peer: PeerId) -> Vec<PeerChange> {
         self.update_existing(peer, |e| {
@@ -179,7 +198,11 @@ impl PeerTable {
             .entries
             .iter()
             .filter(|(_, e)| {
-                !e.connections.is_empty() && !e.stale && now.duration_since(e.last_seen) > timeout
+                // A nameless connection (a broker) sends no presence to miss.
+                !e.connections.is_empty()
+                    && !e.stale
+                    && e.name().is_some()
+                    && now.duration_since(e.last_seen) > timeout
             })
             .map(|(p, _)| *p)
             .collect();
@@ -267,7 +290,15 @@ impl PeerTable {
             .iter()
             .filter(|(p, o)| *p != peer && o.listed())
             .map(|(p, _)| p.to_string());
+        let mut via = Vec::new();
+        if e.txt_name.is_some() {
+            via.push("mdns".to_string());
+        }
+        if self.via_broker.contains(peer) {
+            via.push("broker".to_string());
+        }
         Some(PeerView {
+            via,
             short_id: short_id(&peer_id, others),
             name,
             peer_id,

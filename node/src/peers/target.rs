@@ -112,6 +112,7 @@ mod tests {
             status: Status::Available,
             addrs: vec![],
             identity_changed: false,
+            via: vec![],
         }
     }
 

@@ -1,0 +1,88 @@
+//! Wire types of `/duet/broker/1`, the request-response protocol between a
+//! node and a broker (`duet broker`): registration in a network's
+//! namespace, discovery of the others, and admission by network key.
+//!
+//! Every request carries the node's admission proof (see
+//! [`crate::network_key`]) when the node holds a network key, so the broker
+//! keeps no per-connection admission state: a request without a valid proof
+//! to a broker that has a key is refused, whatever came before it.
+
+use libp2p::{Multiaddr, PeerId};
+use serde::{Deserialize, Serialize};
+
+/// The protocol name.
+pub const BROKER_PROTOCOL: &str = "/duet/broker/1";
+/// Most addresses one registration may carry (more are dropped).
+pub const MAX_ADDRS: usize = 16;
+/// Most peers one discovery answer carries.
+pub const MAX_PEERS: usize = 2000;
+/// Longest namespace, in bytes.
+pub const MAX_NAMESPACE: usize = 64;
+
+/// A node to broker request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BrokerRequest {
+    /// Register (or refresh) this node in `namespace` for `ttl_secs`, at `addrs`.
+    Register {
+        namespace: String,
+        addrs: Vec<Multiaddr>,
+        ttl_secs: u64,
+        proof: Option<Vec<u8>>,
+    },
+    /// The other nodes registered in `namespace`.
+    Discover {
+        namespace: String,
+        proof: Option<Vec<u8>>,
+    },
+    /// Leave `namespace` (on shutdown).
+    Unregister {
+        namespace: String,
+        proof: Option<Vec<u8>>,
+    },
+}
+
+impl BrokerRequest {
+    pub fn namespace(&self) -> &str {
+        match self {
+            Self::Register { namespace, .. }
+            | Self::Discover { namespace, .. }
+            | Self::Unregister { namespace, .. } => namespace,
+        }
+    }
+
+    pub fn proof(&self) -> Option<&[u8]> {
+        match self {
+            Self::Register { proof, .. }
+            | Self::Discover { proof, .. }
+            | Self::Unregister { proof, .. } => proof.as_deref(),
+        }
+    }
+}
+
+/// A node as the broker hands it out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerRecord {
+    pub peer: PeerId,
+    pub addrs: Vec<Multiaddr>,
+}
+
+/// A broker's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BrokerResponse {
+    /// Registered for `ttl_secs` (the broker clamps the asked TTL); `peers`
+    /// are the others in the namespace, so a newcomer needs no second trip.
+    /// `proof` is the broker's own admission proof when it has a key.
+    Registered {
+        ttl_secs: u64,
+        peers: Vec<PeerRecord>,
+        proof: Option<Vec<u8>>,
+    },
+    /// The others in the namespace.
+    Peers { peers: Vec<PeerRecord> },
+    /// Unregistered.
+    Done,
+    /// Not admitted (no or wrong network key proof) or a bad request.
+    Refused { reason: String },
+}

@@ -1,0 +1,304 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The broker end to end: real `duet broker` and `duet up` processes on a
+//! routed LAN (two subnets, each its own bridge, joined by a router that
+//! forwards unicast and not multicast). Deadlines are generous (a loaded
+//! 2-core machine); the speed targets are measured by `scripts/bench broker`.
+
+use duet_tests::broker::DuetBroker;
+use duet_tests::node::{DuetNode, NodeOptions, Peer};
+use duet_tests::{wait_until, Filter, Lan};
+use serde_json::Value;
+use std::process::Stdio;
+use std::time::Duration;
+
+const LISTED: Duration = Duration::from_secs(20);
+const CONNECTED: Duration = Duration::from_secs(30);
+
+fn start(lan: &Lan, i: usize, name: &str, extra: &[&str]) -> DuetNode {
+    let mut opts = NodeOptions::named(name);
+    for a in extra {
+        opts = opts.arg(a);
+    }
+    DuetNode::start_with(lan.host(i), opts).unwrap()
+}
+
+fn broker_state(node: &DuetNode) -> String {
+    let s = node.status().unwrap();
+    s.brokers
+        .first()
+        .and_then(|b| b["state"].as_str())
+        .unwrap_or("none")
+        .to_string()
+}
+
+/// Waits until `node` lists `peer` as found `via`; returns its peer list.
+fn wait_via(node: &DuetNode, peer: &str, via: &[&str]) -> Vec<Peer> {
+    let what = format!("{} to list {peer} via {via:?}", node.name);
+    wait_until(&what, LISTED, || {
+        let peers = node.peers()?;
+        let ok = peers.iter().any(|p| p.peer_id == peer && p.via == via);
+        Ok(ok.then_some(peers))
+    })
+    .unwrap_or_else(|e| panic!("{e:#}\n{}", node.logs()))
+}
+
+fn wait_media(node: &DuetNode, frames: u64) -> Value {
+    let what = format!("{} to receive {frames} frames", node.name);
+    wait_until(&what, CONNECTED, || {
+        let c = node.status()?.call;
+        let ok = c["state"] == "connected"
+            && c["stats"]["video_frames_received"].as_u64().unwrap_or(0) >= frames;
+        Ok(ok.then_some(c))
+    })
+    .unwrap_or_else(|e| panic!("{e:#}\n{}", node.logs()))
+}
+
+#[test]
+fn routed_subnets_keep_mdns_apart() {
+    // alice and bob share subnet 1; carol is on subnet 2.
+    let lan = Lan::routed(2, 2).unwrap();
+    let alice = start(&lan, 0, "alice", &[]);
+    let bob = start(&lan, 1, "bob", &[]);
+    let carol = start(&lan, 2, "carol", &[]);
+    let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
+    alice.wait_for_peers(&[&b], LISTED).unwrap();
+    bob.wait_for_peers(&[&a], LISTED).unwrap();
+    // The router forwards unicast: carol's host reaches alice's over TCP...
+    let reach = lan
+        .host(2)
+        .command("python3")
+        .args([
+            "-c",
+            &format!(
+                "import socket; socket.create_connection(('{}', 9), 2)",
+                lan.host(0).ip
+            ),
+        ])
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&reach.stderr);
+    assert!(err.contains("ConnectionRefused"), "{err}");
+    // ...but not mDNS: by the time the same-subnet pair listed each other,
+    // and a few announcement rounds later, nobody sees across the router.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(carol.peers().unwrap().is_empty(), "{:?}", carol.peers());
+    assert_eq!(alice.peers().unwrap().len(), 1);
+    assert_eq!(bob.peers().unwrap().len(), 1);
+}
+
+#[test]
+fn nodes_on_two_subnets_meet_through_the_broker_and_call() {
+    // broker and alice on subnet 1, bob on subnet 2.
+    let lan = Lan::routed(2, 2).unwrap();
+    let broker = DuetBroker::start(lan.host(0), &[]).unwrap();
+    // alice also names a broker that does not exist: she starts anyway.
+    let nowhere = "/ip4/10.77.2.99/tcp/7170/ws";
+    let alice = start(
+        &lan,
+        1,
+        "alice",
+        &["--broker", nowhere, "--broker", &broker.addr],
+    );
+    let bob = start(&lan, 2, "bob", &["--broker", &broker.addr, "--auto-answer"]);
+    let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
+    alice.wait_for_peers(&[&b], LISTED).unwrap();
+    let brokers = alice.status().unwrap().brokers;
+    assert_eq!(brokers[0]["addr"], nowhere);
+    assert_eq!(brokers[0]["state"], "connecting", "{brokers:?}");
+    let warning = format!("broker {nowhere} unreachable");
+    wait_until("alice to warn of the missing broker", LISTED, || {
+        Ok(alice.logs().contains(&warning).then_some(()))
+    })
+    .unwrap();
+    // The newer node dials the one the broker handed it; the other hears of
+    // it from the broker at its next discovery (every 2 s).
+    let peers = wait_via(&alice, &b, &["broker"]);
+    assert_eq!(peers[0].name, "bob");
+    assert!(peers[0]
+        .addrs
+        .iter()
+        .any(|x| x.contains(&lan.host(2).ip.to_string())));
+    bob.wait_for_peers(&[&a], LISTED).unwrap();
+    assert_eq!(alice.status().unwrap().brokers[1]["state"], "connected");
+    assert_eq!(broker_state(&bob), "connected");
+    let logs = broker.logs();
+    assert!(logs.contains(&format!("{a} registered")), "{logs}");
+
+    let out = alice.cli().args(["call", "bob"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}\n{}", alice.logs());
+    wait_media(&alice, 60);
+    wait_media(&bob, 60);
+    let out = alice.cli().args(["hangup"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    wait_until("bob's call to end", CONNECTED, || {
+        Ok(bob.status()?.call.is_null().then_some(()))
+    })
+    .unwrap();
+}
+
+#[test]
+fn broker_restart_nodes_come_back_and_direct_calls_keep_going() {
+    // broker and alice on subnet 1; bob and carol on subnet 2.
+    let lan = Lan::routed(2, 2).unwrap();
+    let mut broker = DuetBroker::start(lan.host(0), &[]).unwrap();
+    let alice = start(&lan, 1, "alice", &["--broker", &broker.addr]);
+    let bob = start(&lan, 2, "bob", &["--broker", &broker.addr, "--auto-answer"]);
+    let carol = start(&lan, 3, "carol", &["--broker", &broker.addr]);
+    let ids: Vec<String> = [&alice, &bob, &carol]
+        .iter()
+        .map(|n| n.peer_id().unwrap())
+        .collect();
+    bob.wait_for_peers(&[&ids[0], &ids[2]], LISTED).unwrap();
+    // carol is seen both ways (same subnet, same broker): one entry.
+    let peers = wait_via(&bob, &ids[2], &["mdns", "broker"]);
+    assert_eq!(peers.len(), 2, "{peers:?}");
+    alice.wait_for_peers(&[&ids[1], &ids[2]], LISTED).unwrap();
+
+    let out = alice.cli().args(["call", "bob"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}\n{}", alice.logs());
+    let before = wait_media(&bob, 30);
+    let frames = before["stats"]["video_frames_received"].as_u64().unwrap();
+
+    broker.kill().unwrap();
+    wait_until("alice to see the broker gone", LISTED, || {
+        Ok((broker_state(&alice) == "connecting").then_some(()))
+    })
+    .unwrap();
+    // The direct call does not need the broker.
+    wait_media(&bob, frames + 60);
+    wait_media(&alice, 60);
+
+    broker.restart().unwrap();
+    for n in [&alice, &bob, &carol] {
+        wait_until(
+            &format!("{} to re-register", n.name),
+            Duration::from_secs(10),
+            || Ok((broker_state(n) == "connected").then_some(())),
+        )
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", n.logs()));
+    }
+    alice.wait_for_peers(&[&ids[1], &ids[2]], LISTED).unwrap();
+    let logs = broker.logs();
+    for id in &ids {
+        let n = logs.matches(&format!("{id} registered")).count();
+        assert_eq!(n, 2, "{id} registered {n} times:\n{logs}");
+    }
+    assert_eq!(alice.status().unwrap().call["state"], "connected");
+}
+
+#[test]
+fn only_nodes_with_the_network_key_are_admitted() {
+    // broker and alice on subnet 1; bob and mallory on subnet 2.
+    let lan = Lan::routed(2, 2).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("net.key");
+    let wrong = dir.path().join("wrong.key");
+    for k in [&key, &wrong] {
+        let out = std::process::Command::new(duet_tests::node::duet_bin())
+            .args(["network-key", "new"])
+            .arg(k)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    let key = key.to_str().unwrap();
+    let broker = DuetBroker::start(lan.host(0), &["--network-key", key]).unwrap();
+    assert!(!broker.logs().contains("OPEN"), "{}", broker.logs());
+    let with_key = |i, name| {
+        start(
+            &lan,
+            i,
+            name,
+            &["--broker", &broker.addr, "--network-key", key],
+        )
+    };
+    let alice = with_key(1, "alice");
+    let bob = with_key(2, "bob");
+    // mallory holds another key and has no mDNS: only the broker could list her.
+    let mallory = start(
+        &lan,
+        3,
+        "mallory",
+        &[
+            "--broker",
+            &broker.addr,
+            "--network-key",
+            wrong.to_str().unwrap(),
+            "--no-mdns",
+        ],
+    );
+    let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
+    alice.wait_for_peers(&[&b], LISTED).unwrap();
+    bob.wait_for_peers(&[&a], LISTED).unwrap();
+    wait_until("mallory to be refused", LISTED, || {
+        Ok((broker_state(&mallory) == "refused").then_some(()))
+    })
+    .unwrap_or_else(|e| panic!("{e:#}\n{}", mallory.logs()));
+    let m = mallory.peer_id().unwrap();
+    assert!(broker.logs().contains(&format!("{m} refused")));
+    assert!(!broker.logs().contains(&format!("{m} registered")));
+
+    // Garbage on the broker's port leaves it serving.
+    let garbage = lan
+        .host(1)
+        .command("python3")
+        .args([
+            "-c",
+            &format!(
+                "import socket,os\nfor n in (1, 100, 70000):\n  s=socket.create_connection(('{}', {}), 5)\n  s.sendall(os.urandom(n)); s.close()",
+                lan.host(0).ip,
+                duet_tests::broker::WS_PORT
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert!(garbage.status.success(), "{garbage:?}");
+    let carol = with_key(3, "carol");
+    let c = carol.peer_id().unwrap();
+    alice.wait_for_peers(&[&b, &c], LISTED).unwrap();
+    // Nobody ever listed mallory, nor she anyone.
+    assert!(mallory.peers().unwrap().is_empty());
+    for n in [&alice, &bob, &carol] {
+        assert!(n.peers().unwrap().iter().all(|p| p.peer_id != m));
+    }
+}
+
+#[test]
+fn without_a_direct_route_signalling_goes_over_the_broker_relay() {
+    // broker and alice on subnet 1, bob on subnet 2; the router passes only
+    // traffic to and from the broker.
+    let lan = Lan::routed(2, 2).unwrap();
+    lan.filter(Filter::AllBut(lan.host(0).ip)).unwrap();
+    let broker = DuetBroker::start(lan.host(0), &[]).unwrap();
+    let alice = start(&lan, 1, "alice", &["--broker", &broker.addr]);
+    let bob = start(&lan, 2, "bob", &["--broker", &broker.addr]);
+    let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
+    alice.wait_for_peers(&[&b], LISTED).unwrap();
+    bob.wait_for_peers(&[&a], LISTED).unwrap();
+    assert!(
+        broker.logs().contains("relaying a circuit"),
+        "{}",
+        broker.logs()
+    );
+
+    // The call rings: invite and ringing crossed the circuit, with the
+    // caller's own PeerId (Noise end to end through the relay).
+    let bob_events = bob.events().unwrap();
+    let mut dialing = alice.cli().args(["call", "bob"]).spawn().unwrap();
+    let incoming = bob_events
+        .wait_for("incoming_call", CONNECTED, |e| e.kind() == "incoming_call")
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", alice.logs()));
+    assert_eq!(incoming.value["call"]["peer_id"], a.as_str());
+    wait_until("alice to see bob ringing", CONNECTED, || {
+        Ok((alice.status()?.call["state"] == "ringing").then_some(()))
+    })
+    .unwrap();
+    let out = alice.cli().args(["hangup"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    wait_until("bob's call to end", CONNECTED, || {
+        Ok(bob.status()?.call.is_null().then_some(()))
+    })
+    .unwrap();
+    let _ = dialing.wait();
+}
