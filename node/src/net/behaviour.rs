@@ -4,7 +4,6 @@
 //! Connection limits bound what peers on the LAN can make this node hold:
 //! connections being set up (Noise/yamux handshakes) and established ones,
 //! in total and per peer; a connection over a limit is refused at once.
-//! The broker client (rendezvous + relay) is added here as further fields.
 
 use crate::proto::{IDENTIFY_PROTOCOL, MAX_PRESENCE_BYTES};
 use libp2p::connection_limits::{self, ConnectionLimits};
@@ -35,7 +34,6 @@ pub struct Behaviour {
     pub gossipsub: gossipsub::Behaviour,
     /// Call signalling, request-response on `/duet/call/1`.
     pub call: super::signalling::Behaviour,
-    // Next: the broker's rendezvous and relay clients.
 }
 
 impl Behaviour {

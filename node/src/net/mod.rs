@@ -3,8 +3,8 @@
 //! (bounded mpsc, each command carrying a oneshot reply) and reads the
 //! [`NetEvent`]s it emits on a bounded channel. No lock is shared.
 //!
-//! - [`behaviour`]: the composed NetworkBehaviour (identify, ping, gossipsub;
-//!   call signalling and the broker client plug in there).
+//! - [`behaviour`]: the composed NetworkBehaviour (identify, ping, gossipsub,
+//!   connection limits, call signalling).
 //! - [`discovery`]: DNS-SD (mdns-sd) registration and browsing.
 //! - [`presence`]: gossipsub presence messages (name, status, heartbeat).
 //! - [`dialer`]: which discovered records to dial, and what a dial proved.
