@@ -391,7 +391,7 @@ impl Actor {
     }
 }
 
-/// Says why an invite was turned away (busy: in a call or do-not-disturb).
+/// Says why a call was turned away (e.g. busy: in a call or do-not-disturb).
 fn log_turned_away(actions: &[Action<PeerId>]) {
     for a in actions {
         if let Action::Send {
@@ -399,7 +399,7 @@ fn log_turned_away(actions: &[Action<PeerId>]) {
             signal: CallSignal::Reject { reason, .. },
         } = a
         {
-            tracing::info!("declining a call from {to}: {reason:?}");
+            tracing::info!("turning away a call from {to}: {reason:?}");
         }
     }
 }

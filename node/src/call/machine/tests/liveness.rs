@@ -116,3 +116,19 @@ fn no_media_for_the_timeout_is_peer_lost() {
     assert!(acts.contains(&Action::StopMedia));
     assert!(b.call().is_none());
 }
+
+#[test]
+fn do_not_disturb_still_merges_crossing_calls() {
+    // Bob, set to do-not-disturb, calls Alice while she calls him: her
+    // invite is not a new caller but the other half of his own call.
+    let mut b = machine(BOB);
+    b.dial(id("c2"), ALICE, "alice".into()).unwrap();
+    b.on_local_description(OFFER.into());
+    b.set_dnd(true);
+    let acts = b.on_signal(ALICE, invite("c1"));
+    assert!(acts
+        .iter()
+        .any(|a| matches!(a, Action::Notify(CallEvent::Replaced { .. }))));
+    assert!(acts.contains(&Action::StartMedia(MediaRole::Answerer)));
+    assert_eq!(b.call().unwrap().id, id("c1"));
+}
