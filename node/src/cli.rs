@@ -34,6 +34,8 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per process: the size of `Up`'s options does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run the node until Ctrl-C or SIGTERM, then say goodbye and exit
     Up(UpArgs),

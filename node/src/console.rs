@@ -3,6 +3,7 @@
 //! commands. It is an in-process control client: the same requests and
 //! events as the control socket, without the socket.
 
+use crate::call::EndCode;
 use crate::control::protocol::{ControlCall, Event, Reply, Request};
 use crate::control::{client::peers_table, render};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -102,7 +103,8 @@ async fn command(line: &str, requests: &mpsc::Sender<ControlCall>) -> bool {
             tokio::spawn(async move {
                 let reply = ask(&requests, Request::Call { target }).await;
                 // A call hung up here needs no error; the `ended` line says it.
-                if !reply.ok && reply.reason.as_deref() != Some("hangup") {
+                let code = reply.reason.as_deref().and_then(|r| r.parse().ok());
+                if !reply.ok && code != Some(EndCode::HungUp) {
                     report(&reply, "");
                 }
             });

@@ -4,7 +4,7 @@
 //! It is the only place where a call's pieces meet: the pure
 //! [`CallMachine`] decides, and the actor carries out its [`Action`]s —
 //! signalling through the network task, media through a
-//! [`MediaSession`], timers as small sleeping tasks that post back. Inputs
+//! [`MediaSession`], timers in one sleep of its select loop. Inputs
 //! come from a [`CallHandle`] (user commands with replies, signalling from
 //! the network) and from the current session's event stream. What happens
 //! is announced as [`CallNotice`]s on a broadcast channel, which never
@@ -12,26 +12,24 @@
 
 mod mute;
 mod notify;
+mod timers;
 mod window;
 
 use super::handle::{CallConfig, CallError, CallHandle, CallInput, CallNotice, Msg};
-use super::machine::{Action, CallMachine, CommandError, MediaRole, SdpKind, Timer};
-use super::view::{direction_str, CallStats};
+use super::machine::{Action, CallMachine, CommandError, MediaRole, SdpKind};
+use super::view::CallStats;
 use crate::net;
 use crate::proto::call::{CallId, CallSignal};
 use duet_gst::{ConnectionState, MediaEvent, MediaSession, MediaStats, Role};
 use libp2p::PeerId;
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 const INPUT_CAPACITY: usize = 256;
 /// Inputs from peers other than the current call's.
 const OTHERS_CAPACITY: usize = 32;
 const NOTICE_CAPACITY: usize = 256;
-/// After the peer's media ends (RTCP BYE), its hangup message normally
-/// follows at once; if it does not, the peer is gone.
-const REMOTE_END_GRACE: Duration = Duration::from_secs(1);
 /// Starting the pipeline takes milliseconds, a real camera ~1 s; a device
 /// that hangs in its state change must not hold the call (and the node's
 /// shutdown) hostage. The stuck thread is left behind.
@@ -50,7 +48,6 @@ struct Started {
     id: String,
     at: SystemTime,
     peer_name: String,
-    direction: &'static str,
 }
 
 impl Started {
@@ -59,7 +56,6 @@ impl Started {
             id: call.id.to_string(),
             at: SystemTime::now(),
             peer_name: call.peer_name.clone(),
-            direction: direction_str(call.direction),
         }
     }
 }
@@ -83,8 +79,9 @@ struct Actor {
     /// The current (or just ended) call's recording file.
     recording: Option<String>,
     notices: broadcast::Sender<CallNotice>,
-    timers: mpsc::Sender<(CallId, Timer)>,
-    remote_ended: mpsc::Sender<CallId>,
+    timers: timers::Timers,
+    /// The node's do-not-disturb, handed to the machine with each signal.
+    dnd: watch::Receiver<bool>,
     /// The card of an incoming call while it rings (window mode).
     ringing: Option<window::Ringing>,
     /// The ringback or ringtone playing (window mode, not quiet).
@@ -96,8 +93,7 @@ pub fn spawn(me: PeerId, my_name: String, config: CallConfig, net: net::Client) 
     let (tx, rx) = mpsc::channel(INPUT_CAPACITY);
     let (others_tx, others_rx) = mpsc::channel(OTHERS_CAPACITY);
     let (notices, _) = broadcast::channel(NOTICE_CAPACITY);
-    let (timers_tx, timers_rx) = mpsc::channel(16);
-    let (ended_tx, ended_rx) = mpsc::channel(4);
+    let (dnd_tx, dnd) = watch::channel(false);
     let actor = Actor {
         machine: CallMachine::new(me, my_name, config.timeouts).with_policy(config.policy),
         config,
@@ -107,13 +103,13 @@ pub fn spawn(me: PeerId, my_name: String, config: CallConfig, net: net::Client) 
         ended_stats: None,
         recording: None,
         notices: notices.clone(),
-        timers: timers_tx,
-        remote_ended: ended_tx,
+        timers: timers::Timers::new(),
+        dnd,
         ringing: None,
         tone: None,
     };
-    tokio::spawn(actor.run(rx, others_rx, timers_rx, ended_rx));
-    CallHandle::new(tx, others_tx, notices)
+    tokio::spawn(actor.run(rx, others_rx));
+    CallHandle::new(tx, others_tx, notices, dnd_tx)
 }
 
 async fn next_media_event(media: &mut Option<Media>) -> Option<MediaEvent> {
@@ -124,13 +120,7 @@ async fn next_media_event(media: &mut Option<Media>) -> Option<MediaEvent> {
 }
 
 impl Actor {
-    async fn run(
-        mut self,
-        mut rx: mpsc::Receiver<Msg>,
-        mut others: mpsc::Receiver<CallInput>,
-        mut timers: mpsc::Receiver<(CallId, Timer)>,
-        mut remote_ended: mpsc::Receiver<CallId>,
-    ) {
+    async fn run(mut self, mut rx: mpsc::Receiver<Msg>, mut others: mpsc::Receiver<CallInput>) {
         loop {
             tokio::select! {
                 msg = rx.recv() => match msg {
@@ -150,16 +140,9 @@ impl Actor {
                 Some(ev) = window::next_ringing_event(&mut self.ringing) => {
                     self.on_window_event(ev).await
                 }
-                Some((id, timer)) = timers.recv() => {
+                (id, timer) = self.timers.next() => {
                     let actions = self.machine.on_timer(&id, timer);
                     self.execute(actions).await;
-                }
-                Some(id) = remote_ended.recv() => {
-                    let peer = self.machine.call().filter(|c| c.id == id).map(|c| c.peer);
-                    if let Some(peer) = peer {
-                        let actions = self.machine.on_peer_lost(&peer);
-                        self.execute(actions).await;
-                    }
                 }
             }
         }
@@ -211,7 +194,10 @@ impl Actor {
                         signal,
                     } => {
                         tracing::debug!("signal from {from}: {}", signal_name(&signal));
-                        self.machine.on_signal_from(from, trust, signal)
+                        self.machine.set_dnd(*self.dnd.borrow());
+                        let actions = self.machine.on_signal_from(from, trust, signal);
+                        log_turned_away(&actions);
+                        actions
                     }
                     CallInput::SignalFailed { peer, call_id } => {
                         self.machine.on_send_failed(&peer, &call_id)
@@ -253,25 +239,14 @@ impl Actor {
                 .machine
                 .on_media_failed(format!("media connection {s:?}").to_lowercase()),
             MediaEvent::MediaTimeout { silent_for } => {
-                let peer = self.machine.call().map(|c| c.peer);
                 tracing::info!(
                     "no media from the peer for {:.1} s",
                     silent_for.as_secs_f64()
                 );
-                peer.map(|p| self.machine.on_peer_lost(&p))
-                    .unwrap_or_default()
+                self.machine.on_media_timeout()
             }
             MediaEvent::Error(e) => self.media_error(e),
-            MediaEvent::RemoteEnded => {
-                if let Some(call) = self.machine.call() {
-                    let (id, tx) = (call.id.clone(), self.remote_ended.clone());
-                    tokio::spawn(async move {
-                        tokio::time::sleep(REMOTE_END_GRACE).await;
-                        let _ = tx.send(id).await;
-                    });
-                }
-                Vec::new()
-            }
+            MediaEvent::RemoteEnded => self.machine.on_remote_media_ended(),
             ev @ (MediaEvent::Key(_) | MediaEvent::WindowClosed) => {
                 self.on_window_event(ev).await;
                 Vec::new()
@@ -350,13 +325,7 @@ impl Actor {
                     call_id,
                     timer,
                     after,
-                } => {
-                    let tx = self.timers.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(after).await;
-                        let _ = tx.send((call_id, timer)).await;
-                    });
-                }
+                } => self.timers.arm(call_id, timer, after),
                 Action::MuteMedia { kind, muted } => self.mute_media(kind, muted),
                 Action::RemoteMuted(muted) => self.show_remote_mute(muted),
                 Action::Notify(event) => {
@@ -421,6 +390,19 @@ impl Actor {
         if let Some(m) = self.media.take() {
             self.ended_stats = Some(CallStats::from_media(&m.session.stats(), m.first_frame));
             tokio::spawn(m.session.close());
+        }
+    }
+}
+
+/// Says why a call was turned away (e.g. busy: in a call or do-not-disturb).
+fn log_turned_away(actions: &[Action<PeerId>]) {
+    for a in actions {
+        if let Action::Send {
+            to,
+            signal: CallSignal::Reject { reason, .. },
+        } = a
+        {
+            tracing::info!("turning away a call from {to}: {reason:?}");
         }
     }
 }

@@ -7,7 +7,8 @@ use super::view::CallView;
 use crate::proto::call::{CallId, CallSignal};
 use duet_gst::{MediaConfig, MediaKind};
 use libp2p::PeerId;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use std::sync::Arc;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// How calls are made on this node.
 #[derive(Debug, Clone)]
@@ -89,6 +90,7 @@ pub enum CallError {
     NotSent(MediaKind),
 }
 
+#[derive(Debug)]
 pub(super) enum Msg {
     Dial {
         peer: PeerId,
@@ -127,6 +129,9 @@ pub struct CallHandle {
     /// own, so that no flood of them can crowd out the current call's.
     others: mpsc::Sender<CallInput>,
     notices: broadcast::Sender<CallNotice>,
+    /// Do-not-disturb, read by the actor with each signal (so an invite
+    /// that follows a status change always sees it).
+    dnd: Arc<watch::Sender<bool>>,
 }
 
 impl CallHandle {
@@ -134,27 +139,19 @@ impl CallHandle {
         tx: mpsc::Sender<Msg>,
         others: mpsc::Sender<CallInput>,
         notices: broadcast::Sender<CallNotice>,
+        dnd: watch::Sender<bool>,
     ) -> Self {
         CallHandle {
             tx,
             others,
             notices,
+            dnd: Arc::new(dnd),
         }
     }
-}
 
-impl std::fmt::Debug for Msg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Msg::Dial { .. } => "Dial",
-            Msg::Answer { .. } => "Answer",
-            Msg::Reject { .. } => "Reject",
-            Msg::Hangup { .. } => "Hangup",
-            Msg::View { .. } => "View",
-            Msg::SetMuted { .. } => "SetMuted",
-            Msg::Input(_) => "Input",
-            Msg::Shutdown { .. } => "Shutdown",
-        })
+    /// Do-not-disturb on or off: while on, new callers are answered `busy`.
+    pub fn set_dnd(&self, dnd: bool) {
+        self.dnd.send_replace(dnd);
     }
 }
 

@@ -17,11 +17,13 @@
 //! known to have the call (caller: after `Ringing` or `Accept`), and remote
 //! candidates are buffered until the remote description is set.
 
+mod media;
 mod mute;
 mod policy;
 mod signals;
 mod types;
 
+pub use media::REMOTE_END_GRACE;
 pub use policy::{AnswerPolicy, CallerTrust, InviteDecision};
 pub use types::*;
 
@@ -97,6 +99,8 @@ pub struct CallMachine<P> {
     my_name: String,
     timeouts: Timeouts,
     policy: AnswerPolicy,
+    /// Do-not-disturb: invites that find no call are answered `busy`.
+    dnd: bool,
     call: Option<Call<P>>,
 }
 
@@ -107,6 +111,7 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             my_name: my_name.into(),
             timeouts,
             policy: AnswerPolicy::default(),
+            dnd: false,
             call: None,
         }
     }
@@ -260,39 +265,6 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
         }]
     }
 
-    /// Media is flowing (ICE and DTLS connected).
-    pub fn on_media_connected(&mut self) -> Vec<Action<P>> {
-        let Some(call) = self.call.as_mut() else {
-            return Vec::new();
-        };
-        if call.phase != Phase::Connecting {
-            return Vec::new();
-        }
-        call.phase = Phase::Connected;
-        vec![Action::Notify(CallEvent::Connected {
-            call_id: call.id.clone(),
-        })]
-    }
-
-    /// Media failed (ICE failed, pipeline error, peer's media gone).
-    pub fn on_media_failed(&mut self, why: String) -> Vec<Action<P>> {
-        if self.call.as_ref().is_some_and(|c| c.media_started) {
-            self.end_with_hangup(HangupReason::Error, EndReason::MediaFailed(why))
-        } else {
-            Vec::new()
-        }
-    }
-
-    /// The peer's media is not the one its signalling vouched for (DTLS
-    /// certificate vs SDP fingerprint): end the call on both sides.
-    pub fn on_media_untrusted(&mut self, why: String) -> Vec<Action<P>> {
-        if self.call.as_ref().is_some_and(|c| c.media_started) {
-            self.end_with_hangup(HangupReason::MediaUntrusted, EndReason::MediaUntrusted(why))
-        } else {
-            Vec::new()
-        }
-    }
-
     /// The connection to `peer` is gone for good.
     pub fn on_peer_lost(&mut self, peer: &P) -> Vec<Action<P>> {
         if self.call.as_ref().is_some_and(|c| &c.peer == peer) {
@@ -335,6 +307,7 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
                 HangupReason::Error,
                 EndReason::MediaFailed("media did not connect in time".into()),
             ),
+            (Timer::RemoteEnd, _, _) => self.end(EndReason::PeerLost),
             _ => Vec::new(),
         }
     }
@@ -390,6 +363,7 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
         actions.push(Action::Notify(CallEvent::Ended {
             call_id: call.id,
             peer: call.peer,
+            direction: call.direction,
             reason,
         }));
         actions

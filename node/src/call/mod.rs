@@ -19,6 +19,6 @@ pub mod view;
 pub use actor::spawn;
 pub use handle::{CallConfig, CallError, CallHandle, CallInput, CallNotice};
 pub use machine::{
-    AnswerPolicy, CallerTrust, CommandError, Direction, EndReason, Mute, Phase, Timeouts,
+    AnswerPolicy, CallerTrust, CommandError, Direction, EndCode, EndReason, Mute, Phase, Timeouts,
 };
-pub use view::CallView;
+pub use view::{CallState, CallView};

@@ -11,10 +11,8 @@ pub struct CallView {
     pub id: String,
     pub peer_name: String,
     pub peer_id: String,
-    /// `outgoing` or `incoming`.
-    pub direction: String,
-    /// `dialing`, `ringing`, `connecting` or `connected`.
-    pub state: String,
+    pub direction: Direction,
+    pub state: CallState,
     /// When the call started (dial or invite), seconds since the Unix epoch.
     pub started_at: f64,
     pub stats: CallStats,
@@ -29,6 +27,36 @@ pub struct CallView {
     /// (callee); absent when none (quiet, headless, or past ringing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tone: Option<String>,
+}
+
+/// Where a call is, as `duet status --json` and events show it: the
+/// machine's [`Phase`], or `ended` in the `call_ended` event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallState {
+    Dialing,
+    Ringing,
+    Connecting,
+    Connected,
+    Ended,
+}
+
+impl From<Phase> for CallState {
+    fn from(p: Phase) -> Self {
+        match p {
+            Phase::Dialing => CallState::Dialing,
+            Phase::Ringing => CallState::Ringing,
+            Phase::Connecting => CallState::Connecting,
+            Phase::Connected => CallState::Connected,
+        }
+    }
+}
+
+/// Shown as its JSON word (`connected`), in the console.
+impl std::fmt::Display for CallState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Serialize::serialize(self, f)
+    }
 }
 
 /// Media figures of a call (zero until media flows).
@@ -101,18 +129,37 @@ pub fn audio_output_str(o: duet_gst::AudioOutput) -> &'static str {
     }
 }
 
-pub fn direction_str(d: Direction) -> &'static str {
-    match d {
-        Direction::Outgoing => "outgoing",
-        Direction::Incoming => "incoming",
-    }
-}
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::call::machine::EndCode;
 
-pub fn phase_str(p: Phase) -> &'static str {
-    match p {
-        Phase::Dialing => "dialing",
-        Phase::Ringing => "ringing",
-        Phase::Connecting => "connecting",
-        Phase::Connected => "connected",
+    #[test]
+    fn words_in_json_are_the_documented_ones() {
+        let json = |v: serde_json::Value| v.as_str().unwrap().to_string();
+        for (state, word) in [
+            (CallState::from(Phase::Dialing), "dialing"),
+            (CallState::from(Phase::Connected), "connected"),
+            (CallState::Ended, "ended"),
+        ] {
+            assert_eq!(json(serde_json::to_value(state).unwrap()), word);
+        }
+        assert_eq!(
+            json(serde_json::to_value(Direction::Outgoing).unwrap()),
+            "outgoing"
+        );
+        for (code, word) in [
+            (EndCode::HungUp, "hangup"),
+            (EndCode::RemoteHungUp, "remote-hangup"),
+            (EndCode::NotAllowed, "not-allowed"),
+            (EndCode::PeerLost, "peer-lost"),
+            (EndCode::MediaUntrusted, "media-untrusted"),
+        ] {
+            assert_eq!(json(serde_json::to_value(code).unwrap()), word);
+            assert_eq!(code.to_string(), word);
+            assert_eq!(word.parse::<EndCode>().unwrap(), code);
+        }
+        assert!("not-found".parse::<EndCode>().is_err());
     }
 }

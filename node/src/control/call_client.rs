@@ -130,7 +130,7 @@ async fn hold_then_hang_up(
     };
     tokio::select! {
         r = ended => {
-            let why = r?.unwrap_or_else(|| "the node stopped".into());
+            let why = r?.map_or_else(|| "the node stopped".into(), |code| code.to_string());
             if json {
                 println!("{}", serde_json::json!({"ok": false, "reason": why, "ended_early": true}));
             } else {

@@ -2,11 +2,11 @@
 //! request line, reads the reply, prints a table or JSON. No node at the
 //! socket is its own error ([`ClientError::NoNode`], exit code 2).
 
-use super::lines::{read_line, Line};
+use super::framing::JsonLines;
+use super::lines::Line;
 use super::protocol::{Event, Reply, Request};
 use crate::peers::PeerView;
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::UnixStream;
 
@@ -31,8 +31,7 @@ pub enum ClientError {
 }
 
 pub struct ControlClient {
-    rd: BufReader<OwnedReadHalf>,
-    wr: OwnedWriteHalf,
+    conn: JsonLines<OwnedReadHalf, OwnedWriteHalf>,
     path: PathBuf,
 }
 
@@ -56,10 +55,8 @@ impl ControlClient {
                     source: e,
                 },
             })?;
-        let (rd, wr) = stream.into_split();
         Ok(Self {
-            rd: BufReader::new(rd),
-            wr,
+            conn: JsonLines::unix(stream, MAX_REPLY),
             path: path.to_path_buf(),
         })
     }
@@ -73,7 +70,7 @@ impl ControlClient {
 
     /// The next line from the node, or `None` when it closed the connection.
     pub async fn next_line(&mut self) -> Result<Option<Vec<u8>>, ClientError> {
-        match read_line(&mut self.rd, MAX_REPLY).await {
+        match self.conn.read().await {
             Ok(Line::Data(d)) => Ok(Some(d)),
             Ok(Line::Eof) => Ok(None),
             Ok(Line::TooLong) => Err(ClientError::Protocol("reply too long".into())),
@@ -92,10 +89,7 @@ impl ControlClient {
 
     /// Sends `request` and returns the reply, successful or not.
     pub async fn request_any(&mut self, request: &Request) -> Result<Reply, ClientError> {
-        let mut line =
-            serde_json::to_vec(request).map_err(|e| ClientError::Protocol(e.to_string()))?;
-        line.push(b'\n');
-        if let Err(e) = self.wr.write_all(&line).await {
+        if let Err(e) = self.conn.send(request).await {
             return Err(self.io(e));
         }
         let line = self

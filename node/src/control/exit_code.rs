@@ -1,6 +1,7 @@
 //! `duet call`'s exit codes, one per outcome, so a script can tell a busy
 //! peer from one that is not there; and the durations its options take.
 
+use crate::call::EndCode;
 use std::time::Duration;
 
 /// How a call attempt ended. The code is the process exit status.
@@ -41,12 +42,20 @@ impl CallExit {
     /// The exit for a failed call's reason word (`call_ended` reasons, and
     /// `not-found`/`ambiguous` of an unresolved target).
     pub fn of_reason(reason: &str) -> CallExit {
-        match reason {
-            "not-found" | "ambiguous" => CallExit::NotFound,
-            "declined" => CallExit::Declined,
-            "busy" => CallExit::Busy,
-            "timeout" | "cancelled" => CallExit::NoAnswer,
-            "not-allowed" => CallExit::NotAllowed,
+        match reason.parse() {
+            Ok(code) => CallExit::of_end(code),
+            Err(_) if matches!(reason, "not-found" | "ambiguous") => CallExit::NotFound,
+            Err(_) => CallExit::Unreachable,
+        }
+    }
+
+    /// The exit for a call that ended with `code`.
+    pub fn of_end(code: EndCode) -> CallExit {
+        match code {
+            EndCode::Declined => CallExit::Declined,
+            EndCode::Busy => CallExit::Busy,
+            EndCode::Timeout | EndCode::Cancelled => CallExit::NoAnswer,
+            EndCode::NotAllowed => CallExit::NotAllowed,
             _ => CallExit::Unreachable,
         }
     }

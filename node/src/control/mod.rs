@@ -5,6 +5,7 @@
 //! protocol is documented in docs/control-protocol.md.
 //!
 //! - [`protocol`]: request, reply and event types (serde).
+//! - [`framing`]: JSON lines, the one framing of server and client.
 //! - [`lines`]: a line reader with a length cap, so garbage cannot grow memory.
 //! - [`server`]: the listener run by `duet up`, stale-socket detection.
 //! - [`client`]: used by the client subcommands; prints tables or JSON.
@@ -16,6 +17,7 @@
 pub mod call_client;
 pub mod client;
 pub mod exit_code;
+pub mod framing;
 pub mod lines;
 pub mod protocol;
 pub mod render;

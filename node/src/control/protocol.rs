@@ -1,7 +1,7 @@
 //! Control-socket messages. Requests are tagged by `cmd`, replies always
 //! carry `ok` (and `error` when false), events are tagged by `event`.
 
-use crate::call::CallView;
+use crate::call::{CallView, EndCode};
 use crate::peers::PeerView;
 use crate::proto::Status;
 use duet_gst::MediaKind;
@@ -121,10 +121,11 @@ pub enum Event {
     },
     /// The call ended; `reason` is `hangup`, `remote-hangup`, `declined`,
     /// `busy`, `timeout`, `cancelled`, `not-allowed`, `peer-lost`,
-    /// `unreachable` or `media-failed` (then `detail` says why).
+    /// `unreachable`, `media-failed` or `media-untrusted` (then `detail`
+    /// says why).
     CallEnded {
         call: CallView,
-        reason: String,
+        reason: EndCode,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },

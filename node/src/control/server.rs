@@ -6,13 +6,13 @@
 //! Every connection is served on its own task; bad lines get an error reply
 //! and the connection goes on.
 
-use super::lines::{read_line, Line};
+use super::framing::JsonLines;
+use super::lines::Line;
 use super::protocol::{parse_request, ControlCall, Event, Reply, Request, MAX_LINE};
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::unix::OwnedWriteHalf;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, mpsc, oneshot, Semaphore};
 
@@ -122,25 +122,18 @@ impl ControlServer {
     }
 }
 
-async fn write_json<T: serde::Serialize>(w: &mut OwnedWriteHalf, v: &T) -> std::io::Result<()> {
-    let mut line = serde_json::to_vec(v).map_err(std::io::Error::other)?;
-    line.push(b'\n');
-    w.write_all(&line).await
-}
-
 async fn handle(
     stream: UnixStream,
     calls: mpsc::Sender<ControlCall>,
     events: broadcast::Sender<Event>,
 ) -> std::io::Result<()> {
-    let (rd, mut wr) = stream.into_split();
-    let mut rd = BufReader::new(rd);
+    let mut conn = JsonLines::unix(stream, MAX_LINE);
     loop {
-        let line = match read_line(&mut rd, MAX_LINE).await? {
+        let line = match conn.read().await? {
             Line::Eof => return Ok(()),
             Line::TooLong => {
                 let msg = format!("request line longer than {MAX_LINE} bytes");
-                write_json(&mut wr, &Reply::error(msg)).await?;
+                conn.send(&Reply::error(msg)).await?;
                 continue;
             }
             Line::Data(d) if d.iter().all(u8::is_ascii_whitespace) => continue,
@@ -149,7 +142,7 @@ async fn handle(
         let request = match parse_request(&line) {
             Ok(r) => r,
             Err(e) => {
-                write_json(&mut wr, &Reply::error(e)).await?;
+                conn.send(&Reply::error(e)).await?;
                 continue;
             }
         };
@@ -159,8 +152,8 @@ async fn handle(
                 subscribed: Some(true),
                 ..Reply::ok()
             };
-            write_json(&mut wr, &reply).await?;
-            return stream_events(rd, wr, rx).await;
+            conn.send(&reply).await?;
+            return stream_events(conn, rx).await;
         }
         let (reply_tx, reply_rx) = oneshot::channel();
         let reply = match calls
@@ -175,28 +168,27 @@ async fn handle(
                 .unwrap_or_else(|_| Reply::error("the node is stopping")),
             Err(_) => Reply::error("the node is stopping"),
         };
-        write_json(&mut wr, &reply).await?;
+        conn.send(&reply).await?;
     }
 }
 
 /// Writes events until the client hangs up (or the node stops).
 async fn stream_events(
-    mut rd: BufReader<tokio::net::unix::OwnedReadHalf>,
-    mut wr: OwnedWriteHalf,
+    mut conn: JsonLines<OwnedReadHalf, OwnedWriteHalf>,
     mut rx: broadcast::Receiver<Event>,
 ) -> std::io::Result<()> {
     loop {
         tokio::select! {
             ev = rx.recv() => match ev {
-                Ok(ev) => write_json(&mut wr, &ev).await?,
+                Ok(ev) => conn.send(&ev).await?,
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    write_json(&mut wr, &Event::Lagged { missed }).await?
+                    conn.send(&Event::Lagged { missed }).await?
                 }
                 Err(broadcast::error::RecvError::Closed) => return Ok(()),
             },
-            line = read_line(&mut rd, MAX_LINE) => match line? {
+            line = conn.read() => match line? {
                 Line::Eof => return Ok(()),
-                _ => write_json(&mut wr, &Reply::error("this connection streams events")).await?,
+                _ => conn.send(&Reply::error("this connection streams events")).await?,
             },
         }
     }

@@ -4,7 +4,6 @@
 //! Connection limits bound what peers on the LAN can make this node hold:
 //! connections being set up (Noise/yamux handshakes) and established ones,
 //! in total and per peer; a connection over a limit is refused at once.
-//! The broker client (rendezvous + relay) is added here as further fields.
 
 use crate::proto::{IDENTIFY_PROTOCOL, MAX_PRESENCE_BYTES};
 use libp2p::connection_limits::{self, ConnectionLimits};

@@ -4,7 +4,7 @@
 //! [`NetEvent`]s it emits on a bounded channel. No lock is shared.
 //!
 //! - [`behaviour`]: the composed NetworkBehaviour (identify, ping, gossipsub,
-//!   call signalling, `/duet/broker/1` and the relay client).
+//!   connection limits, call signalling, `/duet/broker/1` and the relay client).
 //! - [`broker_client`]: `--broker`: connect, register, discover, dial the
 //!   handed-out nodes, listen through the broker's relay.
 //! - [`broker_proto`]: the `/duet/broker/1` behaviour, shared with `duet broker`.

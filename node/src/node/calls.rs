@@ -5,7 +5,7 @@
 use super::State;
 use crate::call::{CallInput, CallNotice, CallerTrust};
 use crate::control::protocol::Event;
-use crate::proto::call::{CallSignal, RejectReason};
+use crate::proto::call::CallSignal;
 use crate::proto::{DisplayName, Status};
 use libp2p::PeerId;
 
@@ -32,22 +32,7 @@ impl State {
             *caller_name = shown_caller(self.table.signed_name(&from), caller_name);
         }
         let mut trust = CallerTrust::NotAllowed;
-        if let CallSignal::Invite {
-            call_id,
-            caller_name,
-            ..
-        } = &signal
-        {
-            if self.status == Status::Dnd && !self.in_call {
-                tracing::info!("do-not-disturb: declining a call from {from}");
-                let reject = CallSignal::Reject {
-                    call_id: call_id.clone(),
-                    reason: RejectReason::Busy,
-                };
-                let net = self.net.clone();
-                tokio::spawn(async move { net.send_signal(from, reject).await });
-                return;
-            }
+        if let CallSignal::Invite { caller_name, .. } = &signal {
             trust = self.trust(from, caller_name);
         }
         self.to_calls(CallInput::Signal {
@@ -88,7 +73,7 @@ impl State {
                 let detail = reason.detail().map(str::to_string);
                 Event::CallEnded {
                     call,
-                    reason: reason.as_str().to_string(),
+                    reason: reason.code(),
                     detail,
                 }
             }

@@ -58,6 +58,7 @@ impl State {
             }
             Request::SetStatus { status } => {
                 self.status = status;
+                self.calls.set_dnd(status == Status::Dnd);
                 // Published in order with the call's in-call changes.
                 self.publish_status.send_replace(self.effective_status());
                 let _ = reply.send(Reply::ok());
@@ -140,7 +141,7 @@ async fn place_call(calls: CallHandle, peer: PeerId, name: String) -> Reply {
                     call.peer_name.clone()
                 };
                 return Reply {
-                    reason: Some(reason.as_str().to_string()),
+                    reason: Some(reason.code().to_string()),
                     ..Reply::error(describe_failure(&who, &reason))
                 };
             }

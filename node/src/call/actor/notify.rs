@@ -4,7 +4,7 @@
 use super::{unix_seconds, Actor, Started};
 use crate::call::handle::CallNotice;
 use crate::call::machine::{CallEvent, Mute};
-use crate::call::view::{direction_str, phase_str, CallStats, CallView};
+use crate::call::view::{CallState, CallStats, CallView};
 use libp2p::PeerId;
 use std::time::SystemTime;
 
@@ -27,8 +27,8 @@ impl Actor {
             id: call.id.to_string(),
             peer_name: call.peer_name.clone(),
             peer_id: call.peer.to_string(),
-            direction: direction_str(call.direction).into(),
-            state: phase_str(call.phase).into(),
+            direction: call.direction,
+            state: call.phase.into(),
             started_at: unix_seconds(started_at),
             stats,
             muted: call.muted,
@@ -57,6 +57,7 @@ impl Actor {
             CallEvent::Ended {
                 call_id,
                 peer,
+                direction,
                 reason,
             } => {
                 let stats = self.ended_stats.take().unwrap_or_default();
@@ -68,12 +69,8 @@ impl Actor {
                         .map(|s| s.peer_name.clone())
                         .unwrap_or_default(),
                     peer_id: peer.to_string(),
-                    direction: started
-                        .as_ref()
-                        .map(|s| s.direction)
-                        .unwrap_or_default()
-                        .into(),
-                    state: "ended".into(),
+                    direction,
+                    state: CallState::Ended,
                     started_at: started.map(|s| unix_seconds(s.at)).unwrap_or(0.0),
                     stats,
                     muted: Mute::default(),
@@ -110,7 +107,7 @@ fn log_notice(notice: &CallNotice) {
             tracing::info!("crossing calls: ours {old} became the peer's {new}")
         }
         CallNotice::Ended { call, reason } => {
-            tracing::info!("call {} ended: {}", call.id, reason.as_str())
+            tracing::info!("call {} ended: {}", call.id, reason.code())
         }
         CallNotice::RemoteMuted { call } => {
             let m = call.remote_muted;

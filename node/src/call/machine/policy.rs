@@ -2,6 +2,9 @@
 //! fact the node supplies about each caller ([`CallerTrust`]). A kiosk
 //! auto-answers only callers on its allow-list; others ring as usual, or
 //! are turned away with `not-allowed` when nobody is there to answer.
+//! Do-not-disturb, the node's status, turns every new caller away `busy`.
+
+use super::CallMachine;
 
 /// How this node treats incoming calls.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -41,5 +44,14 @@ impl AnswerPolicy {
             CallerTrust::NotAllowed if self.reject_others => InviteDecision::Reject,
             CallerTrust::NotAllowed => InviteDecision::Ring,
         }
+    }
+}
+
+impl<P> CallMachine<P> {
+    /// Do-not-disturb on or off: while on, an invite that finds no call is
+    /// answered `busy` (one that crosses our own outgoing call still
+    /// merges with it).
+    pub fn set_dnd(&mut self, dnd: bool) {
+        self.dnd = dnd;
     }
 }

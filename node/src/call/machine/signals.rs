@@ -83,6 +83,9 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             }]
         };
         let Some(call) = self.call.as_ref() else {
+            if self.dnd {
+                return reject(from, call_id, RejectReason::Busy);
+            }
             return match self.policy.decide(trust) {
                 InviteDecision::Reject => reject(from, call_id, RejectReason::NotAllowed),
                 InviteDecision::Ring => self.ring_incoming(from, call_id, caller_name, sdp),

@@ -3,6 +3,7 @@
 use super::*;
 
 mod failures;
+mod liveness;
 mod mute;
 mod policy;
 

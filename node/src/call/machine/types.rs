@@ -5,15 +5,22 @@ use crate::proto::call::{CallId, CallSignal};
 use duet_gst::MediaKind;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Outgoing,
     Incoming,
 }
 
+/// Shown as its JSON word (`outgoing`), in the console and logs.
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        serde::Serialize::serialize(self, f)
+    }
+}
+
 /// Where a live call is. `Idle` is the absence of a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     /// Outgoing: media starting, invite on its way.
@@ -44,6 +51,8 @@ pub enum Timer {
     Ring,
     /// Answered but media not connected.
     Connect,
+    /// The peer's media ended; its hangup did not follow.
+    RemoteEnd,
 }
 
 /// Why a call ended, from this side's point of view.
@@ -73,19 +82,19 @@ pub enum EndReason {
 
 impl EndReason {
     /// The short word shown to users and in JSON events.
-    pub fn as_str(&self) -> &'static str {
+    pub fn code(&self) -> EndCode {
         match self {
-            EndReason::HungUp => "hangup",
-            EndReason::RemoteHungUp => "remote-hangup",
-            EndReason::Cancelled => "cancelled",
-            EndReason::Declined => "declined",
-            EndReason::Busy => "busy",
-            EndReason::NotAllowed => "not-allowed",
-            EndReason::Timeout => "timeout",
-            EndReason::PeerLost => "peer-lost",
-            EndReason::Unreachable => "unreachable",
-            EndReason::MediaFailed(_) => "media-failed",
-            EndReason::MediaUntrusted(_) => "media-untrusted",
+            EndReason::HungUp => EndCode::HungUp,
+            EndReason::RemoteHungUp => EndCode::RemoteHungUp,
+            EndReason::Cancelled => EndCode::Cancelled,
+            EndReason::Declined => EndCode::Declined,
+            EndReason::Busy => EndCode::Busy,
+            EndReason::NotAllowed => EndCode::NotAllowed,
+            EndReason::Timeout => EndCode::Timeout,
+            EndReason::PeerLost => EndCode::PeerLost,
+            EndReason::Unreachable => EndCode::Unreachable,
+            EndReason::MediaFailed(_) => EndCode::MediaFailed,
+            EndReason::MediaUntrusted(_) => EndCode::MediaUntrusted,
         }
     }
 
@@ -95,6 +104,41 @@ impl EndReason {
             EndReason::MediaFailed(why) | EndReason::MediaUntrusted(why) => Some(why),
             _ => None,
         }
+    }
+}
+
+/// Why a call ended, as the word in `call_ended` events and failed `call`
+/// replies (`reason`); [`EndReason`] without its detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndCode {
+    #[serde(rename = "hangup")]
+    HungUp,
+    #[serde(rename = "remote-hangup")]
+    RemoteHungUp,
+    Cancelled,
+    Declined,
+    Busy,
+    NotAllowed,
+    Timeout,
+    PeerLost,
+    Unreachable,
+    MediaFailed,
+    MediaUntrusted,
+}
+
+impl std::fmt::Display for EndCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        serde::Serialize::serialize(self, f)
+    }
+}
+
+impl std::str::FromStr for EndCode {
+    type Err = serde::de::value::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        use serde::de::IntoDeserializer;
+        serde::Deserialize::deserialize(s.into_deserializer())
     }
 }
 
@@ -147,6 +191,7 @@ pub enum CallEvent<P> {
     Ended {
         call_id: CallId,
         peer: P,
+        direction: Direction,
         reason: EndReason,
     },
     /// The peer's mute state changed (its `mute` message).

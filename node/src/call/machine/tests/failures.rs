@@ -257,7 +257,10 @@ fn untrusted_media_ends_the_call_on_both_sides() {
         other => panic!("{other:?}"),
     };
     assert!(acts.contains(&Action::StopMedia));
-    assert_eq!(ended(&acts).map(|r| r.as_str()), Some("media-untrusted"));
+    assert_eq!(
+        ended(&acts).map(|r| r.code()),
+        Some(EndCode::MediaUntrusted)
+    );
 
     let mut a = alice_dialing();
     a.on_signal(
