@@ -279,8 +279,12 @@ impl UpArgs {
             display: self.display,
             codec: self.codec,
             latency_probe: self.latency_probe,
-            // A call whose peer went silent ends within a few seconds.
-            media_timeout: Duration::from_secs(3),
+            // A call whose peer went silent ends within a few seconds. Not
+            // less: a busy machine (a kiosk's small CPU, a window composing
+            // 30 fps) can leave its sending a few seconds late, and a peer
+            // that really vanished usually says so sooner (RTCP BYE, its
+            // libp2p connection closing).
+            media_timeout: Duration::from_secs(5),
             ..MediaConfig::default()
         };
         Ok(NodeConfig {

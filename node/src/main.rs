@@ -124,7 +124,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
         }),
         Command::Broker(args) => {
             let config = args.into_config()?;
-            runtime()?.block_on(duet_node::broker::run(config, shutdown_signal()))?;
+            runtime()?.block_on(async { duet_node::broker::run(config, shutdown_signal()).await })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::NetworkKey(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
@@ -175,6 +175,7 @@ const RUNTIME_STOP: Duration = Duration::from_secs(1);
 /// Resolves on the first Ctrl-C or SIGTERM; a second one exits at once
 /// (code 130), whatever the graceful stop is waiting for. One task owns
 /// both signal streams from the start, so a quick second signal is not lost.
+/// Call it inside the runtime (it spawns that task).
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
     let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
