@@ -6,9 +6,9 @@
 //! was seen leaving one of two responders silent until its 1 s re-query),
 //! while the existing nodes hear the newcomer's announcement within
 //! milliseconds, so this keeps joining fast whichever side is smaller.
-//! DESIGN.md's hazard — both sides dialing at the same moment from their
-//! listen ports, a TCP simultaneous open where both act as Noise initiator —
-//! cannot happen: dials use a fresh port ([`DialOpts`] `allocate_new_port`),
+//! The known libp2p hazard — both sides dialing at the same moment from
+//! their listen ports, a TCP simultaneous open where both act as Noise
+//! initiator, which fails the handshake — cannot happen: dials use a fresh port ([`DialOpts`] `allocate_new_port`),
 //! so a rare double dial yields two good connections, not a failed one.
 //!
 //! Dials try one address at a time and carry the PeerId the record claims:
@@ -22,6 +22,10 @@
 //! still gets its dial), each for at most [`MAX_UNPROVEN_AGE`], and one
 //! whose dial failed [`MAX_FAILED_DIALS`] times is forgotten. That also
 //! bounds the dials in flight, hence the sockets they hold.
+//!
+//! Time and the connection state come in from the caller (`now`, and the
+//! [`Links`] the Swarm implements), so every rule is unit-tested without a
+//! network or a clock.
 
 use super::behaviour::Behaviour;
 use super::discovery::Record;
@@ -43,6 +47,26 @@ pub const MAX_UNPROVEN: usize = 64;
 pub const MAX_UNPROVEN_AGE: Duration = Duration::from_secs(60);
 /// Failed dials after which an unproven record is forgotten.
 pub const MAX_FAILED_DIALS: u32 = 3;
+
+/// What the dialer needs of the Swarm: who we are, whom we are connected
+/// to, and a way to dial.
+pub trait Links {
+    fn local_peer(&self) -> PeerId;
+    fn is_connected(&self, peer: &PeerId) -> bool;
+    fn dial(&mut self, opts: DialOpts) -> Result<(), DialError>;
+}
+
+impl Links for Swarm<Behaviour> {
+    fn local_peer(&self) -> PeerId {
+        *self.local_peer_id()
+    }
+    fn is_connected(&self, peer: &PeerId) -> bool {
+        Swarm::is_connected(self, peer)
+    }
+    fn dial(&mut self, opts: DialOpts) -> Result<(), DialError> {
+        Swarm::dial(self, opts)
+    }
+}
 
 struct Known {
     record: Record,
@@ -72,12 +96,16 @@ fn discovered(r: &Record) -> NetEvent {
 
 impl Dialer {
     /// A record was resolved. Returns an event when it updates a proven one.
-    pub fn resolved(&mut self, record: Record, swarm: &Swarm<Behaviour>) -> Option<NetEvent> {
-        let local = *swarm.local_peer_id();
+    pub fn resolved(
+        &mut self,
+        record: Record,
+        links: &impl Links,
+        now: Instant,
+    ) -> Option<NetEvent> {
+        let local = links.local_peer();
         if record.peer == local {
             return None;
         }
-        let now = Instant::now();
         let (verified, rejected, seen) = match self.records.get(&record.fullname) {
             Some(k) if k.record == record => return None,
             Some(k) if k.record.peer == record.peer && k.record.addrs == record.addrs => {
@@ -106,7 +134,7 @@ impl Dialer {
         } else {
             now + FALLBACK_GRACE
         };
-        let event = (verified && swarm.is_connected(&record.peer)).then(|| discovered(&record));
+        let event = (verified && links.is_connected(&record.peer)).then(|| discovered(&record));
         let known = Known {
             record,
             rejected,
@@ -177,25 +205,24 @@ impl Dialer {
     /// Records that may need a dial: not rejected, not being dialed, peer not connected.
     fn candidates<'a>(
         &'a self,
-        swarm: &'a Swarm<Behaviour>,
+        links: &'a impl Links,
     ) -> impl Iterator<Item = (&'a String, &'a Known)> + 'a {
         let in_flight: HashSet<&String> = self.dialing.values().collect();
         self.records.iter().filter(move |(f, k)| {
-            !k.rejected && !in_flight.contains(f) && !swarm.is_connected(&k.record.peer)
+            !k.rejected && !in_flight.contains(f) && !links.is_connected(&k.record.peer)
         })
     }
 
     /// When [`Dialer::dial_due`] has something to do next, if ever.
-    pub fn next_due(&self, swarm: &Swarm<Behaviour>) -> Option<Instant> {
-        self.candidates(swarm).map(|(_, k)| k.next_dial).min()
+    pub fn next_due(&self, links: &impl Links) -> Option<Instant> {
+        self.candidates(links).map(|(_, k)| k.next_dial).min()
     }
 
     /// Dials every record that is due, not rejected and not yet connected.
-    pub fn dial_due(&mut self, swarm: &mut Swarm<Behaviour>) {
-        let now = Instant::now();
+    pub fn dial_due(&mut self, links: &mut impl Links, now: Instant) {
         self.forget_stale(now);
         let due: Vec<(String, PeerId, Vec<Multiaddr>)> = self
-            .candidates(swarm)
+            .candidates(links)
             .filter(|(_, k)| k.next_dial <= now)
             .map(|(f, k)| (f.clone(), k.record.peer, k.record.addrs.clone()))
             .collect();
@@ -207,7 +234,7 @@ impl Dialer {
                 .allocate_new_port()
                 .build();
             let id = opts.connection_id();
-            match swarm.dial(opts) {
+            match links.dial(opts) {
                 Ok(()) => {
                     self.dialing.insert(id, fullname.clone());
                 }
@@ -257,13 +284,13 @@ impl Dialer {
     }
 
     /// After losing every connection to `peer`, dial its records again later.
-    pub fn disconnected(&mut self, peer: PeerId, local: PeerId) {
+    pub fn disconnected(&mut self, peer: PeerId, local: PeerId, now: Instant) {
         let delay = if local < peer {
             Duration::from_secs(1)
         } else {
             FALLBACK_GRACE
         };
-        let at = Instant::now() + delay;
+        let at = now + delay;
         for k in self.records.values_mut().filter(|k| k.record.peer == peer) {
             k.next_dial = k.next_dial.max(at);
         }
@@ -299,6 +326,8 @@ mod tests {
         d.records.insert(fullname.clone(), known);
         fullname
     }
+
+    mod rules;
 
     #[test]
     fn unproven_records_are_bounded_in_count_and_age() {

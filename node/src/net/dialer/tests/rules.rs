@@ -1,0 +1,159 @@
+//! The dial rules with injected time and connection state: who dials
+//! first, backoff, proof, rejection, forgetting, redial after a loss.
+
+use super::super::*;
+use crate::proto::DisplayName;
+
+/// A Swarm stand-in: records the dials, answers `is_connected` from a set.
+struct FakeLinks {
+    local: PeerId,
+    connected: HashSet<PeerId>,
+    dials: Vec<(PeerId, ConnectionId)>,
+}
+
+impl FakeLinks {
+    fn new(local: PeerId) -> FakeLinks {
+        FakeLinks {
+            local,
+            connected: HashSet::new(),
+            dials: Vec::new(),
+        }
+    }
+}
+
+impl Links for FakeLinks {
+    fn local_peer(&self) -> PeerId {
+        self.local
+    }
+    fn is_connected(&self, peer: &PeerId) -> bool {
+        self.connected.contains(peer)
+    }
+    fn dial(&mut self, opts: DialOpts) -> Result<(), DialError> {
+        let peer = opts.get_peer_id().ok_or(DialError::Aborted)?;
+        self.dials.push((peer, opts.connection_id()));
+        Ok(())
+    }
+}
+
+fn record(peer: PeerId) -> Record {
+    Record {
+        fullname: format!("bob [{}]._duet._udp.local.", &peer.to_string()[46..]),
+        peer,
+        name: DisplayName::new("bob").unwrap(),
+        addrs: vec!["/ip4/10.77.0.2/tcp/4001".parse().unwrap()],
+    }
+}
+
+/// Two PeerIds, the smaller first.
+fn ordered() -> (PeerId, PeerId) {
+    let (a, b) = (PeerId::random(), PeerId::random());
+    if a < b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+#[test]
+fn the_smaller_peer_id_dials_at_once_the_larger_after_the_grace() {
+    let (small, large) = ordered();
+    let t0 = Instant::now();
+
+    let mut links = FakeLinks::new(small);
+    let mut d = Dialer::default();
+    d.resolved(record(large), &links, t0);
+    assert_eq!(d.next_due(&links), Some(t0));
+    d.dial_due(&mut links, t0);
+    assert_eq!(links.dials.len(), 1);
+
+    let mut links = FakeLinks::new(large);
+    let mut d = Dialer::default();
+    d.resolved(record(small), &links, t0);
+    assert_eq!(d.next_due(&links), Some(t0 + FALLBACK_GRACE));
+    d.dial_due(&mut links, t0);
+    assert!(links.dials.is_empty(), "not before the grace");
+    // The smaller side connected meanwhile: no dial at all.
+    links.connected.insert(small);
+    d.dial_due(&mut links, t0 + FALLBACK_GRACE);
+    assert!(links.dials.is_empty());
+    assert_eq!(d.next_due(&links), None);
+}
+
+#[test]
+fn failed_dials_back_off_and_an_unproven_record_is_forgotten() {
+    let (small, large) = ordered();
+    let mut links = FakeLinks::new(small);
+    let mut d = Dialer::default();
+    let t0 = Instant::now();
+    d.resolved(record(large), &links, t0);
+    let mut now = t0;
+    let mut gaps = Vec::new();
+    for _ in 0..MAX_FAILED_DIALS {
+        d.dial_due(&mut links, now);
+        let (_, id) = *links.dials.last().unwrap();
+        d.dial_failed(id, &DialError::Aborted);
+        match d.next_due(&links) {
+            Some(next) => {
+                gaps.push(next - now);
+                now = next;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(gaps, [FIRST_BACKOFF, FIRST_BACKOFF * 2]);
+    assert_eq!(d.counts(), (0, 0), "forgotten after {MAX_FAILED_DIALS} failures");
+}
+
+#[test]
+fn a_dial_proves_the_record_and_a_wrong_peer_id_rejects_it_for_good() {
+    let (small, large) = ordered();
+    let mut links = FakeLinks::new(small);
+    let mut d = Dialer::default();
+    let t0 = Instant::now();
+
+    d.resolved(record(large), &links, t0);
+    d.dial_due(&mut links, t0);
+    let (_, id) = links.dials[0];
+    match d.connected(id) {
+        Some(NetEvent::Discovered { peer, .. }) => assert_eq!(peer, large),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(d.counts(), (1, 0), "proven");
+
+    let liar = record(PeerId::random());
+    let liar_name = liar.fullname.clone();
+    let mut links = FakeLinks::new(small);
+    let mut d = Dialer::default();
+    d.resolved(liar, &links, t0);
+    d.dial_due(&mut links, t0);
+    let (_, id) = links.dials[0];
+    let error = DialError::WrongPeerId {
+        obtained: PeerId::random(),
+        address: "/ip4/10.77.0.2/tcp/4001".parse().unwrap(),
+    };
+    d.dial_failed(id, &error);
+    for later in [Duration::from_secs(5), Duration::from_secs(50)] {
+        d.dial_due(&mut links, t0 + later);
+    }
+    assert_eq!(links.dials.len(), 1, "never dialed again");
+    assert!(d.records.get(&liar_name).is_some_and(|k| k.rejected));
+}
+
+#[test]
+fn a_lost_peer_is_redialed_later_not_at_once() {
+    let (small, large) = ordered();
+    let mut links = FakeLinks::new(small);
+    let mut d = Dialer::default();
+    let t0 = Instant::now();
+    d.resolved(record(large), &links, t0);
+    d.dial_due(&mut links, t0);
+    let (_, id) = links.dials[0];
+    d.connected(id);
+    let t1 = t0 + Duration::from_secs(10);
+    d.disconnected(large, small, t1);
+    assert_eq!(d.next_due(&links), Some(t1 + Duration::from_secs(1)));
+    d.dial_due(&mut links, t1);
+    assert_eq!(links.dials.len(), 1);
+    d.dial_due(&mut links, t1 + Duration::from_secs(1));
+    assert_eq!(links.dials.len(), 2);
+}
