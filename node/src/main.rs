@@ -124,7 +124,8 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
         }),
         Command::Broker(args) => {
             let config = args.into_config()?;
-            runtime()?.block_on(async { duet_node::broker::run(config, shutdown_signal()).await })?;
+            runtime()?
+                .block_on(async { duet_node::broker::run(config, shutdown_signal()).await })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::NetworkKey(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),

@@ -267,7 +267,8 @@ impl EventLoop {
                 tracing::debug!("connection to {peer_id} at {addr} closed: {cause:?}");
                 if num_established == 0 {
                     let local = *self.swarm.local_peer_id();
-                    self.dialer.disconnected(peer_id, local, tokio::time::Instant::now());
+                    self.dialer
+                        .disconnected(peer_id, local, tokio::time::Instant::now());
                     self.outbox.forget(&peer_id);
                 }
                 let remaining = num_established;
@@ -370,13 +371,17 @@ impl EventLoop {
 
     async fn on_discovery(&mut self, event: DiscoveryEvent) {
         let event = match event {
-            DiscoveryEvent::Resolved(record) => self.dialer.resolved(record, &self.swarm, tokio::time::Instant::now()),
+            DiscoveryEvent::Resolved(record) => {
+                self.dialer
+                    .resolved(record, &self.swarm, tokio::time::Instant::now())
+            }
             DiscoveryEvent::Removed { fullname } => self.dialer.removed(&fullname),
         };
         if let Some(event) = event {
             self.emit(event).await;
         }
-        self.dialer.dial_due(&mut self.swarm, tokio::time::Instant::now());
+        self.dialer
+            .dial_due(&mut self.swarm, tokio::time::Instant::now());
     }
 
     /// (Re)announces the node once every listener reported its addresses,

@@ -101,7 +101,11 @@ fn failed_dials_back_off_and_an_unproven_record_is_forgotten() {
         }
     }
     assert_eq!(gaps, [FIRST_BACKOFF, FIRST_BACKOFF * 2]);
-    assert_eq!(d.counts(), (0, 0), "forgotten after {MAX_FAILED_DIALS} failures");
+    assert_eq!(
+        d.counts(),
+        (0, 0),
+        "forgotten after {MAX_FAILED_DIALS} failures"
+    );
 }
 
 #[test]
