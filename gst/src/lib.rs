@@ -97,14 +97,20 @@
 //! - [`events`]: the event stream. [`error`]: [`MediaError`].
 
 pub mod audio_device;
+mod bus;
+mod command;
 pub mod config;
+mod device_name;
 pub mod devices;
 mod dtls_trust;
 pub mod elements;
 pub mod error;
 pub mod events;
 mod health;
+mod kind;
+mod negotiation;
 pub mod probe;
+mod raw_tap;
 mod receive;
 mod record;
 mod ringing;
@@ -112,9 +118,11 @@ mod sdp;
 mod send;
 mod service;
 pub mod session;
-mod signals;
+mod shared;
 pub mod stats;
+mod teardown;
 pub mod tone;
+mod webrtc_wiring;
 pub mod window;
 
 pub use config::{
@@ -122,7 +130,7 @@ pub use config::{
     DEFAULT_LATENCY_MS,
 };
 pub use devices::{check_devices, list_devices, DeviceInfo, DeviceKind};
-pub use elements::{check_elements, missing_element, package_of, require_element};
+pub use elements::{check_elements, init, missing_element, package_of, require_element, warm_up};
 pub use error::MediaError;
 pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, WindowKey, EVENT_CAPACITY};
 pub use probe::LatencySummary;
@@ -130,38 +138,3 @@ pub use ringing::RingingWindow;
 pub use session::{MediaSession, Role};
 pub use stats::{AudioOutput, MediaStats};
 pub use tone::{Tone, ToneKind};
-
-use gstreamer as gst;
-
-/// Initialises GStreamer and checks the elements every session needs
-/// (webrtcbin, libnice, VP8, Opus). Idempotent and cheap after the first call.
-pub fn init() -> Result<(), MediaError> {
-    gst::init().map_err(|e| MediaError::Init(e.to_string()))?;
-    [
-        "webrtcbin",
-        "nicesrc",
-        "nicesink",
-        "vp8enc",
-        "vp8dec",
-        "opusenc",
-        "opusdec",
-    ]
-    .into_iter()
-    .try_for_each(require_element)
-}
-
-/// Loads and initialises the plugins a call with `config` uses (the same
-/// list [`check_elements`] checks), so the first call does not pay for it
-/// (~200 ms here). Blocking: call it once at start, off the async runtime.
-pub fn warm_up(config: &MediaConfig) {
-    use gst::prelude::*;
-    if gst::init().is_err() {
-        return;
-    }
-    for name in elements::elements_for(config) {
-        if let Some(f) = gst::ElementFactory::find(name) {
-            // Loading the feature loads the plugin; making one initialises it.
-            let _ = f.load().ok().and_then(|f| f.create().build().ok());
-        }
-    }
-}
