@@ -76,3 +76,28 @@ impl CmdTx {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_full_queue_refuses_without_blocking_and_a_stopped_one_is_closed() {
+        let (tx, rx) = CmdTx::channel();
+        for _ in 0..CMD_CAPACITY {
+            tx.try_send(Cmd::Keyframe).unwrap();
+        }
+        assert_eq!(
+            tx.try_send(Cmd::AddCandidate(0, "candidate:1".into())),
+            Err(MediaError::QueueFull(CMD_CAPACITY))
+        );
+        // A GStreamer thread's post neither blocks nor panics when full.
+        tx.post(Cmd::DtlsState);
+        rx.recv().unwrap();
+        tx.try_send(Cmd::Keyframe).unwrap();
+        drop(rx);
+        assert_eq!(tx.try_send(Cmd::Keyframe), Err(MediaError::Closed));
+        tx.stop();
+    }
+}

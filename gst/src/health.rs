@@ -142,6 +142,27 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    #[test]
+    fn the_next_check_is_when_the_silence_reaches_the_media_timeout() {
+        use crate::config::MediaConfig;
+        use crate::shared::{Role, Shared};
+        let config = MediaConfig {
+            media_timeout: Duration::from_millis(50),
+            ..MediaConfig::test()
+        };
+        let (events, _rx) = crate::events::Events::channel();
+        let shared = Shared::new(config, Role::Offerer, events);
+        let mut h = Health::new();
+        // No remote media yet: only the pipeline state is due.
+        assert_eq!(h.next_check(&shared), Some(h.next_state_check));
+        shared.touch_media();
+        let last = Duration::from_micros(shared.last_media_us.load(Ordering::Relaxed));
+        let due = shared.start + last + Duration::from_millis(50);
+        assert_eq!(h.next_check(&shared), Some(due));
+        h.report(&shared, MediaEvent::MediaTimeout { silent_for: last });
+        assert_eq!(h.next_check(&shared), None);
+    }
+
     /// The root cause of the callee's frozen calls, reproduced: a new live
     /// branch (source and a sink that waits for preroll) added to a PLAYING
     /// pipeline, downstream first. The sink's ASYNC_START drops the pipeline

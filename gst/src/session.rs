@@ -134,6 +134,7 @@ impl MediaSession {
                 })?;
                 self.shared.mlines.store(plan.mlines, Ordering::Release);
                 self.send_cmd(Cmd::SetRemoteOffer(msg, plan))
+                    .inspect_err(|_| self.shared.remote_set.store(false, Ordering::Release))
             }
             (Role::Offerer, SdpKind::Answer) => {
                 {
@@ -151,6 +152,7 @@ impl MediaSession {
                     return Err(MediaError::WrongState("an answer was already given".into()));
                 }
                 self.send_cmd(Cmd::SetRemoteAnswer(msg))
+                    .inspect_err(|_| self.shared.remote_set.store(false, Ordering::Release))
             }
             (role, kind) => Err(MediaError::WrongState(format!(
                 "a {role:?} cannot take a remote {kind:?}"
