@@ -7,50 +7,11 @@
 //! element that plays remote sound.
 
 use crate::config::{Display, MediaConfig};
+pub use crate::device_name::{device_factory, Speaker, PULSE_PREFIX};
 use crate::elements::make;
 use crate::MediaError;
 use gstreamer as gst;
 use gstreamer::prelude::*;
-use std::str::FromStr;
-
-/// Where remote sound is played (with [`Display::Window`]; headless
-/// sessions never play sound).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Speaker {
-    /// The system's default output (`autoaudiosink`).
-    #[default]
-    Auto,
-    /// Do not play remote sound (it is still received and counted).
-    None,
-    /// An ALSA device (`hw:0,0`) or `pulse:NAME`, as `duet devices` lists it.
-    Device(String),
-}
-
-impl FromStr for Speaker {
-    type Err = MediaError;
-    fn from_str(s: &str) -> Result<Self, MediaError> {
-        match s {
-            "auto" => Ok(Speaker::Auto),
-            "none" | "off" => Ok(Speaker::None),
-            "" => Err(MediaError::InvalidConfig("empty speaker device".into())),
-            dev => Ok(Speaker::Device(dev.to_string())),
-        }
-    }
-}
-
-/// Prefix of PulseAudio device strings.
-pub const PULSE_PREFIX: &str = "pulse:";
-
-/// The element factory for `device` (input or output) and the value of
-/// its `device` property.
-pub fn device_factory(device: &str, output: bool) -> (&'static str, &str) {
-    match (device.strip_prefix(PULSE_PREFIX), output) {
-        (Some(name), false) => ("pulsesrc", name),
-        (Some(name), true) => ("pulsesink", name),
-        (None, false) => ("alsasrc", device),
-        (None, true) => ("alsasink", device),
-    }
-}
 
 /// Makes the element for `device` (named `name`, if given).
 pub(crate) fn device_element(

@@ -5,19 +5,12 @@
 //! headless). The source and codec enums parse from the strings a CLI takes
 //! (`test|auto|none|/dev/video0`), so the node does not re-invent parsing.
 
-pub use crate::audio_device::Speaker;
+pub use crate::device_name::Speaker;
+pub use crate::kind::MediaKind;
 use crate::MediaError;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
-
-/// Audio or video.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MediaKind {
-    Audio,
-    Video,
-}
 
 /// Where the local picture comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

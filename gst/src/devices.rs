@@ -4,8 +4,9 @@
 //! the devices a user named exist and open, so a typo fails at `duet up`
 //! rather than at the first call.
 
-use crate::audio_device::{device_element, PULSE_PREFIX};
+use crate::audio_device::device_element;
 use crate::config::{AudioSource, MediaConfig, Speaker, VideoSource};
+use crate::device_name::PULSE_PREFIX;
 use crate::elements::make;
 use crate::MediaError;
 use gstreamer as gst;

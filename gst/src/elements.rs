@@ -4,8 +4,8 @@
 //! `gstreamer1.0-nice`, webrtcbin fails with a caps link error), so the node
 //! checks at start and tells the user what to install.
 
-use crate::audio_device::device_factory;
 use crate::config::{AudioSource, Display, MediaConfig, Speaker, VideoCodec, VideoSource};
+use crate::device_name::device_factory;
 use crate::MediaError;
 use gstreamer as gst;
 
@@ -126,6 +126,39 @@ pub(crate) fn make(factory: &str, name: Option<&str>) -> Result<gst::Element, Me
     }
     b.build()
         .map_err(|_| MediaError::ElementCreation(factory.to_string()))
+}
+
+/// Initialises GStreamer and checks the elements every session needs
+/// (webrtcbin, libnice, VP8, Opus). Idempotent and cheap after the first call.
+pub fn init() -> Result<(), MediaError> {
+    gst::init().map_err(|e| MediaError::Init(e.to_string()))?;
+    [
+        "webrtcbin",
+        "nicesrc",
+        "nicesink",
+        "vp8enc",
+        "vp8dec",
+        "opusenc",
+        "opusdec",
+    ]
+    .into_iter()
+    .try_for_each(require_element)
+}
+
+/// Loads and initialises the plugins a call with `config` uses (the same
+/// list [`check_elements`] checks), so the first call does not pay for it
+/// (~200 ms here). Blocking: call it once at start, off the async runtime.
+pub fn warm_up(config: &MediaConfig) {
+    use gstreamer::prelude::*;
+    if gst::init().is_err() {
+        return;
+    }
+    for name in elements_for(config) {
+        if let Some(f) = gst::ElementFactory::find(name) {
+            // Loading the feature loads the plugin; making one initialises it.
+            let _ = f.load().ok().and_then(|f| f.create().build().ok());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! parsing strings. Errors are `Clone` because they also travel inside
 //! [`crate::MediaEvent::Error`].
 
-use crate::config::MediaKind;
+use crate::kind::MediaKind;
 
 /// What went wrong in a media session.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -83,6 +83,10 @@ pub enum MediaError {
     /// silent): a local failure, not the peer's.
     #[error("local media pipeline stalled: {0}")]
     Stalled(String),
+    /// The session's command queue (of this many commands) is full: the
+    /// input was refused rather than block the caller.
+    #[error("the media session is overloaded: its queue of {0} commands is full")]
+    QueueFull(usize),
     /// The session was already closed.
     #[error("the media session is closed")]
     Closed,

@@ -1,4 +1,6 @@
-//! The session's watchdog, run by the service thread every turn: tells a
+//! The session's watchdog, run by the service thread every turn and at
+//! the latest at [`Health::next_check`] (so a silent peer is noticed the
+//! moment its silence reaches the media timeout): tells a
 //! peer that went silent ([`MediaEvent::MediaTimeout`], the call ends as
 //! peer-lost) from a pipeline of our own that stopped
 //! ([`MediaError::Stalled`], the call ends as media-failed with the detail).
@@ -10,7 +12,7 @@
 //! send the user looking in the wrong place.
 
 use crate::events::MediaEvent;
-use crate::session::Shared;
+use crate::shared::Shared;
 use crate::MediaError;
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -41,6 +43,19 @@ impl Health {
             local_count: 0,
             local_moved_at: now,
         }
+    }
+
+    /// When [`Self::check`] must run next: the next look at the pipeline
+    /// state, or the moment the remote silence reaches the media timeout
+    /// (unless media arrives before). `None` once reported.
+    pub(crate) fn next_check(&self, shared: &Shared) -> Option<Instant> {
+        if self.reported {
+            return None;
+        }
+        let last = shared.last_media_us.load(Ordering::Relaxed);
+        let silence_due = (last != 0)
+            .then(|| shared.start + Duration::from_micros(last) + shared.config.media_timeout);
+        Some(silence_due.map_or(self.next_state_check, |d| d.min(self.next_state_check)))
     }
 
     pub(crate) fn check(&mut self, shared: &Shared, pipeline: &gst::Pipeline) {
@@ -126,6 +141,27 @@ impl Health {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn the_next_check_is_when_the_silence_reaches_the_media_timeout() {
+        use crate::config::MediaConfig;
+        use crate::shared::{Role, Shared};
+        let config = MediaConfig {
+            media_timeout: Duration::from_millis(50),
+            ..MediaConfig::test()
+        };
+        let (events, _rx) = crate::events::Events::channel();
+        let shared = Shared::new(config, Role::Offerer, events);
+        let mut h = Health::new();
+        // No remote media yet: only the pipeline state is due.
+        assert_eq!(h.next_check(&shared), Some(h.next_state_check));
+        shared.touch_media();
+        let last = Duration::from_micros(shared.last_media_us.load(Ordering::Relaxed));
+        let due = shared.start + last + Duration::from_millis(50);
+        assert_eq!(h.next_check(&shared), Some(due));
+        h.report(&shared, MediaEvent::MediaTimeout { silent_for: last });
+        assert_eq!(h.next_check(&shared), None);
+    }
 
     /// The root cause of the callee's frozen calls, reproduced: a new live
     /// branch (source and a sink that waits for preroll) added to a PLAYING

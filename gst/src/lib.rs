@@ -51,13 +51,19 @@
 //!   peer that vanished without a BYE: remote media flowed, then nothing
 //!   arrived for `media_timeout` (5 s).
 //! - Threads: each session has one service thread (`duet-media`) that does
-//!   every webrtcbin operation, polls the bus, polls `get-stats` every
-//!   `stats_interval` and runs the media watchdog. webrtcbin callbacks only
-//!   push into channels; no method of [`MediaSession`] waits on GStreamer
-//!   except `start` (the state change to PLAYING, a few ms) and
-//!   `close_blocking`. Events go through a bounded channel
-//!   ([`EVENT_CAPACITY`]); when the owner does not read, events are dropped
-//!   with a warning rather than blocking a streaming thread.
+//!   every webrtcbin operation, acts on bus messages, polls `get-stats`
+//!   every `stats_interval` and runs the media watchdog. It sleeps on its
+//!   bounded command queue until the next deadline (stats, watchdog, and a
+//!   20 ms DTLS trust poll only while the peer's certificate is undecided);
+//!   bus messages reach it through that queue. webrtcbin callbacks queue
+//!   commands or events and take short locks on the session's state
+//!   (`pad-added` also builds the receive branch); no method of
+//!   [`MediaSession`] waits on GStreamer except `start` (the state change
+//!   to PLAYING, a few ms) and `close_blocking`; an input the full queue
+//!   cannot take is refused ([`MediaError::QueueFull`]). Events go through
+//!   a bounded channel ([`EVENT_CAPACITY`]); when the owner does not read,
+//!   events are dropped with a warning rather than blocking a streaming
+//!   thread.
 //! - Display: [`Display::Window`] composes one call window (module
 //!   [`window`]: remote picture, local preview in a corner, name, call time,
 //!   cards; keys come back as [`MediaEvent::Key`]) and plays remote audio
@@ -73,38 +79,54 @@
 //!   [`MediaSession::take_latency_samples`]); valid between processes on
 //!   one machine.
 //!
-//! # Modules (one concern each)
+//! # Modules, in floors (one concern each)
 //!
-//! - [`config`]: what to send and show; CLI parsing of sources and codec.
-//! - [`devices`]: the cameras, microphones and speakers GStreamer's
-//!   DeviceMonitor finds, and the start-up check of the chosen ones.
-//! - [`audio_device`]: ALSA/PulseAudio device strings, the audio output.
-//! - [`elements`]: required elements and the Debian package of each.
-//! - [`session`]: the public handle, inputs, teardown.
-//! - `service`: the service thread: negotiation steps, bus, stats, watchdog.
-//! - `signals`: webrtcbin settings and signal handlers (which only push into
-//!   channels).
-//! - `send` / `receive`: the sending branches and the remote-stream sinks.
-//! - `sdp`: checks on remote SDP, offered payload types.
-//! - `dtls_trust`: the peer's DTLS certificate against its SDP fingerprint,
-//!   and the gate that holds all media until it matches.
-//! - [`stats`]: counters and webrtcbin statistics.
-//! - [`probe`]: the glass-to-glass latency probe.
-//! - `health`: the watchdog: a silent peer vs a stalled pipeline of ours.
-//! - [`window`]: the call window (compositor: remote video, preview, name,
-//!   call time, cards; keys); `ringing`: the card while the phone rings.
-//! - [`tone`]: ringback and ringtone on the speaker.
-//! - [`events`]: the event stream. [`error`]: [`MediaError`].
+//! Each module imports only modules listed before it: floors below, or
+//! earlier in its own floor (no import cycle; `scripts/module-cycles
+//! gst/src` checks it and prints the exact order):
+//!
+//! 1. Values, no GStreamer pipeline: `kind` ([`MediaKind`]), [`probe`]
+//!    (the glass-to-glass latency stamps), [`error`] ([`MediaError`]),
+//!    [`stats`] (counters and webrtcbin statistics), `device_name` (audio
+//!    device strings), `dtls_trust` (the peer's DTLS certificate against its
+//!    SDP fingerprint, and the gate that holds all media until it matches),
+//!    [`events`] (the event stream), [`config`] (what to send and show; CLI
+//!    parsing), [`elements`] (required elements, the Debian package of
+//!    each, `init`, `warm_up`), `sdp` (checks on remote SDP, offered payload
+//!    types).
+//! 2. Devices and windows: [`audio_device`] (device elements, the audio
+//!    output), [`devices`] (DeviceMonitor; the start-up check of the chosen
+//!    devices), [`window`] (the call window: remote video, preview, name,
+//!    call time, cards; keys), `ringing` (the card while the phone rings),
+//!    [`tone`] (ringback and ringtone), `record` (recording the remote
+//!    streams).
+//! 3. The session's shared state: `command` (the service thread's work,
+//!    its bounded queue), `shared` ([`Role`], payload types, the state the
+//!    handle, the service thread and callbacks share).
+//! 4. Pipeline builders: `raw_tap` (count, mute, stamp raw video), `send`
+//!    (the sending branches), `receive` (the remote-stream sinks), `health`
+//!    (the watchdog: a silent peer vs a stalled pipeline of ours),
+//!    `teardown`, `bus` (what bus errors mean, forwarding to the queue),
+//!    `negotiation` (the webrtcbin steps), `webrtc_wiring` (the pipeline
+//!    with webrtcbin, its settings and its GObject signal handlers).
+//! 5. `service`: the service thread.
+//! 6. [`session`]: the public handle, [`MediaSession`].
 
 pub mod audio_device;
+mod bus;
+mod command;
 pub mod config;
+mod device_name;
 pub mod devices;
 mod dtls_trust;
 pub mod elements;
 pub mod error;
 pub mod events;
 mod health;
+mod kind;
+mod negotiation;
 pub mod probe;
+mod raw_tap;
 mod receive;
 mod record;
 mod ringing;
@@ -112,9 +134,11 @@ mod sdp;
 mod send;
 mod service;
 pub mod session;
-mod signals;
+mod shared;
 pub mod stats;
+mod teardown;
 pub mod tone;
+mod webrtc_wiring;
 pub mod window;
 
 pub use config::{
@@ -122,7 +146,7 @@ pub use config::{
     DEFAULT_LATENCY_MS,
 };
 pub use devices::{check_devices, list_devices, DeviceInfo, DeviceKind};
-pub use elements::{check_elements, missing_element, package_of, require_element};
+pub use elements::{check_elements, init, missing_element, package_of, require_element, warm_up};
 pub use error::MediaError;
 pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, WindowKey, EVENT_CAPACITY};
 pub use probe::LatencySummary;
@@ -130,38 +154,3 @@ pub use ringing::RingingWindow;
 pub use session::{MediaSession, Role};
 pub use stats::{AudioOutput, MediaStats};
 pub use tone::{Tone, ToneKind};
-
-use gstreamer as gst;
-
-/// Initialises GStreamer and checks the elements every session needs
-/// (webrtcbin, libnice, VP8, Opus). Idempotent and cheap after the first call.
-pub fn init() -> Result<(), MediaError> {
-    gst::init().map_err(|e| MediaError::Init(e.to_string()))?;
-    [
-        "webrtcbin",
-        "nicesrc",
-        "nicesink",
-        "vp8enc",
-        "vp8dec",
-        "opusenc",
-        "opusdec",
-    ]
-    .into_iter()
-    .try_for_each(require_element)
-}
-
-/// Loads and initialises the plugins a call with `config` uses (the same
-/// list [`check_elements`] checks), so the first call does not pay for it
-/// (~200 ms here). Blocking: call it once at start, off the async runtime.
-pub fn warm_up(config: &MediaConfig) {
-    use gst::prelude::*;
-    if gst::init().is_err() {
-        return;
-    }
-    for name in elements::elements_for(config) {
-        if let Some(f) = gst::ElementFactory::find(name) {
-            // Loading the feature loads the plugin; making one initialises it.
-            let _ = f.load().ok().and_then(|f| f.create().build().ok());
-        }
-    }
-}

@@ -1,7 +1,8 @@
 //! The receiving half: webrtcbin's `pad-added` → depayloader → decoder →
 //! converter → sink, per remote stream.
 //!
-//! This is the one webrtcbin callback that builds elements instead of only
+//! A pipeline builder, called from the webrtcbin wiring's `pad-added`
+//! handler. This is the one webrtcbin callback that builds elements instead of only
 //! queueing a command: the new pad must be linked before its first buffer
 //! returns, or the stream stops with not-linked. Probes at the sinks count
 //! decoded media, fire the first-frame events, feed the "media stopped"
@@ -11,7 +12,7 @@ use crate::config::Display;
 use crate::elements::make;
 use crate::events::MediaEvent;
 use crate::probe;
-use crate::session::Shared;
+use crate::shared::Shared;
 use crate::MediaError;
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -155,7 +156,7 @@ fn link_remote_stream(
         note_audio_output(&sink, shared);
     }
     if let Some(tee) = &tee {
-        crate::record::attach(&pipeline, tee, &depay, video, &enc, shared);
+        crate::record::attach(&pipeline, tee, &depay, video, &enc, &shared.recorder);
     }
     if let Some(sp) = counted {
         add_counter(&sp, Arc::downgrade(shared), video);

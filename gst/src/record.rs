@@ -18,12 +18,12 @@
 //! down each branch and the file is closed before the pipeline stops.
 
 use crate::elements::make;
-use crate::session::Shared;
 use crate::MediaError;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_video as gst_video;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -50,6 +50,26 @@ pub(crate) struct Recorder {
 impl std::fmt::Debug for Recorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Recorder")
+    }
+}
+
+/// A session's recording: where to (`None`: not recording), the recorder
+/// once the first remote stream made it, and the session's m-line count
+/// (how many streams to wait for).
+#[derive(Debug)]
+pub(crate) struct RecordSlot {
+    path: Option<PathBuf>,
+    mlines: Arc<AtomicU32>,
+    recorder: Mutex<Option<Arc<Recorder>>>,
+}
+
+impl RecordSlot {
+    pub(crate) fn new(path: Option<PathBuf>, mlines: Arc<AtomicU32>) -> RecordSlot {
+        RecordSlot {
+            path,
+            mlines,
+            recorder: Mutex::new(None),
+        }
     }
 }
 
@@ -98,9 +118,9 @@ pub(crate) fn attach(
     depay: &gst::Element,
     video: bool,
     enc: &str,
-    shared: &Arc<Shared>,
+    slot: &RecordSlot,
 ) {
-    if let Err(e) = try_attach(pipeline, tee, depay, video, enc, shared) {
+    if let Err(e) = try_attach(pipeline, tee, depay, video, enc, slot) {
         tracing::warn!("not recording this stream: {e}");
     }
 }
@@ -111,21 +131,21 @@ fn try_attach(
     depay: &gst::Element,
     video: bool,
     enc: &str,
-    shared: &Arc<Shared>,
+    slot: &RecordSlot,
 ) -> Result<(), MediaError> {
-    let Some(path) = shared.config.record.as_ref() else {
+    let Some(path) = slot.path.as_ref() else {
         return Ok(());
     };
     let rec = {
-        let mut slot = shared
+        let mut slot_guard = slot
             .recorder
             .lock()
             .map_err(|_| MediaError::Negotiation("recorder lock".into()))?;
-        match slot.as_ref() {
+        match slot_guard.as_ref() {
             Some(r) => r.clone(),
             None => {
                 let r = Arc::new(Recorder::new(pipeline, path)?);
-                *slot = Some(r.clone());
+                *slot_guard = Some(r.clone());
                 r
             }
         }
@@ -159,7 +179,7 @@ fn try_attach(
     let queue_sink = queue
         .static_pad("sink")
         .ok_or_else(|| fail("queue has no sink pad".into()))?;
-    add_gate(&tee_src, rec.clone(), shared, depay, video);
+    add_gate(&tee_src, rec.clone(), &slot.mlines, depay, video);
     tee_src
         .link(&queue_sink)
         .map_err(|e| fail(format!("{e:?}")))?;
@@ -177,20 +197,17 @@ fn try_attach(
 fn add_gate(
     pad: &gst::Pad,
     rec: Arc<Recorder>,
-    shared: &Arc<Shared>,
+    mlines: &Arc<AtomicU32>,
     depay: &gst::Element,
     video: bool,
 ) {
-    let shared = Arc::downgrade(shared);
+    let mlines = mlines.clone();
     let depay = depay.downgrade();
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
         if video && rec.video_started.load(Ordering::Acquire) {
             return gst::PadProbeReturn::Ok;
         }
-        let expected = shared
-            .upgrade()
-            .map(|s| s.mlines.load(Ordering::Relaxed))
-            .unwrap_or(0);
+        let expected = mlines.load(Ordering::Relaxed);
         if !rec.ready(expected) {
             return gst::PadProbeReturn::Drop;
         }
@@ -227,8 +244,8 @@ fn add_gate(
 
 /// Ends the recording cleanly: EOS down every branch, then waits (a few
 /// seconds at most) for the file to be closed.
-pub(crate) fn finish(shared: &Shared) {
-    let Some(rec) = shared.recorder.lock().ok().and_then(|mut g| g.take()) else {
+pub(crate) fn finish(slot: &RecordSlot) {
+    let Some(rec) = slot.recorder.lock().ok().and_then(|mut g| g.take()) else {
         return;
     };
     let (tx, rx) = std::sync::mpsc::sync_channel(1);

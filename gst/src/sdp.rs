@@ -3,8 +3,9 @@
 //! webrtcbin 1.22 accepts almost any text and fails later, silently (no
 //! tracks, recvonly transceivers). Parsing and checking here turns malformed
 //! or incompatible descriptions into a typed error at the call site, and
-//! gives the answerer the offered payload types it must send with (else the
-//! peer — a browser in particular — gets no tracks: DESIGN.md).
+//! gives the answerer the offered payload types it must send with: an
+//! answerer that sends with payload types of its own leaves the offerer — a
+//! browser in particular — with no tracks, and no error anywhere.
 
 use crate::config::{MediaKind, VideoCodec};
 use crate::MediaError;

@@ -1,26 +1,34 @@
-//! webrtcbin's configuration and signal handlers.
+//! The call's pipeline wired together: webrtcbin with its settings, the
+//! call window, the offerer's send branches, the DTLS gate, and handlers
+//! on webrtcbin's GObject signals.
 //!
-//! The handlers run on GStreamer threads and never block: they push a
-//! [`Cmd`] to the service thread or an event to the owner — except
-//! `pad-added`, which must link the new pad before its first buffer returns
-//! (see [`crate::receive`]). Also here: the webrtcbin settings measured to
-//! matter on a LAN (max-bundle, latency, ICE pacing, no send-side clocksync).
+//! Named for what it does — wiring webrtcbin — and not after GObject's
+//! "signals", because in Duet "signalling" is the call's SDP/ICE exchange
+//! between peers, which lives in the node and never touches this module.
+//!
+//! The handlers run on GStreamer threads and never block: they queue a
+//! [`Cmd`] to the service thread or an event to the owner, and take
+//! short locks on the session's shared state — except `pad-added`, which
+//! must build and link the receive branch before the new pad's first buffer
+//! returns (see [`crate::receive`]). Also here: the webrtcbin settings
+//! measured to matter on a LAN (max-bundle, latency, ICE pacing, no
+//! send-side clocksync).
 
+use crate::command::{Cmd, CmdTx};
 use crate::events::{ConnectionState, IceState, MediaEvent};
-use crate::service::Cmd;
-use crate::session::{Role, Shared};
+use crate::shared::{Role, Shared};
 use crate::{elements, send, MediaError};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_webrtc as gst_webrtc;
 use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 
 /// Makes the pipeline with webrtcbin, the offerer's send branches and the
 /// signal handlers.
 pub(crate) fn build(
     shared: &Arc<Shared>,
-    cmd: &mpsc::Sender<Cmd>,
+    cmd: &CmdTx,
 ) -> Result<(gst::Pipeline, gst::Element), MediaError> {
     let pipeline = gst::Pipeline::with_name("duet-call");
     // The stamps of the latency probe use CLOCK_MONOTONIC: so must the pipeline.
@@ -101,13 +109,13 @@ pub(crate) fn build(
     Ok((pipeline, webrtc))
 }
 
-fn connect_signals(webrtc: &gst::Element, shared: &Arc<Shared>, cmd: &mpsc::Sender<Cmd>) {
+fn connect_signals(webrtc: &gst::Element, shared: &Arc<Shared>, cmd: &CmdTx) {
     if shared.role == Role::Offerer {
         let cmd = cmd.clone();
         let offered = std::sync::atomic::AtomicBool::new(false);
         webrtc.connect("on-negotiation-needed", false, move |_| {
             if !offered.swap(true, Ordering::AcqRel) {
-                let _ = cmd.send(Cmd::CreateOffer);
+                cmd.post(Cmd::CreateOffer);
             }
             None
         });
@@ -153,7 +161,7 @@ fn connect_signals(webrtc: &gst::Element, shared: &Arc<Shared>, cmd: &mpsc::Send
             // DTLS certificate matched its fingerprint (`dtls_trust`).
             if st == ConnectionState::Connected {
                 s.connected.store(true, Ordering::Release);
-                let _ = c.send(Cmd::Connected);
+                c.post(Cmd::Connected);
             } else {
                 s.events.send(MediaEvent::ConnectionState(st));
             }
