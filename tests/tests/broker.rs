@@ -100,7 +100,18 @@ fn nodes_on_two_subnets_meet_through_the_broker_and_call() {
         "alice",
         &["--broker", nowhere, "--broker", &broker.addr],
     );
-    let bob = start(&lan, 2, "bob", &["--broker", &broker.addr, "--auto-answer", "--accept-from", "any"]);
+    let bob = start(
+        &lan,
+        2,
+        "bob",
+        &[
+            "--broker",
+            &broker.addr,
+            "--auto-answer",
+            "--accept-from",
+            "any",
+        ],
+    );
     let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
     alice.wait_for_peers(&[&b], LISTED).unwrap();
     let brokers = alice.status().unwrap().brokers;
@@ -143,7 +154,18 @@ fn broker_restart_nodes_come_back_and_direct_calls_keep_going() {
     let lan = Lan::routed(2, 2).unwrap();
     let mut broker = DuetBroker::start(lan.host(0), &[]).unwrap();
     let alice = start(&lan, 1, "alice", &["--broker", &broker.addr]);
-    let bob = start(&lan, 2, "bob", &["--broker", &broker.addr, "--auto-answer", "--accept-from", "any"]);
+    let bob = start(
+        &lan,
+        2,
+        "bob",
+        &[
+            "--broker",
+            &broker.addr,
+            "--auto-answer",
+            "--accept-from",
+            "any",
+        ],
+    );
     let carol = start(&lan, 3, "carol", &["--broker", &broker.addr]);
     let ids: Vec<String> = [&alice, &bob, &carol]
         .iter()
