@@ -24,6 +24,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+mod announce;
+
 /// Sleep target when no dial is pending.
 const NO_DIAL: Duration = Duration::from_secs(3600);
 /// Connections stay open while idle: presence and calls need them.
@@ -366,63 +368,6 @@ impl EventLoop {
                 }
             }
             _ => {}
-        }
-    }
-
-    async fn on_discovery(&mut self, event: DiscoveryEvent) {
-        let event = match event {
-            DiscoveryEvent::Resolved(record) => {
-                self.dialer
-                    .resolved(record, &self.swarm, tokio::time::Instant::now())
-            }
-            DiscoveryEvent::Removed { fullname } => self.dialer.removed(&fullname),
-        };
-        if let Some(event) = event {
-            self.emit(event).await;
-        }
-        self.dialer
-            .dial_due(&mut self.swarm, tokio::time::Instant::now());
-    }
-
-    /// (Re)announces the node once every listener reported its addresses,
-    /// and again whenever the advertised addresses change.
-    fn announce(&mut self) {
-        if !self.pending_listeners.is_empty() {
-            return;
-        }
-        let Some(discovery) = self.discovery.as_mut() else {
-            return;
-        };
-        // Not the relayed addresses: they name the broker's IP.
-        let listen: Vec<Multiaddr> = self
-            .swarm
-            .listeners()
-            .filter(|a| !a.iter().any(|p| p == Protocol::P2pCircuit))
-            .cloned()
-            .collect();
-        let ips = discovery::advertised_ips(&listen, &self.config.interfaces);
-        let port = |quic: bool| {
-            listen.iter().find_map(|a| {
-                let mut it = a.iter();
-                let _ip = it.next();
-                match (it.next(), it.next()) {
-                    (Some(Protocol::Tcp(p)), None) if !quic => Some(p),
-                    (Some(Protocol::Udp(p)), Some(Protocol::QuicV1)) if quic => Some(p),
-                    _ => None,
-                }
-            })
-        };
-        let wanted = (ips, port(false), port(true));
-        if self.announced.as_ref() == Some(&wanted) {
-            return;
-        }
-        if wanted.0.is_empty() {
-            tracing::warn!("no non-loopback address to announce over mDNS (yet)");
-            return;
-        }
-        match discovery.register(&self.config.name, &wanted.0, wanted.1, wanted.2) {
-            Ok(()) => self.announced = Some(wanted),
-            Err(e) => tracing::warn!("cannot announce over mDNS: {e}"),
         }
     }
 

@@ -1,0 +1,70 @@
+//! Starting and stopping the call's MediaSession (bounded: a device that
+//! hangs cannot hold the actor), and what its errors mean for the call.
+
+use super::*;
+
+impl Actor {
+    /// A media failure; an untrusted peer certificate has its own reason.
+    pub(super) fn media_error(&mut self, e: duet_gst::MediaError) -> Vec<Action<PeerId>> {
+        match e {
+            duet_gst::MediaError::Untrusted(_) => self.machine.on_media_untrusted(e.to_string()),
+            e => self.machine.on_media_failed(e.to_string()),
+        }
+    }
+
+    pub(super) async fn start_media(
+        &mut self,
+        role: MediaRole,
+    ) -> Result<(), duet_gst::MediaError> {
+        self.stop_media();
+        self.ended_stats = None;
+        let role = match role {
+            MediaRole::Offerer => Role::Offerer,
+            MediaRole::Answerer => Role::Answerer,
+        };
+        let mut config = self.config.media.clone();
+        config.record = self.record_file();
+        self.recording = config.record.as_ref().map(|p| p.display().to_string());
+        let start = tokio::task::spawn_blocking(move || MediaSession::start(config, role));
+        let started = tokio::time::timeout(MEDIA_START_TIMEOUT, start)
+            .await
+            .map_err(|_| {
+                duet_gst::MediaError::StateChange(format!(
+                    "the media did not start within {} s (a camera or microphone that hangs?)",
+                    MEDIA_START_TIMEOUT.as_secs()
+                ))
+            })?
+            .map_err(|e| duet_gst::MediaError::Init(format!("media start task: {e}")))??;
+        let (session, events) = started;
+        self.media = Some(Media {
+            session,
+            events,
+            stats: MediaStats::default(),
+            first_frame: None,
+        });
+        self.restore_mute();
+        Ok(())
+    }
+
+    /// A new file in the record directory for this call, if recording.
+    pub(super) fn record_file(&self) -> Option<std::path::PathBuf> {
+        let dir = self.config.record_dir.as_ref()?;
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            tracing::warn!("not recording: cannot create {}: {e}", dir.display());
+            return None;
+        }
+        let peer = self.machine.call().map(|c| c.peer_name.clone())?;
+        Some(crate::call::recording::file_for(
+            dir,
+            &peer,
+            SystemTime::now(),
+        ))
+    }
+
+    pub(super) fn stop_media(&mut self) {
+        if let Some(m) = self.media.take() {
+            self.ended_stats = Some(CallStats::from_media(&m.session.stats(), m.first_frame));
+            tokio::spawn(m.session.close());
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The event loop's DNS-SD side: what discovery reports goes to the
+//! dialer, and this node's own record follows its listen addresses.
+
+use super::*;
+
+impl EventLoop {
+    pub(super) async fn on_discovery(&mut self, event: DiscoveryEvent) {
+        let event = match event {
+            DiscoveryEvent::Resolved(record) => {
+                self.dialer
+                    .resolved(record, &self.swarm, tokio::time::Instant::now())
+            }
+            DiscoveryEvent::Removed { fullname } => self.dialer.removed(&fullname),
+        };
+        if let Some(event) = event {
+            self.emit(event).await;
+        }
+        self.dialer
+            .dial_due(&mut self.swarm, tokio::time::Instant::now());
+    }
+
+    /// (Re)announces the node once every listener reported its addresses,
+    /// and again whenever the advertised addresses change.
+    pub(super) fn announce(&mut self) {
+        if !self.pending_listeners.is_empty() {
+            return;
+        }
+        let Some(discovery) = self.discovery.as_mut() else {
+            return;
+        };
+        // Not the relayed addresses: they name the broker's IP.
+        let listen: Vec<Multiaddr> = self
+            .swarm
+            .listeners()
+            .filter(|a| !a.iter().any(|p| p == Protocol::P2pCircuit))
+            .cloned()
+            .collect();
+        let ips = discovery::advertised_ips(&listen, &self.config.interfaces);
+        let port = |quic: bool| {
+            listen.iter().find_map(|a| {
+                let mut it = a.iter();
+                let _ip = it.next();
+                match (it.next(), it.next()) {
+                    (Some(Protocol::Tcp(p)), None) if !quic => Some(p),
+                    (Some(Protocol::Udp(p)), Some(Protocol::QuicV1)) if quic => Some(p),
+                    _ => None,
+                }
+            })
+        };
+        let wanted = (ips, port(false), port(true));
+        if self.announced.as_ref() == Some(&wanted) {
+            return;
+        }
+        if wanted.0.is_empty() {
+            tracing::warn!("no non-loopback address to announce over mDNS (yet)");
+            return;
+        }
+        match discovery.register(&self.config.name, &wanted.0, wanted.1, wanted.2) {
+            Ok(()) => self.announced = Some(wanted),
+            Err(e) => tracing::warn!("cannot announce over mDNS: {e}"),
+        }
+    }
+}
