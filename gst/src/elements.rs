@@ -5,7 +5,7 @@
 //! checks at start and tells the user what to install.
 
 use crate::audio_device::device_factory;
-use crate::config::{AudioSource, Display, MediaConfig, Speaker, VideoCodec, VideoSource};
+use crate::config::{AudioSource, MediaConfig, Speaker, VideoCodec, VideoSource};
 use crate::MediaError;
 use gstreamer as gst;
 
@@ -92,7 +92,7 @@ pub fn elements_for(config: &MediaConfig) -> Vec<&'static str> {
         AudioSource::Device(ref d) => v.push(device_factory(d, false).0),
         AudioSource::None => {}
     }
-    if config.display == Display::Window {
+    if config.display.is_windowed() {
         v.extend([
             "ximagesink",
             "tee",
@@ -131,6 +131,7 @@ pub(crate) fn make(factory: &str, name: Option<&str>) -> Result<gst::Element, Me
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Display;
 
     #[test]
     fn h264_elements_only_when_h264() {

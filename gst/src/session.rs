@@ -8,7 +8,7 @@
 //! or — when the handle is dropped without `close` — on a std thread of its
 //! own, so a dropped session never leaves a running pipeline behind.
 
-use crate::config::{Display, MediaConfig, MediaKind, VideoSource};
+use crate::config::{MediaConfig, MediaKind, VideoSource};
 use crate::events::{Events, MediaEvent, SdpKind};
 use crate::probe::Samples;
 use crate::send::SendBranch;
@@ -158,8 +158,7 @@ impl MediaSession {
         crate::init()?;
         config.validate()?;
         elements::check_elements(&config)?;
-        if config.display == Display::Window
-            && std::env::var_os("DISPLAY").is_none_or(|d| d.is_empty())
+        if config.display.is_windowed() && std::env::var_os("DISPLAY").is_none_or(|d| d.is_empty())
         {
             return Err(MediaError::NoDisplay);
         }
