@@ -6,7 +6,9 @@
 //! pipeline) opens.
 
 use crate::events::{Events, MediaEvent};
-use crate::window::{black_source, screen_window, set_title, start_size, window_sink};
+use crate::window::{
+    black_source, screen_window, set_title, window_sink, WINDOW_HEIGHT, WINDOW_WIDTH,
+};
 use crate::{elements::make, MediaError};
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -44,9 +46,10 @@ impl RingingWindow {
         }
         let (events, rx) = Events::channel();
         let pipeline = gst::Pipeline::with_name("duet-ringing");
+        // Fullscreen, the card stays composed at the window's size: ximagesink
+        // shows it centred on black, which is the card's look anyway.
         let fullscreen = display == crate::Display::Fullscreen;
-        let (width, height) = start_size(fullscreen);
-        let [src, caps] = black_source(width, height)?;
+        let [src, caps] = black_source(WINDOW_WIDTH, WINDOW_HEIGHT)?;
         let screen = screen_window(&pipeline, fullscreen);
         let card = make("textoverlay", None)?;
         card.set_property("font-desc", "Sans 26");

@@ -14,8 +14,9 @@
 //! ximagesink does not scale: it shows its caps' size, centred. So the
 //! owner composes at the size [`ScreenWindow::set_fullscreen`] returns.
 //! The hidden cursor (`--display fullscreen`) is an empty 1x1 pixmap
-//! cursor set as the window's cursor attribute; the server keeps it after
-//! this module's connection closes, since the window refers to it.
+//! cursor set as the window's cursor attribute, its connection kept open
+//! while the window lives (a cursor whose owner left makes XFixes
+//! GetCursorImage fail with BadAccess on Xvfb).
 
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -61,6 +62,9 @@ struct State {
     hide_cursor: bool,
     /// The geometry to restore when leaving fullscreen without a manager.
     windowed: Geometry,
+    /// The connection owning the invisible cursor: kept open while the
+    /// window lives, so the cursor stays a live resource.
+    cursor_owner: Option<RustConnection>,
 }
 
 fn connect(display: Option<&str>) -> Result<(RustConnection, usize), X11Error> {
@@ -94,6 +98,7 @@ impl ScreenWindow {
                     width: clamp(windowed.0),
                     height: clamp(windowed.1),
                 },
+                cursor_owner: None,
             }),
         })
     }
@@ -115,7 +120,7 @@ impl ScreenWindow {
         s.window = Some(id);
         let result = (|| {
             if s.hide_cursor {
-                hide_cursor(s.display.as_deref(), id)?;
+                s.cursor_owner = Some(hide_cursor(s.display.as_deref(), id)?);
             }
             if s.fullscreen {
                 apply(&mut s, true)?;
@@ -222,8 +227,9 @@ fn round_trip(conn: &RustConnection) -> Result<(), X11Error> {
     Ok(())
 }
 
-/// Sets an invisible cursor (a 1x1 pixmap with an empty mask) on `win`.
-fn hide_cursor(display: Option<&str>, win: u32) -> Result<(), X11Error> {
+/// Sets an invisible cursor (a 1x1 pixmap with an empty mask) on `win`;
+/// returns the connection that owns it.
+fn hide_cursor(display: Option<&str>, win: u32) -> Result<RustConnection, X11Error> {
     let (conn, _) = connect(display)?;
     let pixmap = conn.generate_id().map_err(x11)?;
     conn.create_pixmap(1, pixmap, win, 1, 1).map_err(x11)?;
@@ -242,10 +248,10 @@ fn hide_cursor(display: Option<&str>, win: u32) -> Result<(), X11Error> {
         .map_err(x11)?;
     conn.change_window_attributes(win, &ChangeWindowAttributesAux::new().cursor(cursor))
         .map_err(x11)?;
-    conn.free_cursor(cursor).map_err(x11)?;
     conn.free_gc(gc).map_err(x11)?;
     conn.free_pixmap(pixmap).map_err(x11)?;
-    round_trip(&conn)
+    round_trip(&conn)?;
+    Ok(conn)
 }
 
 /// Hands the id of the window `sink_name` makes to `window` (from the

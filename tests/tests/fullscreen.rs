@@ -54,6 +54,7 @@ fn wait_geometry(
     peer: &str,
     old: Option<&str>,
     want: impl Fn(Geometry) -> bool,
+    node: &DuetNode,
 ) -> (String, Geometry) {
     let title = format!("^duet .* {peer}$");
     wait_until(&format!("{title}: geometry"), DEADLINE, || {
@@ -68,7 +69,7 @@ fn wait_geometry(
         let g = x.geometry(id)?;
         Ok(want(g).then(|| (id.to_string(), g)))
     })
-    .unwrap_or_else(|e| panic!("{e:#}\n{}", x.tree()))
+    .unwrap_or_else(|e| panic!("{e:#}\n{}\n{}", x.tree(), node.logs()))
 }
 
 /// The bottom strip of the screen, below a 960x540 window: red when the
@@ -105,19 +106,25 @@ fn f_toggles_the_call_window_fullscreen_and_back() {
         .wait_for("connected", DEADLINE, |e| e.kind() == "connected")
         .unwrap();
     let title = "duet — bob";
-    let (_, windowed) = wait_geometry(&x, "bob", None, |g| (g.width, g.height) == (960, 540));
+    let (_, windowed) = wait_geometry(
+        &x,
+        "bob",
+        None,
+        |g| (g.width, g.height) == (960, 540),
+        &alice,
+    );
     let png = format!("/tmp/duet-fullscreen-{}.png", std::process::id());
     assert!(!bottom_strip_red(&x, &png), "windowed: nothing below it");
 
     x.key(title, "f").unwrap();
-    wait_geometry(&x, "bob", None, |g| g == full_screen());
+    wait_geometry(&x, "bob", None, |g| g == full_screen(), &alice);
     wait_until("the remote picture at screen size", DEADLINE, || {
         Ok(bottom_strip_red(&x, &png).then_some(()))
     })
     .unwrap_or_else(|e| panic!("{e:#} ({png})"));
 
     x.key(title, "f").unwrap();
-    wait_geometry(&x, "bob", None, |g| g == windowed);
+    wait_geometry(&x, "bob", None, |g| g == windowed, &alice);
     wait_until("the picture back at window size", DEADLINE, || {
         Ok((!bottom_strip_red(&x, &png)).then_some(()))
     })
@@ -148,10 +155,10 @@ fn a_fullscreen_node_covers_the_screen_and_hides_the_cursor() {
         .unwrap();
     // The ringing card, then the call window: both cover the screen.
     let mut card = None;
-    for phase in ["ringing", "connected"] {
-        let (id, _) = wait_geometry(&x, "alice", card.as_deref(), |g| g == full_screen());
+    for (phase, (px, py)) in [("ringing", (600, 300)), ("connected", (700, 400))] {
+        let (id, _) = wait_geometry(&x, "alice", card.as_deref(), |g| g == full_screen(), &bob);
         let hidden = wait_until(&format!("{phase}: cursor hidden"), DEADLINE, || {
-            Ok((x.cursor_pixels_at(middle.0, middle.1)? == 0).then_some(()))
+            Ok((x.cursor_pixels_at(px, py)? == 0).then_some(()))
         });
         hidden.unwrap_or_else(|e| panic!("{e:#}\n{}", bob.logs()));
         if phase == "ringing" {
