@@ -103,7 +103,7 @@ pub(crate) fn start_size(fullscreen: bool) -> (u32, u32) {
     })
 }
 
-/// Makes the window `sink_name` of `pipeline` fullscreen with the cursor
+/// Makes the window of `pipeline`'s sink fullscreen with the cursor
 /// hidden once it exists, with `fullscreen`; the returned handle toggles it.
 pub(crate) fn screen_window(pipeline: &gst::Pipeline, fullscreen: bool) -> Arc<ScreenWindow> {
     let screen = ScreenWindow::new((WINDOW_WIDTH, WINDOW_HEIGHT), fullscreen, fullscreen);
