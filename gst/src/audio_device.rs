@@ -31,8 +31,10 @@ pub(crate) fn audio_output(config: &MediaConfig) -> Result<gst::Element, MediaEr
     const NAME: &str = "remote-audio-sink";
     match (config.display, &config.speaker) {
         (Display::Headless, _) | (_, Speaker::None) => make("fakesink", Some(NAME)),
-        (Display::Window, Speaker::Auto) => make("autoaudiosink", Some(NAME)),
-        (Display::Window, Speaker::Device(d)) => device_element(d, true, Some(NAME)),
+        (Display::Window | Display::Fullscreen, Speaker::Auto) => make("autoaudiosink", Some(NAME)),
+        (Display::Window | Display::Fullscreen, Speaker::Device(d)) => {
+            device_element(d, true, Some(NAME))
+        }
     }
 }
 

@@ -61,6 +61,16 @@ pub enum Display {
     Window,
     /// Counting sinks only (`sync=true`, so timing is as with a window).
     Headless,
+    /// As [`Display::Window`], but the window covers the screen from the
+    /// start and hides the mouse cursor (screens, kiosks).
+    Fullscreen,
+}
+
+impl Display {
+    /// A call window is shown ([`Display::Window`] or [`Display::Fullscreen`]).
+    pub fn is_windowed(self) -> bool {
+        self != Display::Headless
+    }
 }
 
 /// Everything a [`crate::MediaSession`] needs to know before it starts.
@@ -275,8 +285,9 @@ impl FromStr for Display {
         match s {
             "window" => Ok(Display::Window),
             "headless" | "none" => Ok(Display::Headless),
+            "fullscreen" => Ok(Display::Fullscreen),
             other => Err(MediaError::InvalidConfig(format!(
-                "display `{other}`: expected window or headless"
+                "display `{other}`: expected window, fullscreen or headless"
             ))),
         }
     }
@@ -376,6 +387,20 @@ mod tests {
             (VideoSource::Test, AudioSource::Test, Display::Headless)
         );
         assert!(MediaConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn displays_parse() {
+        for (s, d) in [
+            ("window", Display::Window),
+            ("fullscreen", Display::Fullscreen),
+            ("none", Display::Headless),
+            ("headless", Display::Headless),
+        ] {
+            assert_eq!(s.parse::<Display>().unwrap(), d);
+            assert_eq!(d.is_windowed(), d != Display::Headless);
+        }
+        assert!("full".parse::<Display>().is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! `gstreamer1.0-nice`, webrtcbin fails with a caps link error), so the node
 //! checks at start and tells the user what to install.
 
-use crate::config::{AudioSource, Display, MediaConfig, Speaker, VideoCodec, VideoSource};
+use crate::config::{AudioSource, MediaConfig, Speaker, VideoCodec, VideoSource};
 use crate::device_name::device_factory;
 use crate::MediaError;
 use gstreamer as gst;
@@ -92,7 +92,7 @@ pub fn elements_for(config: &MediaConfig) -> Vec<&'static str> {
         AudioSource::Device(ref d) => v.push(device_factory(d, false).0),
         AudioSource::None => {}
     }
-    if config.display == Display::Window {
+    if config.display.is_windowed() {
         v.extend([
             "ximagesink",
             "tee",
@@ -164,6 +164,7 @@ pub fn warm_up(config: &MediaConfig) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Display;
 
     #[test]
     fn h264_elements_only_when_h264() {

@@ -70,7 +70,9 @@
 //!   on [`MediaConfig::speaker`] (`autoaudiosink` by default; no device:
 //!   [`MediaEvent::AudioOutputUnavailable`],
 //!   the call goes on); it needs `$DISPLAY` ([`MediaError::NoDisplay`]
-//!   otherwise). [`Display::Headless`] uses `fakesink sync=true`. Either way
+//!   otherwise). [`Display::Fullscreen`] is the same window covering the
+//!   screen with the cursor hidden (module `x11_window`; the `f` key
+//!   toggles any call window). [`Display::Headless`] uses `fakesink sync=true`. Either way
 //!   the frames/buffers reaching the sinks (the window's compositor) are
 //!   counted in [`MediaStats`]. Every sink is `async=false`: see `health`.
 //! - Latency probe ([`MediaConfig::latency_probe`], both peers): the sender
@@ -140,6 +142,7 @@ mod teardown;
 pub mod tone;
 mod webrtc_wiring;
 pub mod window;
+mod x11_window;
 
 pub use config::{
     AudioSource, Display, MediaConfig, MediaKind, Speaker, VideoCodec, VideoSource,

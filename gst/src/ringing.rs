@@ -6,7 +6,9 @@
 //! pipeline) opens.
 
 use crate::events::{Events, MediaEvent};
-use crate::window::{black_source, set_title, window_sink, WINDOW_HEIGHT, WINDOW_WIDTH};
+use crate::window::{
+    black_source, screen_window, set_title, window_sink, WINDOW_HEIGHT, WINDOW_WIDTH,
+};
 use crate::{elements::make, MediaError};
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -19,11 +21,22 @@ use tokio::sync::mpsc;
 pub struct RingingWindow {
     pipeline: gst::Pipeline,
     stop: Arc<AtomicBool>,
+    _screen: Arc<crate::x11_window::ScreenWindow>,
 }
 
 impl RingingWindow {
     /// Opens the window with `title` and the card `text`. Needs `$DISPLAY`.
     pub fn open(
+        title: &str,
+        text: &str,
+    ) -> Result<(RingingWindow, mpsc::Receiver<MediaEvent>), MediaError> {
+        RingingWindow::open_on(crate::Display::Window, title, text)
+    }
+
+    /// As [`Self::open`]; with [`crate::Display::Fullscreen`] the card
+    /// covers the screen and hides the cursor.
+    pub fn open_on(
+        display: crate::Display,
         title: &str,
         text: &str,
     ) -> Result<(RingingWindow, mpsc::Receiver<MediaEvent>), MediaError> {
@@ -33,7 +46,11 @@ impl RingingWindow {
         }
         let (events, rx) = Events::channel();
         let pipeline = gst::Pipeline::with_name("duet-ringing");
+        // Fullscreen, the card stays composed at the window's size: ximagesink
+        // shows it centred on black, which is the card's look anyway.
+        let fullscreen = display == crate::Display::Fullscreen;
         let [src, caps] = black_source(WINDOW_WIDTH, WINDOW_HEIGHT)?;
+        let screen = screen_window(&pipeline, fullscreen);
         let card = make("textoverlay", None)?;
         card.set_property("font-desc", "Sans 26");
         card.set_property_from_str("valignment", "center");
@@ -62,7 +79,12 @@ impl RingingWindow {
                 .spawn(move || watch_bus(&bus, &stop, &events))
                 .map_err(|e| MediaError::StateChange(format!("spawning: {e}")))?;
         }
-        Ok((RingingWindow { pipeline, stop }, rx))
+        let ringing = RingingWindow {
+            pipeline,
+            stop,
+            _screen: screen,
+        };
+        Ok((ringing, rx))
     }
 }
 

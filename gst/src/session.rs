@@ -10,7 +10,7 @@
 //! session never leaves a running pipeline behind.
 
 use crate::command::{Cmd, CmdTx};
-use crate::config::{Display, MediaConfig, MediaKind, VideoSource};
+use crate::config::{MediaConfig, MediaKind, VideoSource};
 use crate::events::{Events, MediaEvent, SdpKind};
 use crate::service;
 pub use crate::shared::Role;
@@ -63,8 +63,7 @@ impl MediaSession {
         crate::init()?;
         config.validate()?;
         elements::check_elements(&config)?;
-        if config.display == Display::Window
-            && std::env::var_os("DISPLAY").is_none_or(|d| d.is_empty())
+        if config.display.is_windowed() && std::env::var_os("DISPLAY").is_none_or(|d| d.is_empty())
         {
             return Err(MediaError::NoDisplay);
         }

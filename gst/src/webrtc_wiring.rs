@@ -97,8 +97,10 @@ pub(crate) fn build(
     pipeline
         .add(&webrtc)
         .map_err(|e| MediaError::Negotiation(e.to_string()))?;
-    if shared.config.display == crate::config::Display::Window {
-        let window = crate::window::CallWindow::build(&pipeline, shared.events.clone())?;
+    if shared.config.display.is_windowed() {
+        let fullscreen = shared.config.display == crate::config::Display::Fullscreen;
+        let window =
+            crate::window::CallWindow::build(&pipeline, shared.events.clone(), fullscreen)?;
         let _ = shared.window.set(window);
     }
     if shared.role == Role::Offerer {

@@ -15,14 +15,18 @@
 //! close button makes ximagesink post an error, turned into
 //! [`MediaEvent::WindowClosed`]. The card shown while the callee's phone
 //! rings (before any session exists) is [`crate::RingingWindow`].
+//! Fullscreen (the `f` key, `--display fullscreen`) is done on the X window
+//! by [`crate::x11_window`]; since ximagesink does not scale, the picture is
+//! then composed at the screen's size.
 
 use crate::elements::make;
 use crate::events::{MediaEvent, WindowKey};
+use crate::x11_window::{screen_size, watch_window, ScreenWindow};
 use crate::MediaError;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_video as gst_video;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Size of the window (and of the composed picture).
@@ -45,10 +49,13 @@ const WINDOW_FORMAT: &str = "BGRx";
 #[derive(Debug)]
 pub(crate) struct CallWindow {
     compositor: gst::Element,
+    out_caps: gst::Element,
+    screen: Arc<ScreenWindow>,
     card: gst::Element,
     label: gst::Element,
     sink: gst::Element,
     remote_pad: Mutex<Option<gst::Pad>>,
+    preview_pad: Mutex<Option<gst::Pad>>,
     preview_marker: Mutex<Option<gst::Element>>,
     state: Mutex<Labels>,
 }
@@ -60,6 +67,48 @@ struct Labels {
     remote_video: bool,
     remote_muted: bool,
     connected_at: Option<Instant>,
+    /// The composed picture's size: the window's, or the screen's.
+    size: (u32, u32),
+}
+
+/// The caps of the composed picture at `size`.
+fn picture_caps((width, height): (u32, u32)) -> gst::Caps {
+    gst::Caps::builder("video/x-raw")
+        .field("format", WINDOW_FORMAT)
+        .field("width", width as i32)
+        .field("height", height as i32)
+        .build()
+}
+
+/// The preview's rectangle in a picture of `size`: bottom-right corner.
+fn preview_rect((width, height): (u32, u32)) -> (u32, u32, u32, u32) {
+    (
+        width.saturating_sub(PREVIEW_WIDTH + PREVIEW_MARGIN),
+        height.saturating_sub(PREVIEW_HEIGHT + PREVIEW_MARGIN),
+        PREVIEW_WIDTH,
+        PREVIEW_HEIGHT,
+    )
+}
+
+/// The size to compose at: the window's, or with `fullscreen` the
+/// screen's (`$DISPLAY`), falling back to the window's.
+pub(crate) fn start_size(fullscreen: bool) -> (u32, u32) {
+    let window = (WINDOW_WIDTH, WINDOW_HEIGHT);
+    if !fullscreen {
+        return window;
+    }
+    screen_size(None).unwrap_or_else(|e| {
+        tracing::warn!("fullscreen: {e}; using a {WINDOW_WIDTH}x{WINDOW_HEIGHT} window");
+        window
+    })
+}
+
+/// Makes the window of `pipeline`'s sink fullscreen with the cursor
+/// hidden once it exists, with `fullscreen`; the returned handle toggles it.
+pub(crate) fn screen_window(pipeline: &gst::Pipeline, fullscreen: bool) -> Arc<ScreenWindow> {
+    let screen = ScreenWindow::new((WINDOW_WIDTH, WINDOW_HEIGHT), fullscreen, fullscreen);
+    watch_window(pipeline, WINDOW_SINK, screen.clone());
+    screen
 }
 
 fn set_str(e: &gst::Element, prop: &str, value: &str) {
@@ -140,23 +189,19 @@ pub(crate) fn set_title(sink: &gst::Element, title: &str) {
 }
 
 impl CallWindow {
-    /// Adds the window's elements to `pipeline` (before PLAYING).
+    /// Adds the window's elements to `pipeline` (before PLAYING); with
+    /// `fullscreen` the window covers the screen and hides the cursor.
     pub(crate) fn build(
         pipeline: &gst::Pipeline,
         events: crate::events::Events,
+        fullscreen: bool,
     ) -> Result<CallWindow, MediaError> {
+        let size = start_size(fullscreen);
         let [src, caps] = black_source(WINDOW_WIDTH, WINDOW_HEIGHT)?;
         let compositor = make("compositor", Some("window-compositor"))?;
         set_str(&compositor, "background", "black");
         let out_caps = make("capsfilter", None)?;
-        out_caps.set_property(
-            "caps",
-            gst::Caps::builder("video/x-raw")
-                .field("format", WINDOW_FORMAT)
-                .field("width", WINDOW_WIDTH as i32)
-                .field("height", WINDOW_HEIGHT as i32)
-                .build(),
-        );
+        out_caps.set_property("caps", picture_caps(size));
         let card = text_overlay("window-card", "Sans 26", "center", "center")?;
         let label = text_overlay("window-label", "Sans 16", "top", "left")?;
         let conv = make("videoconvert", None)?;
@@ -178,12 +223,18 @@ impl CallWindow {
             .map_err(|e| MediaError::Negotiation(format!("linking the window: {e}")))?;
         Ok(CallWindow {
             compositor,
+            out_caps,
+            screen: screen_window(pipeline, fullscreen),
             card,
             label,
             sink,
             remote_pad: Mutex::new(None),
+            preview_pad: Mutex::new(None),
             preview_marker: Mutex::new(None),
-            state: Mutex::new(Labels::default()),
+            state: Mutex::new(Labels {
+                size,
+                ..Labels::default()
+            }),
         })
     }
 
@@ -206,7 +257,8 @@ impl CallWindow {
 
     /// The compositor input for the remote video: the whole window.
     pub(crate) fn remote_input(&self) -> Result<gst::Pad, MediaError> {
-        let pad = self.request_pad((0, 0, WINDOW_WIDTH, WINDOW_HEIGHT), 1)?;
+        let (w, h) = self.size();
+        let pad = self.request_pad((0, 0, w, h), 1)?;
         if let Ok(mut g) = self.remote_pad.lock() {
             *g = Some(pad.clone());
         }
@@ -223,15 +275,10 @@ impl CallWindow {
         pipeline: &gst::Pipeline,
         muted: bool,
     ) -> Result<(gst::Element, Vec<gst::Element>), MediaError> {
-        let pad = self.request_pad(
-            (
-                WINDOW_WIDTH - PREVIEW_WIDTH - PREVIEW_MARGIN,
-                WINDOW_HEIGHT - PREVIEW_HEIGHT - PREVIEW_MARGIN,
-                PREVIEW_WIDTH,
-                PREVIEW_HEIGHT,
-            ),
-            2,
-        )?;
+        let pad = self.request_pad(preview_rect(self.size()), 2)?;
+        if let Ok(mut g) = self.preview_pad.lock() {
+            *g = Some(pad.clone());
+        }
         let tee = make("tee", None)?;
         let q = make("queue", None)?;
         set_str(&q, "leaky", "downstream");
@@ -329,73 +376,40 @@ impl CallWindow {
         self.label.set_property("text", text.as_str());
     }
 
+    fn size(&self) -> (u32, u32) {
+        let window = (WINDOW_WIDTH, WINDOW_HEIGHT);
+        self.state.lock().map(|s| s.size).unwrap_or(window)
+    }
+
+    /// The `f` key: enters or leaves fullscreen and composes the picture
+    /// at the new size (remote video filling it, preview in its corner).
+    pub(crate) fn toggle_fullscreen(&self) {
+        let size = match self.screen.set_fullscreen(!self.screen.is_fullscreen()) {
+            Ok(size) => size,
+            Err(e) => return tracing::warn!("fullscreen: {e}"),
+        };
+        if let Ok(mut s) = self.state.lock() {
+            s.size = size;
+        }
+        let rects = [
+            (&self.remote_pad, (0, 0, size.0, size.1)),
+            (&self.preview_pad, preview_rect(size)),
+        ];
+        for (pad, (x, y, w, h)) in rects {
+            if let Some(pad) = pad.lock().ok().and_then(|g| g.clone()) {
+                pad.set_property("xpos", x as i32);
+                pad.set_property("ypos", y as i32);
+                pad.set_property("width", w as i32);
+                pad.set_property("height", h as i32);
+            }
+        }
+        self.out_caps.set_property("caps", picture_caps(size));
+    }
+
     pub(crate) fn sink(&self) -> &gst::Element {
         &self.sink
     }
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use super::*;
-    use duet_tests::xvfb::{region, Xvfb};
-
-    fn red(png: &str, x: u32, y: u32) -> bool {
-        let r = region(png, x, y, 60, 60).unwrap();
-        r.r > 0.8 && r.g < 0.2 && r.b < 0.2
-    }
-
-    /// A remote resolution change mid-call (640x480 → 1280x720) keeps
-    /// showing video: the compositor rescales it, aspect kept (4:3 has black
-    /// bars left and right, 16:9 fills the window).
-    #[test]
-    fn a_remote_resolution_change_keeps_filling_the_window() {
-        gst::init().unwrap();
-        let x = Xvfb::start().unwrap();
-        let pipeline = gst::Pipeline::new();
-        let (events, _rx) = crate::events::Events::channel();
-        let w = CallWindow::build(&pipeline, events).unwrap();
-        w.sink().set_property("display", x.display.as_str());
-        let src = gst::ElementFactory::make("videotestsrc")
-            .property("is-live", true)
-            .property_from_str("pattern", "red")
-            .build()
-            .unwrap();
-        let caps = gst::ElementFactory::make("capsfilter").build().unwrap();
-        let size = |w: i32, h: i32| {
-            gst::Caps::builder("video/x-raw")
-                .field("format", "I420")
-                .field("width", w)
-                .field("height", h)
-                .build()
-        };
-        caps.set_property("caps", size(640, 480));
-        pipeline.add_many([&src, &caps]).unwrap();
-        src.link(&caps).unwrap();
-        let input = w.remote_input().unwrap();
-        caps.static_pad("src").unwrap().link(&input).unwrap();
-        pipeline.set_state(gst::State::Playing).unwrap();
-        let png = format!("/tmp/duet-window-resize-{}.png", std::process::id());
-        let shows = |edge_red: bool| {
-            let start = std::time::Instant::now();
-            while start.elapsed() < std::time::Duration::from_secs(20) {
-                if x.screenshot(&png).is_ok()
-                    && red(&png, 400, 200)
-                    && red(&png, 20, 200) == edge_red
-                {
-                    return true;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(200));
-            }
-            false
-        };
-        assert!(
-            shows(false),
-            "640x480: red in the middle, black bars ({png})"
-        );
-        caps.set_property("caps", size(1280, 720));
-        assert!(shows(true), "1280x720: red to the edges ({png})");
-        pipeline.set_state(gst::State::Null).unwrap();
-        let _ = std::fs::remove_file(&png);
-    }
-}
+mod tests;

@@ -199,9 +199,10 @@ pub struct UpArgs {
     #[arg(long, default_value = "auto", value_name = "auto|none|DEVICE")]
     pub speaker: Speaker,
 
-    /// Where remote video goes: one call `window` (with a local preview; needs a display)
+    /// Where remote video goes: one call `window` (with a local preview; needs a display),
+    /// `fullscreen` (that window covering the screen, cursor hidden; for screens and kiosks)
     /// or `none` (received and counted, not shown; audio not played)
-    #[arg(long, default_value = "window", value_name = "window|none")]
+    #[arg(long, default_value = "window", value_name = "window|fullscreen|none")]
     pub display: Display,
 
     /// Video codec offered and sent

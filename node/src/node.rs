@@ -99,7 +99,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
     duet_gst::init()?;
     duet_gst::check_elements(&config.call.media)?;
     config.call.media.validate()?;
-    if config.call.media.display == duet_gst::Display::Window
+    if config.call.media.display.is_windowed()
         && std::env::var_os("DISPLAY").is_none_or(|d| d.is_empty())
     {
         return Err(NodeError::NoDisplay);

@@ -144,6 +144,62 @@ d.flush()
     }
 }
 
+/// Where a window is and its size, as `xdotool getwindowgeometry` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    pub x: i32,
+    pub y: i32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Xvfb {
+    /// The screen's size (1280x720, see [`Xvfb::start`]).
+    pub const SCREEN: (u32, u32) = (1280, 720);
+
+    /// The geometry of window `id` (decimal, as [`Xvfb::window`] returns).
+    pub fn geometry(&self, id: &str) -> anyhow::Result<Geometry> {
+        let out = self.xdotool(&["getwindowgeometry", "--shell", id])?;
+        let field = |k: &str| -> anyhow::Result<i64> {
+            out.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}=")))
+                .with_context(|| format!("no {k} in {out:?}"))?
+                .trim()
+                .parse()
+                .with_context(|| format!("{k} in {out:?}"))
+        };
+        Ok(Geometry {
+            x: field("X")? as i32,
+            y: field("Y")? as i32,
+            width: field("WIDTH")? as u32,
+            height: field("HEIGHT")? as u32,
+        })
+    }
+
+    /// Moves the pointer to (x, y) and counts the non-transparent pixels
+    /// of the cursor shown there (XFixes GetCursorImage, python3-xlib):
+    /// 0 when the cursor is hidden.
+    pub fn cursor_pixels_at(&self, x: u32, y: u32) -> anyhow::Result<usize> {
+        self.xdotool(&["mousemove", &x.to_string(), &y.to_string()])?;
+        let script = r#"
+import sys
+from Xlib import display
+d = display.Display(sys.argv[1])
+d.xfixes_query_version()
+img = d.xfixes_get_cursor_image(None)
+print(sum(1 for p in img.cursor_image if (p >> 24) & 0xff))
+"#;
+        let out = Command::new("/usr/bin/python3")
+            .args(["-c", script, &self.display])
+            .output()
+            .context("python3 (package python3-xlib)")?;
+        if !out.status.success() {
+            bail!("cursor image: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().parse()?)
+    }
+}
+
 impl Drop for Xvfb {
     fn drop(&mut self) {
         let _ = self.child.kill();

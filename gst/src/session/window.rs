@@ -28,6 +28,13 @@ impl MediaSession {
         }
     }
 
+    /// The window's `f` key: enters or leaves fullscreen. No-op when headless.
+    pub fn toggle_fullscreen(&self) {
+        if let Some(w) = self.shared.window.get() {
+            w.toggle_fullscreen();
+        }
+    }
+
     /// The peer muted (or unmuted) what it sends (it said so over
     /// signalling): recorded for [`Self::remote_muted`], and with video the
     /// window shows a "camera off" card instead of a black picture.

@@ -11,7 +11,7 @@
 
 use super::Actor;
 use crate::call::machine::{CallEvent, Direction, Phase};
-use duet_gst::{Display, MediaEvent, MediaKind, RingingWindow, ToneKind, WindowKey};
+use duet_gst::{MediaEvent, MediaKind, RingingWindow, ToneKind, WindowKey};
 use libp2p::PeerId;
 use tokio::sync::mpsc;
 
@@ -27,7 +27,7 @@ pub(super) async fn next_ringing_event(ringing: &mut Option<Ringing>) -> Option<
 
 impl Actor {
     fn windowed(&self) -> bool {
-        self.config.media.display == Display::Window
+        self.config.media.display.is_windowed()
     }
 
     /// An incoming call is ringing here, waiting for a person.
@@ -50,7 +50,8 @@ impl Actor {
             (CallEvent::Incoming { .. }, Some(call)) if self.windowed() => {
                 let name = call.peer_name.clone();
                 let card = format!("{name} is calling — y answer, n reject");
-                match RingingWindow::open(&format!("duet — {name}"), &card) {
+                let display = self.config.media.display;
+                match RingingWindow::open_on(display, &format!("duet — {name}"), &card) {
                     Ok(w) => self.ringing = Some(w),
                     Err(e) => tracing::warn!("cannot open the ringing window: {e}"),
                 }
@@ -113,7 +114,10 @@ impl Actor {
                 return;
             }
             MediaEvent::Key(WindowKey::Fullscreen) => {
-                tracing::info!("fullscreen is not supported by the X sink yet");
+                match &self.media {
+                    Some(m) => m.session.toggle_fullscreen(),
+                    None => tracing::debug!("fullscreen: only in the call window"),
+                }
                 return;
             }
             _ => return,

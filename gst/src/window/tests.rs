@@ -1,0 +1,115 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The call window on a real Xvfb.
+use super::*;
+use duet_tests::xvfb::{region, Xvfb};
+
+fn red(png: &str, x: u32, y: u32) -> bool {
+    let r = region(png, x, y, 60, 60).unwrap();
+    r.r > 0.8 && r.g < 0.2 && r.b < 0.2
+}
+
+/// A call window on its own Xvfb and a live red source for its remote input.
+fn red_window() -> (Xvfb, gst::Pipeline, CallWindow, gst::Element) {
+    gst::init().unwrap();
+    let x = Xvfb::start().unwrap();
+    let pipeline = gst::Pipeline::new();
+    let (events, _rx) = crate::events::Events::channel();
+    let w = CallWindow::build(&pipeline, events, false).unwrap();
+    w.sink().set_property("display", x.display.as_str());
+    let src = gst::ElementFactory::make("videotestsrc")
+        .property("is-live", true)
+        .property_from_str("pattern", "red")
+        .build()
+        .unwrap();
+    (x, pipeline, w, src)
+}
+
+/// A remote resolution change mid-call (640x480 → 1280x720) keeps
+/// showing video: the compositor rescales it, aspect kept (4:3 has black
+/// bars left and right, 16:9 fills the window).
+#[test]
+fn a_remote_resolution_change_keeps_filling_the_window() {
+    let (x, pipeline, w, src) = red_window();
+    let caps = gst::ElementFactory::make("capsfilter").build().unwrap();
+    let size = |w: i32, h: i32| {
+        gst::Caps::builder("video/x-raw")
+            .field("format", "I420")
+            .field("width", w)
+            .field("height", h)
+            .build()
+    };
+    caps.set_property("caps", size(640, 480));
+    pipeline.add_many([&src, &caps]).unwrap();
+    src.link(&caps).unwrap();
+    let input = w.remote_input().unwrap();
+    caps.static_pad("src").unwrap().link(&input).unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let png = format!("/tmp/duet-window-resize-{}.png", std::process::id());
+    let shows = |edge_red: bool| {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(20) {
+            if x.screenshot(&png).is_ok() && red(&png, 400, 200) && red(&png, 20, 200) == edge_red {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        false
+    };
+    assert!(
+        shows(false),
+        "640x480: red in the middle, black bars ({png})"
+    );
+    caps.set_property("caps", size(1280, 720));
+    assert!(shows(true), "1280x720: red to the edges ({png})");
+    pipeline.set_state(gst::State::Null).unwrap();
+    let _ = std::fs::remove_file(&png);
+}
+
+/// `f` (toggle_fullscreen) on a window without a window manager: the
+/// window covers the screen and the picture is composed at its size (red
+/// below where the 960x540 picture ends), then both come back.
+#[test]
+fn fullscreen_covers_the_screen_and_comes_back() {
+    let (x, pipeline, w, src) = red_window();
+    pipeline.add(&src).unwrap();
+    src.static_pad("src")
+        .unwrap()
+        .link(&w.remote_input().unwrap())
+        .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let png = format!("/tmp/duet-window-fullscreen-{}.png", std::process::id());
+    let until = |what: &str, check: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(20) {
+            if check() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        panic!("{what} ({png})\n{}", x.tree());
+    };
+    let size = |want: (u32, u32)| {
+        let Ok(id) = x.xdotool(&["search", "--name", "."]) else {
+            return false;
+        };
+        id.lines()
+            .filter_map(|id| x.geometry(id).ok())
+            .any(|g| (g.width, g.height) == want)
+    };
+    let bottom_red = || x.screenshot(&png).is_ok() && red(&png, 600, 650);
+    until("a 960x540 window", &|| size((960, 540)));
+    assert!(!bottom_red(), "nothing below the window");
+    w.toggle_fullscreen();
+    until("a fullscreen window", &|| size(Xvfb::SCREEN));
+    until("red to the bottom", &bottom_red);
+    w.toggle_fullscreen();
+    until("the window back", &|| size((960, 540)));
+    until("nothing below the window", &|| !bottom_red());
+    let error = pipeline
+        .bus()
+        .unwrap()
+        .pop_filtered(&[gst::MessageType::Error]);
+    assert!(error.is_none(), "{error:?}");
+    pipeline.set_state(gst::State::Null).unwrap();
+    let _ = std::fs::remove_file(&png);
+}
