@@ -14,10 +14,20 @@ use crate::MediaError;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
-/// Sends the messages the service thread acts on to `tx` from now on; the
-/// rest are dropped. Messages posted before stay on the bus (pop them).
-pub(crate) fn forward(bus: &gst::Bus, tx: CmdTx) {
+/// Sends the messages the service thread acts on to `tx` from now on;
+/// element messages go to `on_element` (the call window's X window), on the
+/// posting thread; the rest are dropped. Messages posted before stay on the
+/// bus (pop them).
+pub(crate) fn forward(
+    bus: &gst::Bus,
+    tx: CmdTx,
+    on_element: impl Fn(&gst::Message) + Send + Sync + 'static,
+) {
     bus.set_sync_handler(move |_, msg| match msg.view() {
+        gst::MessageView::Element(_) => {
+            on_element(msg);
+            gst::BusSyncReply::Drop
+        }
         gst::MessageView::Error(_)
         | gst::MessageView::Warning(_)
         | gst::MessageView::Latency(_) => match tx.try_send(Cmd::Bus(msg.clone())) {

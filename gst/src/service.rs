@@ -45,7 +45,14 @@ pub(crate) fn run(
 ) {
     let bus = pipeline.bus();
     if let Some(bus) = &bus {
-        bus::forward(bus, tx.clone());
+        let window = Arc::downgrade(&shared);
+        bus::forward(bus, tx.clone(), move |msg| {
+            if let Some(shared) = window.upgrade() {
+                if let Some(w) = shared.window.get() {
+                    w.on_element_message(msg);
+                }
+            }
+        });
     }
     let mut svc = Service {
         neg: Negotiator {

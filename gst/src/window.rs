@@ -319,6 +319,12 @@ impl CallWindow {
         self.tick();
     }
 
+    /// An element message of the session's pipeline (its bus has its own
+    /// sync handler): the sink's X window, for fullscreen.
+    pub(crate) fn on_element_message(&self, msg: &gst::Message) {
+        crate::x11_window::on_element_message(msg, WINDOW_SINK, &self.screen);
+    }
+
     pub(crate) fn on_first_remote_video(&self) {
         if let Ok(mut s) = self.state.lock() {
             s.remote_video = true;

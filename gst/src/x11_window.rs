@@ -254,31 +254,40 @@ fn hide_cursor(display: Option<&str>, win: u32) -> Result<RustConnection, X11Err
     Ok(conn)
 }
 
-/// Hands the id of the window `sink_name` makes to `window` (from the
-/// streaming thread that creates it, by a synchronous bus signal).
+/// Follows the X window of `pipeline`'s sink named `sink_name` (its
+/// `have-window-handle` message) for `window`, through the bus's
+/// `sync-message` signal. A pipeline whose bus has a sync handler of its own
+/// (the call session's) passes its element messages to
+/// [`on_element_message`] instead: a bus has one sync handler.
 pub(crate) fn watch_window(pipeline: &gst::Pipeline, sink_name: &str, window: Arc<ScreenWindow>) {
     let Some(bus) = pipeline.bus() else { return };
     bus.enable_sync_message_emission();
     let sink_name = sink_name.to_string();
     bus.connect_sync_message(Some("element"), move |_, msg| {
-        let gst::MessageView::Element(e) = msg.view() else {
-            return;
-        };
-        let from_sink = msg.src().is_some_and(|s| s.name() == sink_name.as_str());
-        let Some(st) = e.structure().filter(|_| from_sink) else {
-            return;
-        };
-        if st.name() != "have-window-handle" {
-            return;
-        }
-        if let Some(src) = msg.src().and_then(|s| s.downcast_ref::<gst::Element>()) {
-            if src.find_property("display").is_some() {
-                window.set_display(src.property::<Option<String>>("display"));
-            }
-        }
-        match st.get::<u64>("window-handle").map(u32::try_from) {
-            Ok(Ok(id)) => window.on_window(id),
-            _ => tracing::warn!("call window: unreadable window handle"),
-        }
+        on_element_message(msg, &sink_name, &window);
     });
+}
+
+/// An element message from a pipeline: `have-window-handle` from the sink
+/// named `sink_name` gives `window` its X window.
+pub(crate) fn on_element_message(msg: &gst::Message, sink_name: &str, window: &ScreenWindow) {
+    let gst::MessageView::Element(e) = msg.view() else {
+        return;
+    };
+    let from_sink = msg.src().is_some_and(|s| s.name() == sink_name);
+    let Some(st) = e.structure().filter(|_| from_sink) else {
+        return;
+    };
+    if st.name() != "have-window-handle" {
+        return;
+    }
+    if let Some(src) = msg.src().and_then(|s| s.downcast_ref::<gst::Element>()) {
+        if src.find_property("display").is_some() {
+            window.set_display(src.property::<Option<String>>("display"));
+        }
+    }
+    match st.get::<u64>("window-handle").map(u32::try_from) {
+        Ok(Ok(id)) => window.on_window(id),
+        _ => tracing::warn!("call window: unreadable window handle"),
+    }
 }
