@@ -172,6 +172,15 @@ fn link_remote_stream(
         .ok_or_else(|| MediaError::Negotiation("depayloader has no sink pad".into()))?;
     pad.link(&depay_sink)
         .map_err(|e| MediaError::Negotiation(format!("linking remote {media}: {e:?}")))?;
+    // The peer is alive while its RTP arrives, whether or not our own sinks
+    // keep up: a sink of ours that waits is not the peer vanishing.
+    let alive = Arc::downgrade(shared);
+    depay_sink.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+        if let Some(s) = alive.upgrade() {
+            s.touch_media();
+        }
+        gst::PadProbeReturn::Ok
+    });
     if video {
         if let Ok(mut g) = shared.remote_video_depay.lock() {
             *g = Some(depay.clone());
@@ -248,7 +257,6 @@ fn add_counter(pad: &gst::Pad, shared: Weak<Shared>, video: bool) {
         let Some(s) = shared.upgrade() else {
             return gst::PadProbeReturn::Ok;
         };
-        s.touch_media();
         if !video {
             record_audio_peak(pad, info, &s);
         }
