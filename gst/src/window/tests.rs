@@ -8,6 +8,23 @@ fn red(png: &str, x: u32, y: u32) -> bool {
     r.r > 0.8 && r.g < 0.2 && r.b < 0.2
 }
 
+/// Sets the pipeline to NULL when the test ends, passed or not, before its
+/// Xvfb goes: an X connection that breaks under a running ximagesink makes
+/// Xlib exit the whole test process.
+struct StopOnDrop(gst::Pipeline);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.set_state(gst::State::Null);
+    }
+}
+
+/// These tests compose 30 fps on X servers of their own: one at a time.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A call window on its own Xvfb and a live red source for its remote input.
 fn red_window() -> (Xvfb, gst::Pipeline, CallWindow, gst::Element) {
     gst::init().unwrap();
@@ -29,7 +46,9 @@ fn red_window() -> (Xvfb, gst::Pipeline, CallWindow, gst::Element) {
 /// bars left and right, 16:9 fills the window).
 #[test]
 fn a_remote_resolution_change_keeps_filling_the_window() {
+    let _serial = one_at_a_time();
     let (x, pipeline, w, src) = red_window();
+    let _stop = StopOnDrop(pipeline.clone());
     let caps = gst::ElementFactory::make("capsfilter").build().unwrap();
     let size = |w: i32, h: i32| {
         gst::Caps::builder("video/x-raw")
@@ -70,7 +89,9 @@ fn a_remote_resolution_change_keeps_filling_the_window() {
 /// below where the 960x540 picture ends), then both come back.
 #[test]
 fn fullscreen_covers_the_screen_and_comes_back() {
+    let _serial = one_at_a_time();
     let (x, pipeline, w, src) = red_window();
+    let _stop = StopOnDrop(pipeline.clone());
     pipeline.add(&src).unwrap();
     src.static_pad("src")
         .unwrap()
