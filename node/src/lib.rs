@@ -21,6 +21,8 @@
 //!   the current call, its signalling and its [`duet_gst::MediaSession`].
 //! - [`contacts`]: names pinned to the PeerId first seen with them, and the
 //!   `--accept-from` allow-list of auto-answer.
+//! - [`contacts_command`]: `duet contacts [add|remove]`, editing the file
+//!   without a node (kept out of `contacts`, which the CLI types import).
 //! - [`console`]: the interactive terminal of `duet up` (typed commands,
 //!   incoming-call prompt), an in-process control client.
 //! - [`sd_notify`]: readiness for systemd (`Type=notify`).
@@ -38,6 +40,7 @@ pub mod cli;
 pub mod config_file;
 pub mod console;
 pub mod contacts;
+pub mod contacts_command;
 pub mod control;
 pub mod devices;
 pub mod identity;

@@ -7,7 +7,7 @@ use duet_node::cli::{Cli, Command};
 use duet_node::control::call_client::{self, CallExit, CallPlan};
 use duet_node::control::client::{self, ClientError};
 use duet_node::control::protocol::Request;
-use duet_node::{config_file, contacts, identity, node, paths};
+use duet_node::{config_file, contacts_command, identity, node, paths};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -150,7 +150,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
             one_shot(&control, Request::SetStatus { status }, &done)
         }
         Command::Contacts(args) => {
-            contacts::command::run(args)?;
+            contacts_command::run(args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Events(args) => runtime()?.block_on(async {

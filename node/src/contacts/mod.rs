@@ -9,7 +9,6 @@
 //! rereads it when it changes.
 
 pub mod accept;
-pub mod command;
 
 use libp2p::PeerId;
 use serde::{Deserialize, Serialize};

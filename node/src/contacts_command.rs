@@ -1,8 +1,8 @@
 //! `duet contacts [add|remove]`: reads and edits the contacts file of a
 //! data dir directly (a running node rereads it when it changes).
 
-use super::{parse_peer_id, ContactsError, ContactsFile};
 use crate::cli::{ContactsAction, ContactsArgs};
+use crate::contacts::{parse_peer_id, ContactsError, ContactsFile};
 use crate::paths;
 
 pub fn run(args: ContactsArgs) -> Result<(), ContactsError> {
