@@ -31,9 +31,12 @@
 //! - [`broker`]: `duet broker`, the rendezvous and relay point across
 //!   subnets (its own Swarm owner); [`network_key`]: the admission proof it
 //!   shares with the node.
+//! - [`allocator`]: bounds glibc malloc's arenas at start and hands what
+//!   a call freed back to the kernel after it (memory flat over calls).
 //! - [`node`]: wires identity, net, calls and control together and owns the
 //!   peer table (the state owner).
 
+pub mod allocator;
 pub mod broker;
 pub mod call;
 pub mod cli;

@@ -121,7 +121,8 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
     let media = config.call.media.clone();
     // Runs alone; a blocking task cannot be aborted, so it is not kept.
     drop(tokio::task::spawn_blocking(move || {
-        duet_gst::warm_up(&media)
+        duet_gst::warm_up(&media);
+        crate::allocator::release_free_memory();
     }));
     let keypair = identity::load_or_create(&config.data_dir)?;
     identity::remember_name(&config.data_dir, config.name.as_str());
@@ -248,6 +249,9 @@ impl State {
             NetEvent::Signal { from, signal } => return self.on_signal(from, signal),
             NetEvent::SignalFailed { peer, call_id } => {
                 return self.to_calls(call::CallInput::SignalFailed { peer, call_id })
+            }
+            NetEvent::SignalRefused { peer, call_id } => {
+                return self.to_calls(call::CallInput::SignalRefused { peer, call_id })
             }
         };
         self.publish(changes);

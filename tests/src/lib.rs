@@ -16,6 +16,9 @@
 //! - [`measure`]: what the benchmark binaries (`src/bin/`) measure alike:
 //!   the machine line, CPU and memory of a process from /proc, nearest-rank
 //!   percentiles, Markdown table heads.
+//! - [`memory`]: what a node holds between calls (RSS, RssAnon, fds,
+//!   threads) and one paced call cycle (the 20-call test, `scripts/bench
+//!   memory`).
 //! - [`xvfb`]: a virtual X server per window-mode node, screenshots, region
 //!   statistics, `xdotool`.
 //!
@@ -28,6 +31,7 @@ pub mod events;
 pub mod fuzz;
 pub mod lan;
 pub mod measure;
+pub mod memory;
 pub mod node;
 pub mod wait;
 pub mod xvfb;

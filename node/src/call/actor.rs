@@ -203,6 +203,9 @@ impl Actor {
                     CallInput::SignalFailed { peer, call_id } => {
                         self.machine.on_send_failed(&peer, &call_id)
                     }
+                    CallInput::SignalRefused { peer, call_id } => {
+                        self.machine.on_send_refused(&peer, &call_id)
+                    }
                     CallInput::PeerLost { peer } => self.machine.on_peer_lost(&peer),
                 };
                 self.execute(actions).await;

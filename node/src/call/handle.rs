@@ -35,6 +35,8 @@ pub enum CallInput {
     },
     /// A message for `call_id` could not be delivered to `peer`.
     SignalFailed { peer: PeerId, call_id: CallId },
+    /// `peer` refused a message for `call_id` (over its rate limit).
+    SignalRefused { peer: PeerId, call_id: CallId },
     /// The last connection to `peer` closed.
     PeerLost { peer: PeerId },
 }

@@ -289,6 +289,15 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
         }
     }
 
+    /// The peer refused a message for the current call: we sent more than
+    /// its rate limit allows (calls placed back to back).
+    pub fn on_send_refused(&mut self, peer: &P, call_id: &CallId) -> Vec<Action<P>> {
+        match &self.call {
+            Some(c) if &c.peer == peer && &c.id == call_id => self.end(EndReason::RateLimited),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn on_timer(&mut self, call_id: &CallId, timer: Timer) -> Vec<Action<P>> {
         let Some(call) = &self.call else {
             return Vec::new();

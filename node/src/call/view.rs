@@ -155,6 +155,7 @@ mod tests {
             (EndCode::NotAllowed, "not-allowed"),
             (EndCode::PeerLost, "peer-lost"),
             (EndCode::MediaUntrusted, "media-untrusted"),
+            (EndCode::RateLimited, "rate-limited"),
         ] {
             assert_eq!(json(serde_json::to_value(code).unwrap()), word);
             assert_eq!(code.to_string(), word);

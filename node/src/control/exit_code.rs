@@ -23,6 +23,9 @@ pub enum CallExit {
     Unreachable = 8,
     /// With `--for`: the call ended before its time.
     EndedEarly = 9,
+    /// The callee refused the invite: too many calls from this node just
+    /// now (its per-peer rate limit); try again in a second.
+    RateLimited = 10,
 }
 
 /// The table shown by `duet call --help` and in the README.
@@ -36,7 +39,8 @@ pub const HELP: &str = "Exit status:
   6  no answer (ring timeout, or --timeout reached)
   7  not allowed (the callee takes calls only from its allow-list)
   8  unreachable, lost, or media failure
-  9  ended early (with --for: the call dropped before its time)";
+  9  ended early (with --for: the call dropped before its time)
+  10  rate-limited (the callee refused: too many calls to it just now; retry in a second)";
 
 impl CallExit {
     /// The exit for a failed call's reason word (`call_ended` reasons, and
@@ -56,6 +60,7 @@ impl CallExit {
             EndCode::Busy => CallExit::Busy,
             EndCode::Timeout | EndCode::Cancelled => CallExit::NoAnswer,
             EndCode::NotAllowed => CallExit::NotAllowed,
+            EndCode::RateLimited => CallExit::RateLimited,
             _ => CallExit::Unreachable,
         }
     }
@@ -107,6 +112,7 @@ mod tests {
             CallExit::NotAllowed,
             CallExit::Unreachable,
             CallExit::EndedEarly,
+            CallExit::RateLimited,
         ];
         let mut codes: Vec<u8> = all.iter().map(|e| e.code()).collect();
         codes.sort();
@@ -119,6 +125,7 @@ mod tests {
         assert_eq!(CallExit::of_reason("not-allowed"), CallExit::NotAllowed);
         assert_eq!(CallExit::of_reason("media-failed"), CallExit::Unreachable);
         assert_eq!(CallExit::of_reason("ambiguous"), CallExit::NotFound);
+        assert_eq!(CallExit::of_reason("rate-limited"), CallExit::RateLimited);
     }
 
     #[test]

@@ -121,6 +121,10 @@ pub enum NetEvent {
     Signal { from: PeerId, signal: CallSignal },
     /// A signalling message for `call_id` could not be delivered to `peer`.
     SignalFailed { peer: PeerId, call_id: CallId },
+    /// `peer` refused a signalling message for `call_id`: this node sent
+    /// it more than its per-peer rate limit allows (e.g. invites back to
+    /// back).
+    SignalRefused { peer: PeerId, call_id: CallId },
 }
 
 /// Cloneable handle to the Swarm owner.

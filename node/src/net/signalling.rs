@@ -2,7 +2,8 @@
 //! requests on `/duet/call/1` and turns the behaviour's events into
 //! [`NetEvent`]s. Every request is acknowledged on delivery; a request that
 //! cannot be delivered becomes `SignalFailed` for its call, so the call
-//! actor can end the call instead of waiting.
+//! actor can end the call instead of waiting; one the peer refused (its
+//! rate limit: the only reason it refuses) becomes `SignalRefused`.
 
 use super::rate_limit::{SignalLimiter, Verdict};
 use super::signal_codec::SignalCodec;
@@ -99,7 +100,7 @@ impl Outbox {
                 match (response, pending) {
                     (SignalAck::Refused { error }, Some((_, call_id))) => {
                         tracing::warn!("{peer} refused a signalling message: {error}");
-                        Some(NetEvent::SignalFailed { peer, call_id })
+                        Some(NetEvent::SignalRefused { peer, call_id })
                     }
                     _ => None,
                 }

@@ -18,7 +18,9 @@ impl State {
     pub(super) fn to_calls(&self, input: CallInput) {
         let peer = match &input {
             CallInput::Signal { from, .. } => from,
-            CallInput::SignalFailed { peer, .. } | CallInput::PeerLost { peer } => peer,
+            CallInput::SignalFailed { peer, .. }
+            | CallInput::SignalRefused { peer, .. }
+            | CallInput::PeerLost { peer } => peer,
         };
         if self.call_peer == Some(*peer) {
             self.calls.try_input(input);

@@ -163,6 +163,9 @@ fn describe_failure(who: &str, reason: &crate::call::EndReason) -> String {
         R::NotAllowed => format!("{who} does not take calls from this node (not-allowed)"),
         R::Timeout => format!("{who} did not answer in time (timeout)"),
         R::Unreachable => format!("{who} could not be reached (unreachable)"),
+        R::RateLimited => format!(
+            "{who} refused the call: too many calls to it just now, try again in a second (rate-limited)"
+        ),
         R::PeerLost => format!("lost the connection to {who} (peer-lost)"),
         R::MediaFailed(why) => format!("media with {who} failed: {why} (media-failed)"),
         R::MediaUntrusted(why) => {

@@ -64,7 +64,11 @@ impl Actor {
     pub(super) fn stop_media(&mut self) {
         if let Some(m) = self.media.take() {
             self.ended_stats = Some(CallStats::from_media(&m.session.stats(), m.first_frame));
-            tokio::spawn(m.session.close());
+            tokio::spawn(async move {
+                m.session.close().await;
+                // What the call's threads freed goes back to the kernel.
+                let _ = tokio::task::spawn_blocking(crate::allocator::release_free_memory).await;
+            });
         }
     }
 }

@@ -73,6 +73,9 @@ pub enum EndReason {
     PeerLost,
     /// The peer could not be reached with the invite.
     Unreachable,
+    /// The peer refused our signalling: over its per-peer rate limit
+    /// (too many calls placed to it just now).
+    RateLimited,
     /// Media could not be set up or broke.
     MediaFailed(String),
     /// The media's DTLS certificate did not match the SDP fingerprint (or
@@ -93,6 +96,7 @@ impl EndReason {
             EndReason::Timeout => EndCode::Timeout,
             EndReason::PeerLost => EndCode::PeerLost,
             EndReason::Unreachable => EndCode::Unreachable,
+            EndReason::RateLimited => EndCode::RateLimited,
             EndReason::MediaFailed(_) => EndCode::MediaFailed,
             EndReason::MediaUntrusted(_) => EndCode::MediaUntrusted,
         }
@@ -125,6 +129,7 @@ pub enum EndCode {
     Unreachable,
     MediaFailed,
     MediaUntrusted,
+    RateLimited,
 }
 
 impl std::fmt::Display for EndCode {

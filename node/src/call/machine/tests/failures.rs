@@ -154,6 +154,16 @@ fn undeliverable_invite_is_unreachable() {
 }
 
 #[test]
+fn refused_invite_is_rate_limited() {
+    let mut a = alice_dialing();
+    assert!(a.on_send_refused(&BOB, &id("other")).is_empty());
+    assert_eq!(
+        ended(&a.on_send_refused(&BOB, &id("c1"))),
+        Some(EndReason::RateLimited)
+    );
+}
+
+#[test]
 fn commands_that_do_not_fit_the_state() {
     let mut a = machine(ALICE);
     assert_eq!(
