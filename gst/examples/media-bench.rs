@@ -6,7 +6,8 @@
 //! glass-to-glass per direction (latency probe), CPU per side (process CPU
 //! over a steady window ÷ 2: both sides share the process), peak RSS.
 //!
-//!     scripts/bench media [--runs 10] [--seconds 5] [--latency MS] [--codec vp8|h264] [--json]
+//!     scripts/bench media [--runs 10] [--seconds 5] [--latency MS] [--codec vp8|h264]
+//!                         [--resolution WxH] [--json]
 //!
 //! `--json` prints one JSON object instead (the raw figures, for
 //! `scripts/bench call`, which compares a call with this floor).
@@ -23,6 +24,7 @@ struct Args {
     seconds: u64,
     latency: Option<u32>,
     codec: VideoCodec,
+    resolution: duet_gst::Resolution,
     child: bool,
     json: bool,
 }
@@ -33,6 +35,7 @@ fn parse_args() -> Args {
         seconds: 5,
         latency: None,
         codec: VideoCodec::Vp8,
+        resolution: duet_gst::Resolution::default(),
         child: false,
         json: false,
     };
@@ -44,6 +47,7 @@ fn parse_args() -> Args {
             "--seconds" => a.seconds = val().parse().expect("--seconds N"),
             "--latency" => a.latency = Some(val().parse().expect("--latency MS")),
             "--codec" => a.codec = val().parse().expect("--codec vp8|h264"),
+            "--resolution" => a.resolution = val().parse().expect("--resolution WxH"),
             "--child" => a.child = true,
             "--json" => a.json = true,
             other => panic!("unknown argument {other}"),
@@ -57,7 +61,8 @@ fn config(args: &Args) -> MediaConfig {
         latency_probe: true,
         codec: args.codec,
         ..MediaConfig::test()
-    };
+    }
+    .with_resolution(args.resolution);
     if let Some(l) = args.latency {
         c.latency_ms = l;
     }
@@ -269,6 +274,8 @@ fn main() {
             &args.seconds.to_string(),
             "--codec",
             &args.codec.to_string(),
+            "--resolution",
+            &args.resolution.to_string(),
         ]);
         if let Some(l) = args.latency {
             cmd.args(["--latency", &l.to_string()]);

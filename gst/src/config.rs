@@ -135,6 +135,14 @@ impl Default for MediaConfig {
 }
 
 impl MediaConfig {
+    /// Sends `r` (and a bitrate that suits it, [`crate::Resolution::bitrate_kbps`]).
+    pub fn with_resolution(mut self, r: crate::Resolution) -> Self {
+        self.width = r.width;
+        self.height = r.height;
+        self.video_bitrate_kbps = r.bitrate_kbps();
+        self
+    }
+
     /// Test sources, headless sinks: for tests and benchmarks.
     pub fn test() -> Self {
         MediaConfig {

@@ -89,6 +89,7 @@
 //!
 //! 1. Values, no GStreamer pipeline: `kind` ([`MediaKind`]), [`probe`]
 //!    (the glass-to-glass latency stamps), [`error`] ([`MediaError`]),
+//!    [`resolution`] (the sent picture's size and its bitrate),
 //!    [`stats`] (counters and webrtcbin statistics), `device_name` (audio
 //!    device strings), `dtls_trust` (the peer's DTLS certificate against its
 //!    SDP fingerprint, and the gate that holds all media until it matches),
@@ -131,6 +132,7 @@ pub mod probe;
 mod raw_tap;
 mod receive;
 mod record;
+pub mod resolution;
 mod ringing;
 mod sdp;
 mod send;
@@ -153,6 +155,7 @@ pub use elements::{check_elements, init, missing_element, package_of, require_el
 pub use error::MediaError;
 pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, WindowKey, EVENT_CAPACITY};
 pub use probe::LatencySummary;
+pub use resolution::Resolution;
 pub use ringing::RingingWindow;
 pub use session::{MediaSession, Role};
 pub use stats::{AudioOutput, MediaStats};

@@ -253,6 +253,24 @@ pub(crate) fn no_preroll(sink: &gst::Element) {
 }
 
 fn add_counter(pad: &gst::Pad, shared: Weak<Shared>, video: bool) {
+    if video {
+        // The decoded size, from each caps event (the peer may change it).
+        let s = shared.clone();
+        pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+            if let (Some(s), Some(gst::EventView::Caps(c))) =
+                (s.upgrade(), info.event().map(|e| e.view()))
+            {
+                if let Some(st) = c.caps().structure(0) {
+                    let dim = |k: &str| st.get::<i32>(k).ok().and_then(|v| u32::try_from(v).ok());
+                    if let (Some(w), Some(h)) = (dim("width"), dim("height")) {
+                        let packed = (u64::from(w) << 32) | u64::from(h);
+                        s.video_size_rx.store(packed, Ordering::Relaxed);
+                    }
+                }
+            }
+            gst::PadProbeReturn::Ok
+        });
+    }
     pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
         let Some(s) = shared.upgrade() else {
             return gst::PadProbeReturn::Ok;

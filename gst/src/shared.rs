@@ -58,6 +58,8 @@ pub(crate) struct Shared {
     pub remote_bye: AtomicBool,
     /// Last remote audio peak in millionths, plus one (0: none yet).
     pub audio_peak_rx: AtomicU32,
+    /// Decoded remote video size, width << 32 | height (0: none yet).
+    pub video_size_rx: AtomicU64,
     /// The peer connection reached Connected once.
     pub connected: AtomicBool,
     /// Microseconds since `start` of the last remote media at a sink (0: none yet).
@@ -102,6 +104,7 @@ impl Shared {
             remote_muted_audio: AtomicBool::new(false),
             remote_bye: AtomicBool::new(false),
             audio_peak_rx: AtomicU32::new(0),
+            video_size_rx: AtomicU64::new(0),
             connected: AtomicBool::new(false),
             last_media_us: AtomicU64::new(0),
             candidates: AtomicU32::new(0),
@@ -151,6 +154,10 @@ impl Shared {
             },
             glass_to_glass: self.samples.summary(),
             audio_output: self.audio_output.lock().ok().and_then(|g| *g),
+            video_size_received: match self.video_size_rx.load(Ordering::Relaxed) {
+                0 => None,
+                v => Some(((v >> 32) as u32, v as u32)),
+            },
         }
     }
 }

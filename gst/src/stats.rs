@@ -35,6 +35,9 @@ pub struct MediaStats {
     pub glass_to_glass: Option<LatencySummary>,
     /// Where remote audio goes; None until remote audio is linked.
     pub audio_output: Option<AudioOutput>,
+    /// Width and height of the decoded remote video reaching the sink;
+    /// None before its first caps.
+    pub video_size_received: Option<(u32, u32)>,
 }
 
 /// The state of the remote audio's output.

@@ -209,6 +209,11 @@ pub struct UpArgs {
     #[arg(long, default_value = "vp8", value_name = "vp8|h264")]
     pub codec: VideoCodec,
 
+    /// Size of the sent video at 30 fps: 640x480, 1280x720, 1920x1080 (or
+    /// 480p, 720p, 1080p); the bitrate follows it. Each side sends its own
+    #[arg(long, default_value = "640x480", value_name = "WIDTHxHEIGHT")]
+    pub resolution: duet_gst::Resolution,
+
     /// Seconds an unanswered call rings before it ends as `timeout`
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     pub ring_timeout: f64,
@@ -287,7 +292,8 @@ impl UpArgs {
             // libp2p connection closing).
             media_timeout: Duration::from_secs(5),
             ..MediaConfig::default()
-        };
+        }
+        .with_resolution(self.resolution);
         Ok(NodeConfig {
             name,
             data_dir: self.data_dir.unwrap_or_else(paths::default_data_dir),

@@ -45,6 +45,7 @@ struct RawUp {
     audio: Option<Spanned<String>>,
     display: Option<Spanned<String>>,
     codec: Option<Spanned<String>>,
+    resolution: Option<Spanned<String>>,
     ring_timeout: Option<Spanned<f64>>,
     auto_answer: Option<bool>,
     accept_from: Option<Vec<Spanned<String>>>,
@@ -72,6 +73,7 @@ pub struct UpSettings {
     pub audio: Option<AudioSource>,
     pub display: Option<Display>,
     pub codec: Option<VideoCodec>,
+    pub resolution: Option<duet_gst::Resolution>,
     pub ring_timeout: Option<f64>,
     pub auto_answer: Option<bool>,
     pub accept_from: Option<Vec<AcceptEntry>>,
@@ -176,6 +178,7 @@ pub fn parse(text: &str) -> Result<UpSettings, (usize, String)> {
         audio: typed(up.audio, "audio", &line_of)?,
         display: typed(up.display, "display", &line_of)?,
         codec: typed(up.codec, "codec", &line_of)?,
+        resolution: typed(up.resolution, "resolution", &line_of)?,
         ring_timeout: up.ring_timeout.map(Spanned::into_inner),
         auto_answer: up.auto_answer,
         accept_from: list(up.accept_from, "accept-from", &line_of)?,
@@ -220,6 +223,7 @@ pub fn apply(file: UpSettings, args: &mut UpArgs, on_command_line: impl Fn(&str)
     take!(audio, file.audio);
     take!(display, file.display);
     take!(codec, file.codec);
+    take!(resolution, file.resolution);
     take!(ring_timeout, file.ring_timeout);
     take!(auto_answer, file.auto_answer);
     take!(accept_from, file.accept_from);
@@ -242,6 +246,7 @@ struct Effective {
     audio: String,
     display: String,
     codec: String,
+    resolution: String,
     ring_timeout: f64,
     auto_answer: bool,
     accept_from: Vec<String>,
@@ -281,6 +286,7 @@ pub fn render(args: &UpArgs) -> String {
             display
         },
         codec: args.codec.to_string(),
+        resolution: args.resolution.to_string(),
         ring_timeout: args.ring_timeout,
         auto_answer: args.auto_answer,
         accept_from: args.accept_from.iter().map(ToString::to_string).collect(),

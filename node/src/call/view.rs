@@ -87,6 +87,10 @@ pub struct CallStats {
     /// until remote audio arrives.
     #[serde(default)]
     pub audio_output: Option<String>,
+    /// Size of the decoded remote video, `WIDTHxHEIGHT` (e.g. `1280x720`);
+    /// null before the first frame.
+    #[serde(default)]
+    pub video_size_received: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +120,7 @@ impl CallStats {
             first_frame_ms: first_frame.map(|f| f.0),
             first_frame_at: first_frame.map(|f| f.1),
             audio_output: s.audio_output.map(|o| audio_output_str(o).to_string()),
+            video_size_received: s.video_size_received.map(|(w, h)| format!("{w}x{h}")),
         }
     }
 }

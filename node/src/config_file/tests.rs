@@ -12,6 +12,7 @@ video = "test"
 audio = "none"
 display = "none"
 codec = "h264"
+resolution = "1280x720"
 ring-timeout = 10
 auto-answer = true
 accept-from = ["frontdesk", "web:desk"]
@@ -28,6 +29,7 @@ fn every_up_option_parses() {
     assert_eq!(s.audio, Some(AudioSource::None));
     assert_eq!(s.display, Some(Display::Headless));
     assert_eq!(s.codec, Some(VideoCodec::H264));
+    assert_eq!(s.resolution, Some(duet_gst::Resolution::HD));
     assert_eq!(s.ring_timeout, Some(10.0));
     assert_eq!(s.auto_answer, Some(true));
     assert_eq!(
@@ -48,6 +50,7 @@ fn errors_name_their_line() {
         ("[up]\nname = \"a\"\nnmae = \"b\"\n", 3, "nmae"),
         ("[up]\n\nvideo = \"webcam9\"\n", 3, "video"),
         ("[up]\ncodec = \"av1\"\n", 2, "codec"),
+        ("[up]\nresolution = \"1280\"\n", 2, "resolution"),
         ("[up]\nring-timeout = \"soon\"\n", 2, ""),
         ("[up]\nring-timeout = 0\n", 2, "ring-timeout"),
         (
@@ -96,6 +99,11 @@ fn the_command_line_overrides_the_file() {
     let shown = render(&args);
     let back = parse(&shown).unwrap();
     assert_eq!(back.codec, Some(VideoCodec::Vp8));
+    assert_eq!(
+        back.resolution,
+        Some(duet_gst::Resolution::HD),
+        "from the file"
+    );
     assert_eq!(
         back.accept_from,
         Some(vec![AcceptEntry::Name("bob".into())])
