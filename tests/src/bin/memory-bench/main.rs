@@ -125,10 +125,15 @@ fn report(args: &Args, curve: &[[Footprint; 2]], started: &str, load0: &str, min
     println!(
         "{n} calls alice → bob (auto-answer), each held {} s after both sides showed a \
          remote frame, paced ≥ 1.1 s apart; `duet up --video test --audio test --display none \
-         --codec {}`, release build. Measured on {started} (load {load0} → {}), {minutes:.1} min; \
+         --codec {}`, {} build. Measured on {started} (load {load0} → {}), {minutes:.1} min; \
          MALLOC_ARENA_MAX={}.\n",
         args.hold,
         args.codec,
+        if duet_bin().to_string_lossy().contains("/debug/") {
+            "debug"
+        } else {
+            "release"
+        },
         loadavg(),
         std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "unset".into()),
     );
