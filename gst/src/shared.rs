@@ -56,6 +56,8 @@ pub(crate) struct Shared {
     pub remote_muted_video: AtomicBool,
     pub remote_muted_audio: AtomicBool,
     pub remote_bye: AtomicBool,
+    /// The SSRCs the peer's media came from: only their BYE ends its media.
+    pub remote_senders: crate::remote_bye::RemoteSenders,
     /// Last remote audio peak in millionths, plus one (0: none yet).
     pub audio_peak_rx: AtomicU32,
     /// The peer connection reached Connected once.
@@ -101,6 +103,7 @@ impl Shared {
             remote_muted_video: AtomicBool::new(false),
             remote_muted_audio: AtomicBool::new(false),
             remote_bye: AtomicBool::new(false),
+            remote_senders: Default::default(),
             audio_peak_rx: AtomicU32::new(0),
             connected: AtomicBool::new(false),
             last_media_us: AtomicU64::new(0),
