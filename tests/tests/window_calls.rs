@@ -428,6 +428,24 @@ fn window_keys_answer_mute_and_hang_up_and_closing_hangs_up() {
     main_area(bx, "bob sees alice's camera off (black)", black);
     ax.key("duet — bob", "v").unwrap();
     main_area(bx, "bob sees alice again", red);
+    // m mutes bob's microphone: alice's status and events say so (how fast
+    // is the mute bench's business: scripts/bench mute); m again unmutes.
+    for want in [true, false] {
+        let pressed = Instant::now();
+        bx.key("duet — alice", "m").unwrap();
+        alice
+            .events
+            .wait_for("remote_muted", DEADLINE, |e| {
+                e.kind() == "remote_muted" && e.value["call"]["remote_muted"]["audio"] == want
+            })
+            .unwrap();
+        eprintln!(
+            "m: alice sees remote_muted.audio={want} after {:?}",
+            pressed.elapsed()
+        );
+        assert_eq!(call_of(&alice.node)["remote_muted"]["audio"], want);
+        assert_eq!(call_of(&bob.node)["muted"]["audio"], want);
+    }
     // h hangs up.
     bx.key("duet — alice", "h").unwrap();
     assert_eq!(ended(&bob), "hangup");
