@@ -133,6 +133,7 @@ mod raw_tap;
 mod receive;
 mod record;
 mod remote_bye;
+mod remote_senders;
 mod ringing;
 mod sdp;
 mod send;

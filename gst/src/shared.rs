@@ -57,7 +57,7 @@ pub(crate) struct Shared {
     pub remote_muted_audio: AtomicBool,
     pub remote_bye: AtomicBool,
     /// The SSRCs the peer's media came from: only their BYE ends its media.
-    pub remote_senders: crate::remote_bye::RemoteSenders,
+    pub remote_senders: crate::remote_senders::RemoteSenders,
     /// Last remote audio peak in millionths, plus one (0: none yet).
     pub audio_peak_rx: AtomicU32,
     /// The peer connection reached Connected once.
