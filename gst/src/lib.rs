@@ -44,8 +44,9 @@
 //! - The session ends when the owner calls [`MediaSession::close`] (or drops
 //!   it: teardown then runs on a thread of its own); `Ended` is the last
 //!   event. How the owner learns that the *peer* is gone, fastest first:
-//!   `RemoteEnded` (the peer's RTCP BYE, which a closing or dropped session
-//!   sends once connected — within milliseconds); `ConnectionState(Failed |
+//!   `RemoteEnded` (the peer's RTCP BYE for an SSRC its media came from,
+//!   which a closing or dropped session sends once connected — within
+//!   milliseconds; module `remote_bye`); `ConnectionState(Failed |
 //!   Disconnected | Closed)` when webrtcbin notices (1.22 has no ICE consent
 //!   freshness and usually does not); and `MediaTimeout`, the backstop for a
 //!   peer that vanished without a BYE: remote media flowed, then nothing
@@ -132,6 +133,8 @@ pub mod probe;
 mod raw_tap;
 mod receive;
 mod record;
+mod remote_bye;
+mod remote_senders;
 pub mod resolution;
 mod ringing;
 mod sdp;

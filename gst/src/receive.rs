@@ -181,6 +181,7 @@ fn link_remote_stream(
         }
         gst::PadProbeReturn::Ok
     });
+    crate::remote_bye::track_senders(&depay_sink, shared);
     if video {
         if let Ok(mut g) = shared.remote_video_depay.lock() {
             *g = Some(depay.clone());

@@ -56,6 +56,8 @@ pub(crate) struct Shared {
     pub remote_muted_video: AtomicBool,
     pub remote_muted_audio: AtomicBool,
     pub remote_bye: AtomicBool,
+    /// The SSRCs the peer's media came from: only their BYE ends its media.
+    pub remote_senders: crate::remote_senders::RemoteSenders,
     /// Last remote audio peak in millionths, plus one (0: none yet).
     pub audio_peak_rx: AtomicU32,
     /// Decoded remote video size, width << 32 | height (0: none yet).
@@ -103,6 +105,7 @@ impl Shared {
             remote_muted_video: AtomicBool::new(false),
             remote_muted_audio: AtomicBool::new(false),
             remote_bye: AtomicBool::new(false),
+            remote_senders: Default::default(),
             audio_peak_rx: AtomicU32::new(0),
             video_size_rx: AtomicU64::new(0),
             connected: AtomicBool::new(false),

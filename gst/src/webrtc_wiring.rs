@@ -55,7 +55,8 @@ pub(crate) fn build(
         }
         None
     });
-    // RTCP BYE from the peer (sent when it closes): the quickest sign it left.
+    // RTCP BYE from the peer (sent when it closes): the quickest sign it
+    // left — for its media SSRCs only (see remote_bye).
     if let Some(bin) = webrtc.downcast_ref::<gst::Bin>() {
         let rtpbin = bin
             .iterate_elements()
@@ -63,15 +64,7 @@ pub(crate) fn build(
             .flatten()
             .find(|e| e.factory().is_some_and(|f| f.name() == "rtpbin"));
         if let Some(rtpbin) = rtpbin {
-            let s = Arc::downgrade(shared);
-            rtpbin.connect("on-bye-ssrc", false, move |_| {
-                if let Some(s) = s.upgrade() {
-                    if !s.remote_bye.swap(true, Ordering::AcqRel) {
-                        s.events.send(MediaEvent::RemoteEnded);
-                    }
-                }
-                None
-            });
+            crate::remote_bye::watch(&rtpbin, shared);
         }
     }
     // On a LAN, UDP host candidates connect; ICE-TCP pairs only slow the

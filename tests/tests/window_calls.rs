@@ -356,7 +356,6 @@ fn window_shows_cards_then_remote_video_with_local_preview() {
 }
 
 #[test]
-#[ignore = "known bug (issue 7): in window mode the sender sometimes goes silent a few seconds into a call and the peer ends it as peer-lost; run with --ignored"]
 fn window_mode_call_holds_on_both_sides() {
     let _serial = one_at_a_time();
     let (_lan, alice, bob) = pair(true, true, &[]);
@@ -365,7 +364,6 @@ fn window_mode_call_holds_on_both_sides() {
 }
 
 #[test]
-#[ignore = "known bug (issue 7): in window mode the sender sometimes goes silent a few seconds into a call and the peer ends it as peer-lost; run with --ignored"]
 fn headless_caller_and_window_callee() {
     let _serial = one_at_a_time();
     let (_lan, alice, bob) = pair(false, true, &[]);
@@ -375,7 +373,6 @@ fn headless_caller_and_window_callee() {
 
 /// (alice also runs `--quiet`: no ringback.)
 #[test]
-#[ignore = "known bug (issue 7): in window mode the sender sometimes goes silent a few seconds into a call and the peer ends it as peer-lost; run with --ignored"]
 fn window_caller_and_headless_callee() {
     let _serial = one_at_a_time();
     let (_lan, alice, bob) = pair(true, false, &["--quiet"]);
@@ -407,7 +404,6 @@ fn main_area(x: &Xvfb, what: &str, cond: fn(&Region) -> bool) {
 }
 
 #[test]
-#[ignore = "known bug (issue 7): in window mode the sender sometimes goes silent a few seconds into a call and the peer ends it as peer-lost; run with --ignored"]
 fn window_keys_answer_mute_and_hang_up_and_closing_hangs_up() {
     let _serial = one_at_a_time();
     let lan = Lan::new(2).unwrap();
@@ -432,6 +428,24 @@ fn window_keys_answer_mute_and_hang_up_and_closing_hangs_up() {
     main_area(bx, "bob sees alice's camera off (black)", black);
     ax.key("duet — bob", "v").unwrap();
     main_area(bx, "bob sees alice again", red);
+    // m mutes bob's microphone: alice's status and events say so (how fast
+    // is the mute bench's business: scripts/bench mute); m again unmutes.
+    for want in [true, false] {
+        let pressed = Instant::now();
+        bx.key("duet — alice", "m").unwrap();
+        alice
+            .events
+            .wait_for("remote_muted", DEADLINE, |e| {
+                e.kind() == "remote_muted" && e.value["call"]["remote_muted"]["audio"] == want
+            })
+            .unwrap();
+        eprintln!(
+            "m: alice sees remote_muted.audio={want} after {:?}",
+            pressed.elapsed()
+        );
+        assert_eq!(call_of(&alice.node)["remote_muted"]["audio"], want);
+        assert_eq!(call_of(&bob.node)["muted"]["audio"], want);
+    }
     // h hangs up.
     bx.key("duet — alice", "h").unwrap();
     assert_eq!(ended(&bob), "hangup");
