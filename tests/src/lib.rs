@@ -16,6 +16,8 @@
 //! - [`measure`]: what the benchmark binaries (`src/bin/`) measure alike:
 //!   the machine line, CPU and memory of a process from /proc, nearest-rank
 //!   percentiles, Markdown table heads.
+//! - [`web`]: a scripted browser signalling client for the broker's
+//!   WebSocket, pinned to the broker's certificate fingerprint.
 //! - [`xvfb`]: a virtual X server per window-mode node, screenshots, region
 //!   statistics, `xdotool`.
 //!
@@ -30,6 +32,7 @@ pub mod lan;
 pub mod measure;
 pub mod node;
 pub mod wait;
+pub mod web;
 pub mod xvfb;
 
 pub use lan::{add_host_beside, current_host, in_host, Filter, Host, Lan};
