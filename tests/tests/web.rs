@@ -219,8 +219,9 @@ fn web_users_and_nodes_call_each_other_through_the_bridge() {
                 "--broker",
                 &b.addr,
                 "--auto-answer",
+                "--reject-others",
                 "--accept-from",
-                "any",
+                "web:alice",
             ]);
             let kiosk = duet_tests::DuetNode::start_with(&node_host, opts).unwrap();
             let kiosk_id = kiosk.peer_id().unwrap();
@@ -251,6 +252,30 @@ fn web_users_and_nodes_call_each_other_through_the_bridge() {
             .unwrap_or_else(|e| panic!("{e:#}\n{}", kiosk.logs()));
             assert_eq!(web["kind"], "web", "{web}");
 
+            // The allow-list names web users apart: mallory is turned away.
+            let mut mallory = client(&b, "");
+            mallory.join("mallory").unwrap();
+            mallory
+                .expect_where("peers", listed, |p| lists(p, &kiosk_id))
+                .unwrap();
+            duet_tests::wait_until("kiosk to list web:mallory", listed, || {
+                Ok(raw_peers(&kiosk)
+                    .iter()
+                    .any(|p| {
+                        p["name"]
+                            .as_str()
+                            .is_some_and(|n| n.starts_with("web:mallory"))
+                    })
+                    .then_some(()))
+            })
+            .unwrap();
+            let invite = json!({"v":1,"type":"invite","to":kiosk_id,"call_id":"m1","sdp":SDP});
+            mallory.send(&invite).unwrap();
+            let reject = mallory
+                .expect("reject", T)
+                .unwrap_or_else(|e| panic!("{e:#}\n{}", kiosk.logs()));
+            assert_eq!(reject["reason"], "not-allowed");
+
             // The browser calls the node: the invite reaches its call actor.
             let invite = json!({"v":1,"type":"invite","to":kiosk_id,"call_id":"w1","sdp":SDP});
             alice.send(&invite).unwrap();
@@ -259,6 +284,17 @@ fn web_users_and_nodes_call_each_other_through_the_bridge() {
                 .unwrap_or_else(|e| panic!("{e:#}\n{}", kiosk.logs()));
             assert_eq!(ringing["from"], kiosk_id.as_str());
             assert_eq!(ringing["from_name"], "kiosk");
+            // On the allow-list: auto-answered (this SDP cannot be answered,
+            // so the node ends the call), never rejected.
+            let answered = alice
+                .expect_where("hangup", T, |_| true)
+                .or_else(|_| alice.expect("accept", T));
+            assert!(answered.is_ok(), "{}", kiosk.logs());
+            let logs = kiosk.logs();
+            let allowed = logs.lines().any(|l| {
+                l.contains("call from web:alice via") && l.contains("): on the allow-list")
+            });
+            assert!(allowed, "{logs}");
             alice
                 .send(&json!({"v":1,"type":"hangup","to":kiosk_id,"call_id":"w1","reason":"cancelled"}))
                 .unwrap();
