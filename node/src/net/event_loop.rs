@@ -26,6 +26,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 mod announce;
+mod web;
 
 /// Sleep target when no dial is pending.
 const NO_DIAL: Duration = Duration::from_secs(3600);
@@ -327,14 +328,7 @@ impl EventLoop {
                     self.emit(event).await;
                 }
             }
-            BehaviourEvent::WebCall(event) => {
-                let brokers = &self.brokers;
-                let b = &mut self.swarm.behaviour_mut().web_call;
-                let events = self.web.on_event(b, event, |p| brokers.is_broker(p));
-                for event in events {
-                    self.emit(event).await;
-                }
-            }
+            BehaviourEvent::WebCall(event) => self.on_web_call(event).await,
             BehaviourEvent::Call(event) => {
                 let behaviour = &mut self.swarm.behaviour_mut().call;
                 if let Some(event) = self.outbox.on_event(behaviour, event) {
@@ -389,28 +383,6 @@ impl EventLoop {
                 }
             }
             _ => {}
-        }
-    }
-
-    /// Every presence heartbeat: tells connected brokers this node's name
-    /// and status (for browsers), and re-announces bridged web users.
-    async fn web_heartbeat(&mut self) {
-        let (name, status) = (self.config.name.clone(), self.presence.status());
-        for view in self.brokers.views() {
-            let Some(peer) = view.peer_id.and_then(|p| p.parse::<PeerId>().ok()) else {
-                continue;
-            };
-            if self.swarm.is_connected(&peer) {
-                WebPeers::hello(
-                    &mut self.swarm.behaviour_mut().web_call,
-                    &peer,
-                    &name,
-                    status,
-                );
-            }
-        }
-        for event in self.web.heartbeat() {
-            self.emit(event).await;
         }
     }
 
