@@ -332,3 +332,115 @@ fn web_users_and_nodes_call_each_other_through_the_bridge() {
         },
     );
 }
+
+/// The "browser" side with real media: a duet-gst session (webrtcbin) that
+/// offers, driven through the broker's WebSocket.
+#[test]
+fn a_web_client_with_real_media_calls_a_node_and_hangs_up() {
+    use duet_gst::{MediaConfig, MediaEvent, MediaSession, Role, SdpKind};
+    in_host(
+        "a_web_client_with_real_media_calls_a_node_and_hangs_up",
+        || {
+            let b = broker(&[]);
+            let node_host = add_host_beside(&current_host().unwrap()).unwrap();
+            let opts = duet_tests::NodeOptions::named("kiosk").args([
+                "--broker",
+                &b.addr,
+                "--auto-answer",
+                "--accept-from",
+                "any",
+            ]);
+            let kiosk = duet_tests::DuetNode::start_with(&node_host, opts).unwrap();
+            let kiosk_id = kiosk.peer_id().unwrap();
+            let events = kiosk.events().unwrap();
+            let mut alice = client(&b, "");
+            alice.join("alice").unwrap();
+            let long = Duration::from_secs(30);
+            alice
+                .expect_where("peers", long, |p| lists(p, &kiosk_id))
+                .unwrap();
+            duet_tests::wait_until("kiosk to list web:alice", long, || {
+                Ok(raw_peers(&kiosk)
+                    .iter()
+                    .any(|p| p["kind"] == "web")
+                    .then_some(()))
+            })
+            .unwrap();
+
+            let (session, mut media) =
+                MediaSession::start(MediaConfig::test(), Role::Offerer).unwrap();
+            let mut held = Vec::new();
+            let mut ringing = false;
+            let end = std::time::Instant::now() + Duration::from_secs(60);
+            let frames = |n: &duet_tests::DuetNode| {
+                n.status()
+                    .ok()
+                    .and_then(|s| s.call["stats"]["video_frames_received"].as_u64())
+            };
+            while frames(&kiosk).unwrap_or(0) < 60 {
+                assert!(
+                    std::time::Instant::now() < end,
+                    "no media at the node\n{}",
+                    kiosk.logs()
+                );
+                while let Ok(ev) = media.try_recv() {
+                    match ev {
+                        MediaEvent::LocalDescription { sdp, .. } => {
+                            let invite = json!({"v":1,"type":"invite","to":kiosk_id,
+                                            "call_id":"m1","sdp":sdp});
+                            alice.send(&invite).unwrap();
+                        }
+                        MediaEvent::LocalCandidate { mline, candidate } => {
+                            held.push(json!({"v":1,"type":"ice","to":kiosk_id,"call_id":"m1",
+                                         "mline":mline,"candidate":candidate}));
+                        }
+                        MediaEvent::Error(e) => panic!("media error: {e}"),
+                        _ => {}
+                    }
+                }
+                if ringing {
+                    for m in held.drain(..) {
+                        alice.send(&m).unwrap();
+                    }
+                }
+                match alice.next(Duration::from_millis(50)) {
+                    Some(web::Frame::Json(v)) => match v["type"].as_str() {
+                        Some("ringing") => ringing = true,
+                        Some("accept") => {
+                            ringing = true;
+                            session
+                                .set_remote_description(SdpKind::Answer, v["sdp"].as_str().unwrap())
+                                .unwrap();
+                        }
+                        Some("ice") => {
+                            let (m, c) = (
+                                v["mline"].as_u64().unwrap(),
+                                v["candidate"].as_str().unwrap(),
+                            );
+                            let _ = session.add_remote_candidate(m as u32, c);
+                        }
+                        Some("hangup") | Some("reject") => panic!("{v}\n{}", kiosk.logs()),
+                        _ => {}
+                    },
+                    Some(web::Frame::Closed) => panic!("socket closed"),
+                    None => {}
+                }
+            }
+            assert!(
+                session.stats().video_frames_received > 0,
+                "{:?}",
+                session.stats()
+            );
+            alice
+                .send(
+                    &json!({"v":1,"type":"hangup","to":kiosk_id,"call_id":"m1","reason":"normal"}),
+                )
+                .unwrap();
+            let ended = events
+                .wait_for("kiosk's call to end", long, |e| e.kind() == "call_ended")
+                .unwrap();
+            assert_eq!(ended.value["reason"], "remote-hangup", "{}", ended.value);
+            session.close_blocking();
+        },
+    );
+}
