@@ -336,10 +336,10 @@ fn web_users_and_nodes_call_each_other_through_the_bridge() {
 /// The "browser" side with real media: a duet-gst session (webrtcbin) that
 /// offers, driven through the broker's WebSocket.
 #[test]
-fn a_web_client_with_real_media_calls_a_node_and_hangs_up() {
+fn web_client_with_real_media_and_a_node_call_each_other() {
     use duet_gst::{MediaConfig, MediaEvent, MediaSession, Role, SdpKind};
     in_host(
-        "a_web_client_with_real_media_calls_a_node_and_hangs_up",
+        "web_client_with_real_media_and_a_node_call_each_other",
         || {
             let b = broker(&[]);
             let node_host = add_host_beside(&current_host().unwrap()).unwrap();
@@ -441,6 +441,75 @@ fn a_web_client_with_real_media_calls_a_node_and_hangs_up() {
                 .unwrap();
             assert_eq!(ended.value["reason"], "remote-hangup", "{}", ended.value);
             session.close_blocking();
+            node_calls_the_web_client(&kiosk, &kiosk_id, &mut alice);
         },
     );
+}
+
+/// The node calls the web client, which answers with real media; the node
+/// hangs up.
+fn node_calls_the_web_client(kiosk: &duet_tests::DuetNode, kiosk_id: &str, alice: &mut WebClient) {
+    use duet_gst::{MediaConfig, MediaEvent, MediaSession, Role, SdpKind};
+    let frames = |n: &duet_tests::DuetNode| {
+        n.status()
+            .ok()
+            .and_then(|s| s.call["stats"]["video_frames_received"].as_u64())
+    };
+    let (session, mut media) = MediaSession::start(MediaConfig::test(), Role::Answerer).unwrap();
+    let mut call = kiosk
+        .cli()
+        .args(["call", "web:alice"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let invite = alice.expect("invite", T).unwrap();
+    let call_id = invite["call_id"].as_str().unwrap().to_string();
+    alice
+        .send(&json!({"v":1,"type":"ringing","to":kiosk_id,"call_id":call_id}))
+        .unwrap();
+    session
+        .set_remote_description(SdpKind::Offer, invite["sdp"].as_str().unwrap())
+        .unwrap();
+    let end = std::time::Instant::now() + Duration::from_secs(60);
+    while frames(kiosk).unwrap_or(0) < 60 || session.stats().video_frames_received < 60 {
+        assert!(
+            std::time::Instant::now() < end,
+            "no media both ways\n{}",
+            kiosk.logs()
+        );
+        while let Ok(ev) = media.try_recv() {
+            let msg = match ev {
+                MediaEvent::LocalDescription { sdp, .. } => {
+                    json!({"v":1,"type":"accept","to":kiosk_id,"call_id":call_id,"sdp":sdp})
+                }
+                MediaEvent::LocalCandidate { mline, candidate } => {
+                    json!({"v":1,"type":"ice","to":kiosk_id,"call_id":call_id,
+                           "mline":mline,"candidate":candidate})
+                }
+                MediaEvent::Error(e) => panic!("media error: {e}"),
+                _ => continue,
+            };
+            alice.send(&msg).unwrap();
+        }
+        match alice.next(Duration::from_millis(50)) {
+            Some(web::Frame::Json(v)) if v["type"] == "ice" => {
+                let (m, c) = (
+                    v["mline"].as_u64().unwrap(),
+                    v["candidate"].as_str().unwrap(),
+                );
+                let _ = session.add_remote_candidate(m as u32, c);
+            }
+            Some(web::Frame::Json(v)) if v["type"] == "hangup" => panic!("{v}\n{}", kiosk.logs()),
+            Some(web::Frame::Closed) => panic!("socket closed"),
+            _ => {}
+        }
+    }
+    let hangup = kiosk.cli().arg("hangup").output().unwrap();
+    assert!(hangup.status.success(), "{hangup:?}");
+    let bye = alice.expect("hangup", T).unwrap();
+    assert_eq!(bye["call_id"], call_id.as_str());
+    assert_eq!(bye["reason"], "normal");
+    let _ = duet_tests::wait_until("duet call to end", T, || Ok(call.try_wait()?));
+    session.close_blocking();
 }
