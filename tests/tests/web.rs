@@ -208,23 +208,33 @@ fn raw_peers(node: &duet_tests::DuetNode) -> Vec<Value> {
     v.as_array().cloned().unwrap_or_default()
 }
 
+/// A node "kiosk" in a host of its own, registered at the broker `b`.
+fn start_kiosk(b: &DuetBroker, extra: &[&str]) -> (duet_tests::DuetNode, String) {
+    let host = add_host_beside(&current_host().unwrap()).unwrap();
+    let mut opts = duet_tests::NodeOptions::named("kiosk").args(["--broker", &b.addr]);
+    for a in extra {
+        opts = opts.arg(a);
+    }
+    let kiosk = duet_tests::DuetNode::start_with(&host, opts).unwrap();
+    let id = kiosk.peer_id().unwrap();
+    (kiosk, id)
+}
+
 #[test]
 fn web_users_and_nodes_call_each_other_through_the_bridge() {
     in_host(
         "web_users_and_nodes_call_each_other_through_the_bridge",
         || {
             let b = broker(&[]);
-            let node_host = add_host_beside(&current_host().unwrap()).unwrap();
-            let opts = duet_tests::NodeOptions::named("kiosk").args([
-                "--broker",
-                &b.addr,
-                "--auto-answer",
-                "--reject-others",
-                "--accept-from",
-                "web:alice",
-            ]);
-            let kiosk = duet_tests::DuetNode::start_with(&node_host, opts).unwrap();
-            let kiosk_id = kiosk.peer_id().unwrap();
+            let (kiosk, kiosk_id) = start_kiosk(
+                &b,
+                &[
+                    "--auto-answer",
+                    "--reject-others",
+                    "--accept-from",
+                    "web:alice",
+                ],
+            );
             let mut alice = client(&b, "");
             alice.join("alice").unwrap();
             let listed = Duration::from_secs(30);
@@ -342,16 +352,7 @@ fn web_client_with_real_media_and_a_node_call_each_other() {
         "web_client_with_real_media_and_a_node_call_each_other",
         || {
             let b = broker(&[]);
-            let node_host = add_host_beside(&current_host().unwrap()).unwrap();
-            let opts = duet_tests::NodeOptions::named("kiosk").args([
-                "--broker",
-                &b.addr,
-                "--auto-answer",
-                "--accept-from",
-                "any",
-            ]);
-            let kiosk = duet_tests::DuetNode::start_with(&node_host, opts).unwrap();
-            let kiosk_id = kiosk.peer_id().unwrap();
+            let (kiosk, kiosk_id) = start_kiosk(&b, &["--auto-answer", "--accept-from", "any"]);
             let events = kiosk.events().unwrap();
             let mut alice = client(&b, "");
             alice.join("alice").unwrap();
