@@ -19,6 +19,8 @@
 //! - [`memory`]: what a node holds between calls (RSS, RssAnon, fds,
 //!   threads) and one paced call cycle (the 20-call test, `scripts/bench
 //!   memory`).
+//! - [`web`]: a scripted browser signalling client for the broker's
+//!   WebSocket, pinned to the broker's certificate fingerprint.
 //! - [`xvfb`]: a virtual X server per window-mode node, screenshots, region
 //!   statistics, `xdotool`.
 //!
@@ -34,6 +36,7 @@ pub mod measure;
 pub mod memory;
 pub mod node;
 pub mod wait;
+pub mod web;
 pub mod xvfb;
 
 pub use lan::{add_host_beside, current_host, in_host, Filter, Host, Lan};

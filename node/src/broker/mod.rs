@@ -14,6 +14,8 @@
 pub mod cli;
 pub mod registry;
 mod server;
+pub mod web;
+pub mod web_cli;
 
 use crate::identity::{self, IdentityError};
 use crate::network_key::NetworkKey;
@@ -37,6 +39,8 @@ pub struct BrokerConfig {
     pub listen: Vec<Multiaddr>,
     pub network_key: Option<NetworkKey>,
     pub ttl: TtlRange,
+    /// The browsers' HTTPS endpoint (`--web`), if on.
+    pub web: Option<web::WebConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +51,8 @@ pub enum BrokerError {
     Build(String),
     #[error("cannot listen on {addr}: {reason}")]
     Listen { addr: Multiaddr, reason: String },
+    #[error(transparent)]
+    Web(#[from] web::WebError),
 }
 
 /// Runs the broker until `shutdown` resolves.
@@ -63,7 +69,13 @@ pub async fn run(
     } else {
         tracing::info!("network key loaded: only nodes holding it are admitted");
     }
-    let server = server::Server::new(keypair, config).await?;
+    let mut bridge = None;
+    if let Some(web) = config.web.clone() {
+        let (to_bridge, from_hub) = tokio::sync::mpsc::channel(256);
+        let handle = web::start(web, Some(to_bridge)).await?;
+        bridge = Some(web::bridge::Bridge::new(handle.hub, from_hub));
+    }
+    let server = server::Server::new(keypair, config, bridge).await?;
     server.run(shutdown).await;
     Ok(())
 }

@@ -11,6 +11,7 @@ use super::discovery::{self, Discovery, DiscoveryEvent};
 use super::presence::{self, LocalPresence};
 use super::rate_limit::Throttle;
 use super::signalling::Outbox;
+use super::web_peers::WebPeers;
 use super::{Command, NetConfig, NetError, NetEvent};
 use crate::proto::Status;
 use futures::StreamExt;
@@ -25,6 +26,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 mod announce;
+mod web;
 
 /// Sleep target when no dial is pending.
 const NO_DIAL: Duration = Duration::from_secs(3600);
@@ -48,6 +50,7 @@ pub struct EventLoop {
     outbox: Outbox,
     refused_incoming: Throttle,
     brokers: BrokerClient,
+    web: WebPeers,
 }
 
 impl EventLoop {
@@ -120,6 +123,7 @@ impl EventLoop {
             outbox: Outbox::default(),
             refused_incoming: Throttle::default(),
             brokers: BrokerClient::new(&config.brokers, config.network_key.clone()),
+            web: WebPeers::default(),
             config,
         })
     }
@@ -150,6 +154,7 @@ impl EventLoop {
                 Some(event) = self.discovery_rx.recv() => self.on_discovery(event).await,
                 _ = heartbeat.tick() => {
                     self.publish_presence();
+                    self.web_heartbeat().await;
                     self.dialer.forget_stale(tokio::time::Instant::now());
                 }
                 _ = tokio::time::sleep_until(dial_at) => self.dialer.dial_due(&mut self.swarm, tokio::time::Instant::now()),
@@ -182,8 +187,12 @@ impl EventLoop {
                 let _ = reply.send(self.swarm.disconnect_peer_id(peer).is_ok());
             }
             Command::SendSignal { peer, signal } => {
-                self.outbox
-                    .send(&mut self.swarm.behaviour_mut().call, peer, signal);
+                let b = self.swarm.behaviour_mut();
+                if !self.web.is_web(&peer) {
+                    self.outbox.send(&mut b.call, peer, signal);
+                } else {
+                    self.web.send(&mut b.web_call, peer, signal);
+                }
             }
             Command::Shutdown { reply } => {
                 let _ = reply.send(());
@@ -262,6 +271,11 @@ impl EventLoop {
             } => {
                 let addr = endpoint.get_remote_address().clone();
                 if self.brokers.is_broker(&peer_id) {
+                    if num_established == 0 {
+                        for event in self.web.broker_gone(&peer_id) {
+                            self.emit(event).await;
+                        }
+                    }
                     return self
                         .brokers
                         .disconnected(peer_id, connection_id, num_established);
@@ -314,6 +328,7 @@ impl EventLoop {
                     self.emit(event).await;
                 }
             }
+            BehaviourEvent::WebCall(event) => self.on_web_call(event).await,
             BehaviourEvent::Call(event) => {
                 let behaviour = &mut self.swarm.behaviour_mut().call;
                 if let Some(event) = self.outbox.on_event(behaviour, event) {
