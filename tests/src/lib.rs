@@ -16,6 +16,8 @@
 //! - [`measure`]: what the benchmark binaries (`src/bin/`) measure alike:
 //!   the machine line, CPU and memory of a process from /proc, nearest-rank
 //!   percentiles, Markdown table heads.
+//! - [`chromium`]: headless Chromium with a fake camera, driven over the
+//!   DevTools protocol (through a pipe), for the browser tests.
 //! - [`xvfb`]: a virtual X server per window-mode node, screenshots, region
 //!   statistics, `xdotool`.
 //!
@@ -23,6 +25,7 @@
 //! parallel. They need root, as `scripts/test` and CI are.
 
 pub mod broker;
+pub mod chromium;
 pub mod dnssd;
 pub mod events;
 pub mod fuzz;
