@@ -7,45 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use duet_gst::{MediaConfig, MediaEvent, MediaSession, Role, SdpKind};
-use duet_tests::chromium::Chromium;
+use duet_tests::chromium::{Chromium, PEER_HARNESS as HARNESS};
 use std::time::Duration;
-
-/// The page side: a peer connection with the fake camera and microphone;
-/// local candidates queue in `h.ice` for the test to collect.
-const HARNESS: &str = r#"
-window.h = {
-  ice: [], pc: null,
-  async start() {
-    const s = await navigator.mediaDevices.getUserMedia({audio: true, video: true});
-    const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
-    this.pc = pc;
-    for (const t of s.getTracks()) pc.addTrack(t, s);
-    const v = document.createElement('video');
-    v.id = 'remote'; v.autoplay = true; v.muted = true; document.body.append(v);
-    const remote = new MediaStream();
-    pc.ontrack = (e) => { remote.addTrack(e.track); v.srcObject = remote; };
-    pc.onicecandidate = (e) => {
-      if (e.candidate && e.candidate.candidate) this.ice.push([e.candidate.sdpMLineIndex || 0, e.candidate.candidate]);
-    };
-  },
-  async offer() {
-    await this.pc.setLocalDescription(await this.pc.createOffer());
-    return this.pc.localDescription.sdp;
-  },
-  async answer(sdp) {
-    await this.pc.setRemoteDescription({type: 'offer', sdp});
-    await this.pc.setLocalDescription(await this.pc.createAnswer());
-    return this.pc.localDescription.sdp;
-  },
-  async remote(type, sdp) { await this.pc.setRemoteDescription({type, sdp}); },
-  async add(mline, candidate) { await this.pc.addIceCandidate({candidate, sdpMLineIndex: mline}); },
-  frames() { return document.getElementById('remote').getVideoPlaybackQuality().totalVideoFrames; },
-};
-"#;
-
-fn js_str(s: &str) -> String {
-    serde_json::to_string(s).unwrap()
-}
 
 /// Runs one call: `role` is the MediaSession's side.
 fn call_browser(role: Role) {
@@ -69,43 +32,15 @@ fn call_browser(role: Role) {
         "media both ways: >= 30 frames decoded by Duet and by Chromium",
         Duration::from_secs(40),
         || {
-            while let Ok(ev) = events.try_recv() {
-                match &ev {
-                    MediaEvent::LocalDescription {
-                        kind: SdpKind::Offer,
-                        sdp,
-                    } => {
-                        let answer = page.eval(&format!("h.answer({})", js_str(sdp)))?;
-                        session.set_remote_description(
-                            SdpKind::Answer,
-                            answer.as_str().unwrap_or(""),
-                        )?;
-                    }
+            for ev in duet_tests::browser_pair::pump(&mut page, &session, &mut events)? {
+                match ev {
                     MediaEvent::LocalDescription {
                         kind: SdpKind::Answer,
                         sdp,
-                    } => {
-                        answer_sdp = Some(sdp.clone());
-                        page.eval(&format!("h.remote('answer', {})", js_str(sdp)))?;
-                    }
-                    MediaEvent::LocalCandidate { mline, candidate } => {
-                        page.eval(&format!("h.add({mline}, {})", js_str(candidate)))?;
-                    }
-                    MediaEvent::Error(e) => anyhow::bail!("media error: {e}"),
+                    } => answer_sdp = Some(sdp),
                     MediaEvent::Stats(_) => {}
                     other => log.push(format!("{other:?}")),
                 }
-            }
-            for c in page
-                .eval("h.ice.splice(0)")?
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                let (mline, cand) = (c[0].as_u64().unwrap_or(0), c[1].as_str().unwrap_or(""));
-                // A `.local` name libnice cannot resolve is refused or ignored;
-                // the call must connect through peer-reflexive candidates then.
-                let _ = session.add_remote_candidate(mline as u32, cand);
             }
             let ours = session.stats().video_frames_received;
             let theirs = page.eval("h.frames()")?.as_u64().unwrap_or(0);

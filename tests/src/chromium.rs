@@ -326,6 +326,45 @@ impl Drop for Chromium {
     }
 }
 
+/// A bare RTCPeerConnection in a page, for media interop tests without the
+/// broker: `h.start()` opens the fake camera and microphone, `h.offer()`,
+/// `h.answer(sdp)`, `h.remote(type, sdp)`, `h.add(mline, candidate)`;
+/// local candidates queue in `h.ice` for the test to collect; `h.frames()`
+/// counts decoded remote frames and `h.firstFrameAt` is the time (ms since
+/// the epoch) of the first.
+pub const PEER_HARNESS: &str = r#"
+window.h = {
+  ice: [], pc: null,
+  async start() {
+    const s = await navigator.mediaDevices.getUserMedia({audio: true, video: true});
+    const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
+    this.pc = pc;
+    for (const t of s.getTracks()) pc.addTrack(t, s);
+    const v = document.createElement('video');
+    v.id = 'remote'; v.autoplay = true; v.muted = true; document.body.append(v);
+    const remote = new MediaStream();
+    pc.ontrack = (e) => { remote.addTrack(e.track); v.srcObject = remote; };
+    this.firstFrameAt = null;
+    v.requestVideoFrameCallback(() => { this.firstFrameAt = Date.now(); });
+    pc.onicecandidate = (e) => {
+      if (e.candidate && e.candidate.candidate) this.ice.push([e.candidate.sdpMLineIndex || 0, e.candidate.candidate]);
+    };
+  },
+  async offer() {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    return this.pc.localDescription.sdp;
+  },
+  async answer(sdp) {
+    await this.pc.setRemoteDescription({type: 'offer', sdp});
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    return this.pc.localDescription.sdp;
+  },
+  async remote(type, sdp) { await this.pc.setRemoteDescription({type, sdp}); },
+  async add(mline, candidate) { await this.pc.addIceCandidate({candidate, sdpMLineIndex: mline}); },
+  frames() { return document.getElementById('remote').getVideoPlaybackQuality().totalVideoFrames; },
+};
+"#;
+
 /// Serves `html` at `http://127.0.0.1:PORT/` (a secure context, as camera
 /// access needs) from a thread of this process, in its network namespace,
 /// for as long as the process lives. Returns the URL.

@@ -16,8 +16,12 @@
 //! - [`measure`]: what the benchmark binaries (`src/bin/`) measure alike:
 //!   the machine line, CPU and memory of a process from /proc, nearest-rank
 //!   percentiles, Markdown table heads.
+//! - [`browser_pair`]: a duet-gst MediaSession against a bare peer
+//!   connection in Chromium, signalled by the test.
 //! - [`chromium`]: headless Chromium with a fake camera, driven over the
 //!   DevTools protocol (through a pipe), for the browser tests.
+//! - [`web_page`]: the broker's web page through its element ids (join,
+//!   call, status, remote frames).
 //! - [`xvfb`]: a virtual X server per window-mode node, screenshots, region
 //!   statistics, `xdotool`.
 //!
@@ -25,6 +29,7 @@
 //! parallel. They need root, as `scripts/test` and CI are.
 
 pub mod broker;
+pub mod browser_pair;
 pub mod chromium;
 pub mod dnssd;
 pub mod events;
@@ -33,6 +38,7 @@ pub mod lan;
 pub mod measure;
 pub mod node;
 pub mod wait;
+pub mod web_page;
 pub mod xvfb;
 
 pub use lan::{add_host_beside, current_host, in_host, Filter, Host, Lan};

@@ -1,0 +1,59 @@
+//! One duet-gst [`MediaSession`] and one bare RTCPeerConnection in a
+//! [`Chromium`] page ([`crate::chromium::PEER_HARNESS`]), with the SDP and
+//! ICE carried by the test process over DevTools: media interop between
+//! webrtcbin and a browser without the broker (the gst browser test and
+//! `scripts/bench web`'s bare pair).
+
+use crate::chromium::Chromium;
+use duet_gst::{MediaEvent, MediaSession, SdpKind};
+use tokio::sync::mpsc::Receiver;
+
+fn js_str(s: &str) -> anyhow::Result<String> {
+    Ok(serde_json::to_string(s)?)
+}
+
+/// Carries what is pending between the two: the session's descriptions
+/// and candidates to the page, the page's answer and candidates to the
+/// session. Returns the session's other events; a media error is an error.
+pub fn pump(
+    page: &mut Chromium,
+    session: &MediaSession,
+    events: &mut Receiver<MediaEvent>,
+) -> anyhow::Result<Vec<MediaEvent>> {
+    let mut rest = Vec::new();
+    while let Ok(ev) = events.try_recv() {
+        match &ev {
+            MediaEvent::LocalDescription {
+                kind: SdpKind::Offer,
+                sdp,
+            } => {
+                let answer = page.eval(&format!("h.answer({})", js_str(sdp)?))?;
+                session.set_remote_description(SdpKind::Answer, answer.as_str().unwrap_or(""))?;
+            }
+            MediaEvent::LocalDescription {
+                kind: SdpKind::Answer,
+                sdp,
+            } => {
+                page.eval(&format!("h.remote('answer', {})", js_str(sdp)?))?;
+            }
+            MediaEvent::LocalCandidate { mline, candidate } => {
+                page.eval(&format!("h.add({mline}, {})", js_str(candidate)?))?;
+            }
+            MediaEvent::Error(e) => anyhow::bail!("media error: {e}"),
+            _ => {}
+        }
+        rest.push(ev);
+    }
+    for c in page
+        .eval("h.ice.splice(0)")?
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let (mline, cand) = (c[0].as_u64().unwrap_or(0), c[1].as_str().unwrap_or(""));
+        // A `.local` name libnice cannot resolve is refused or ignored; the
+        // call then connects through peer-reflexive candidates.
+        let _ = session.add_remote_candidate(mline as u32, cand);
+    }
+    Ok(rest)
+}
