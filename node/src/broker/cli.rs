@@ -33,6 +33,12 @@ pub struct BrokerArgs {
     /// Longest registration a node may ask for, in seconds
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub max_ttl: u64,
+
+    #[command(flatten)]
+    pub web: super::web_cli::WebArgs,
+
+    #[command(subcommand)]
+    pub command: Option<super::web_cli::BrokerCommand>,
 }
 
 impl BrokerArgs {
@@ -53,8 +59,11 @@ impl BrokerArgs {
             .as_deref()
             .map(NetworkKey::load)
             .transpose()?;
+        let data_dir = self.data_dir.unwrap_or_else(paths::default_data_dir);
+        let web = self.web.into_config(&data_dir, network_key.as_ref())?;
         Ok(BrokerConfig {
-            data_dir: self.data_dir.unwrap_or_else(paths::default_data_dir),
+            web,
+            data_dir,
             listen,
             network_key,
             ttl: TtlRange {

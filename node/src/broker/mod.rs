@@ -14,6 +14,8 @@
 pub mod cli;
 pub mod registry;
 mod server;
+pub mod web;
+pub mod web_cli;
 
 use crate::identity::{self, IdentityError};
 use crate::network_key::NetworkKey;
@@ -37,6 +39,8 @@ pub struct BrokerConfig {
     pub listen: Vec<Multiaddr>,
     pub network_key: Option<NetworkKey>,
     pub ttl: TtlRange,
+    /// The browsers' HTTPS endpoint (`--web`), if on.
+    pub web: Option<web::WebConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +51,8 @@ pub enum BrokerError {
     Build(String),
     #[error("cannot listen on {addr}: {reason}")]
     Listen { addr: Multiaddr, reason: String },
+    #[error(transparent)]
+    Web(#[from] web::WebError),
 }
 
 /// Runs the broker until `shutdown` resolves.
@@ -62,6 +68,9 @@ pub async fn run(
         );
     } else {
         tracing::info!("network key loaded: only nodes holding it are admitted");
+    }
+    if let Some(web) = config.web.clone() {
+        web::start(web, None).await?;
     }
     let server = server::Server::new(keypair, config).await?;
     server.run(shutdown).await;
