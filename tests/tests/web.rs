@@ -168,3 +168,62 @@ fn two_pages_call_each_other_through_the_broker() {
     wait_status(&mut bob, "remote-hangup", CONNECTED).unwrap();
     drop(broker);
 }
+
+#[test]
+fn the_page_needs_a_valid_invite_when_the_broker_has_a_network_key() {
+    let lan = Lan::new(2).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("net.key");
+    let bin = duet_tests::node::duet_bin();
+    let out = std::process::Command::new(&bin)
+        .args(["network-key", "new"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let key_arg = key.to_str().unwrap();
+    let broker = DuetBroker::start(lan.host(0), &["--network-key", key_arg]).unwrap();
+    let out = std::process::Command::new(&bin)
+        .args(["broker", "invite", "--network-key", key_arg])
+        .output()
+        .unwrap();
+    let link = String::from_utf8_lossy(&out.stdout).to_string();
+    let token = link
+        .trim()
+        .split_once("?invite=")
+        .map(|(_, t)| t.to_string())
+        .unwrap_or_else(|| panic!("no invite in {link:?}"));
+    let url = page_url(lan.host(0));
+    let mut page = Chromium::launch(Some(lan.host(1))).unwrap();
+
+    // A forged token: refused, the page says so and can try again.
+    let last = if token.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{url}?invite={}{last}", &token[..token.len() - 1]);
+    page.navigate(&forged).unwrap();
+    page.eval("document.querySelector('#name').value = 'mallory'")
+        .unwrap();
+    page.click("#join").unwrap();
+    let said = page
+        .wait_js(
+            "the page to show the refusal",
+            CONNECTED,
+            "!document.querySelector('#join').disabled && !document.querySelector('#message').hidden \
+             && document.querySelector('#message').textContent",
+        )
+        .unwrap();
+    assert!(
+        said.as_str().unwrap().to_lowercase().contains("invite"),
+        "{said}"
+    );
+    assert_eq!(
+        page.eval("document.querySelector('#my-id').textContent")
+            .unwrap(),
+        ""
+    );
+    assert_eq!(page.status().unwrap(), "idle");
+
+    // The broker keeps serving; the real link joins.
+    let me = open_and_join(&mut page, &format!("{url}?invite={token}"), "alice").unwrap();
+    assert!(me.starts_with("web:alice"), "{me}");
+    drop(broker);
+}
