@@ -234,6 +234,7 @@
   }
   function showCall(c) {
     $('call').hidden = false;
+    document.body.classList.add('in-call');
     $('remote-name').textContent = c.peerName;
     $('local-name').textContent = myName || 'you';
     $('remote-muted').hidden = true;
@@ -350,6 +351,7 @@
     $('remote').srcObject = null;
     $('incoming').hidden = true;
     $('call').hidden = true;
+    document.body.classList.remove('in-call');
     send({ type: 'presence', status: 'available' });
     setStatus(reason);
     const say = READABLE[reason];
