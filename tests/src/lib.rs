@@ -22,6 +22,8 @@
 //!   DevTools protocol (through a pipe), for the browser tests.
 //! - [`web_page`]: the broker's web page through its element ids (join,
 //!   call, status, remote frames).
+//! - [`web`]: a scripted browser signalling client for the broker's
+//!   WebSocket, pinned to the broker's certificate fingerprint.
 //! - [`xvfb`]: a virtual X server per window-mode node, screenshots, region
 //!   statistics, `xdotool`.
 //!
@@ -38,6 +40,7 @@ pub mod lan;
 pub mod measure;
 pub mod node;
 pub mod wait;
+pub mod web;
 pub mod web_page;
 pub mod xvfb;
 

@@ -1,229 +1,203 @@
-//! Browsers through the broker's web page, end to end: headless Chromium
-//! (fake camera and microphone) on a simulated LAN with a real `duet
-//! broker` and real `duet up` nodes. The page is driven only through its
-//! element ids (docs/web-protocol.md), as a kiosk script would.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The broker's web endpoint end to end, without a browser: a real
+//! `duet broker` in a host of a simulated LAN and scripted WebSocket
+//! clients (TLS pinned to the fingerprint the broker printed) in another
+//! (the test body runs in its own host, see `in_host`).
 
 use duet_tests::broker::DuetBroker;
-use duet_tests::chromium::Chromium;
-use duet_tests::web_page::{call, open_and_join, page_url, wait_remote_frames, wait_status};
-use duet_tests::{wait_until, DuetNode, Lan, NodeOptions};
-use serde_json::Value;
+use duet_tests::web::{self, WebClient};
+use duet_tests::{add_host_beside, current_host, in_host, node::duet_bin};
+use serde_json::{json, Value};
 use std::time::Duration;
 
-const LISTED: Duration = Duration::from_secs(30);
-const CONNECTED: Duration = Duration::from_secs(30);
+const T: Duration = Duration::from_secs(10);
+const SDP: &str = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n";
 
-fn node(lan: &Lan, i: usize, name: &str, broker: &DuetBroker, extra: &[&str]) -> DuetNode {
-    let mut o = NodeOptions::named(name).args([
-        "--video",
-        "test",
-        "--audio",
-        "test",
-        "--display",
-        "none",
-        "--no-console",
-        "--broker",
-        &broker.addr,
-    ]);
-    for a in extra {
-        o = o.arg(a);
-    }
-    DuetNode::start_with(lan.host(i), o).unwrap()
+fn broker(args: &[&str]) -> DuetBroker {
+    let host = add_host_beside(&current_host().unwrap()).unwrap();
+    let b = DuetBroker::start(&host, args).unwrap();
+    assert!(b.web_fingerprint.is_some(), "no fingerprint line");
+    b
 }
 
-fn call_of(node: &DuetNode) -> Value {
-    node.status().map(|s| s.call).unwrap_or(Value::Null)
+fn client(b: &DuetBroker, query: &str) -> WebClient {
+    let addr = b.web_addr().unwrap();
+    WebClient::connect(&addr, b.web_fingerprint.as_deref().unwrap(), query)
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", b.logs()))
 }
 
-/// Waits until `node`'s call is connected and it decoded `frames` video frames.
-fn wait_node_frames(node: &DuetNode, frames: u64) -> Value {
-    wait_until(
-        &format!("{} to decode {frames} frames", node.name),
-        CONNECTED,
+fn error_code(c: &mut WebClient) -> String {
+    let e = c.expect("error", T).unwrap();
+    e["code"].as_str().unwrap().to_string()
+}
+
+fn lists(peers: &Value, id: &str) -> bool {
+    peers["peers"]
+        .as_array()
+        .is_some_and(|l| l.iter().any(|p| p["id"] == id))
+}
+
+#[test]
+fn web_socket_refuses_bad_frames_and_relays_calls_between_browsers() {
+    in_host(
+        "web_socket_refuses_bad_frames_and_relays_calls_between_browsers",
         || {
-            let c = call_of(node);
-            let n = c["stats"]["video_frames_received"].as_u64().unwrap_or(0);
-            Ok((c["state"] == "connected" && n >= frames).then_some(c))
+            let b = broker(&[]);
+            let (addr, fp) = (b.web_addr().unwrap(), b.web_fingerprint.clone().unwrap());
+            let (status, page) = web::get(&addr, &fp, "/").unwrap();
+            assert_eq!(status, 200);
+            assert!(page.contains("app.js"), "{page}");
+            assert_eq!(web::get(&addr, &fp, "/app.js").unwrap().0, 200);
+            assert_eq!(web::get(&addr, &fp, "/../etc/passwd").unwrap().0, 404);
+
+            let mut alice = client(&b, "");
+            alice.send_text("garbage").unwrap();
+            assert_eq!(error_code(&mut alice), "bad-message");
+            alice
+                .send(&json!({"v":1,"type":"ringing","to":"x","call_id":"c"}))
+                .unwrap();
+            assert_eq!(error_code(&mut alice), "not-joined");
+            let joined = alice.join("alice").unwrap();
+            assert_eq!(joined["id"], "web:alice");
+            assert!(joined["ice_servers"].is_array());
+            // Oversized, unknown type, wrong version, binary: refused, still open.
+            let big = json!({"v":1,"type":"join","name":"x".repeat(70 * 1024)});
+            alice.send(&big).unwrap();
+            let e = alice.expect("error", T).unwrap();
+            assert!(e["message"].as_str().unwrap().contains("cap"), "{e}");
+            alice.send(&json!({"v":1,"type":"bogus"})).unwrap();
+            assert_eq!(error_code(&mut alice), "bad-message");
+            alice
+                .send(&json!({"v":2,"type":"join","name":"a"}))
+                .unwrap();
+            assert_eq!(error_code(&mut alice), "bad-message");
+            alice.send_binary(&[0, 1, 2]).unwrap();
+            assert_eq!(error_code(&mut alice), "bad-message");
+            let bad_sdp = json!({"v":1,"type":"invite","to":"web:x","call_id":"c1","sdp":"x"});
+            alice.send(&bad_sdp).unwrap();
+            assert_eq!(error_code(&mut alice), "bad-message");
+            alice
+                .send(&json!({"v":1,"type":"ringing","to":"web:nobody","call_id":"c1"}))
+                .unwrap();
+            assert_eq!(error_code(&mut alice), "no-such-peer");
+
+            // A second "alice" gets a unique id; each lists the other.
+            let mut bob = client(&b, "");
+            assert_eq!(bob.join("alice").unwrap()["id"], "web:alice-2");
+            alice
+                .expect_where("peers", T, |p| lists(p, "web:alice-2"))
+                .unwrap();
+            let peers = bob
+                .expect_where("peers", T, |p| lists(p, "web:alice"))
+                .unwrap();
+            assert!(!lists(&peers, "web:alice-2"), "lists itself: {peers}");
+            assert_eq!(peers["peers"][0]["kind"], "web");
+
+            // bob calls alice: every message arrives with from/from_name.
+            let invite = json!({"v":1,"type":"invite","to":"web:alice","call_id":"c1","sdp":SDP});
+            bob.send(&invite).unwrap();
+            let got = alice.expect("invite", T).unwrap();
+            assert_eq!(got["from"], "web:alice-2");
+            assert_eq!(got["from_name"], "alice");
+            assert_eq!(got["sdp"], SDP);
+            assert!(got.get("to").is_none() && got.get("caller_name").is_none());
+            for m in [
+                json!({"v":1,"type":"ringing","to":"web:alice-2","call_id":"c1"}),
+                json!({"v":1,"type":"accept","to":"web:alice-2","call_id":"c1","sdp":SDP}),
+                json!({"v":1,"type":"ice","to":"web:alice-2","call_id":"c1","mline":0,
+                       "candidate":"candidate:1 1 UDP 1 10.0.0.1 5000 typ host"}),
+                json!({"v":1,"type":"mute","to":"web:alice-2","call_id":"c1","audio":true,"video":false}),
+            ] {
+                alice.send(&m).unwrap();
+                let got = bob.expect(m["type"].as_str().unwrap(), T).unwrap();
+                assert_eq!(got["from"], "web:alice");
+                assert_eq!(got["call_id"], "c1");
+            }
+            bob.send(
+                &json!({"v":1,"type":"hangup","to":"web:alice","call_id":"c1","reason":"normal"}),
+            )
+            .unwrap();
+            assert_eq!(alice.expect("hangup", T).unwrap()["reason"], "normal");
+
+            // A peer that leaves mid-call: the other side hears of it.
+            let invite2 = json!({"v":1,"type":"invite","to":"web:alice","call_id":"c2","sdp":SDP});
+            bob.send(&invite2).unwrap();
+            alice.expect("invite", T).unwrap();
+            drop(bob);
+            let gone = alice.expect("peer-gone", T).unwrap();
+            assert_eq!(gone["from"], "web:alice-2");
+            assert_eq!(gone["call_id"], "c2");
+            alice
+                .expect_where("peers", T, |p| !lists(p, "web:alice-2"))
+                .unwrap();
+
+            // A flood: rate-limited, then closed; the broker keeps serving.
+            let mut flood = client(&b, "");
+            flood.join("flood").unwrap();
+            let mute = json!({"v":1,"type":"mute","to":"web:alice","call_id":"c9",
+                              "audio":true,"video":true})
+            .to_string();
+            for _ in 0..400 {
+                if flood.send_text(&mute).is_err() {
+                    break;
+                }
+            }
+            let seen = flood.expect_closed(T).unwrap();
+            assert!(
+                seen.iter().any(|v| v["code"] == "rate-limited"),
+                "no rate-limited error"
+            );
+            let mut carol = client(&b, "");
+            carol.join("carol").unwrap();
+            carol
+                .expect_where("peers", T, |p| lists(p, "web:alice"))
+                .unwrap();
         },
-    )
-    .unwrap_or_else(|e| panic!("{e:#}\n{}", node.logs()))
-}
-
-fn wait_no_call(node: &DuetNode) {
-    wait_until(&format!("{} to have no call", node.name), CONNECTED, || {
-        Ok(call_of(node).is_null().then_some(()))
-    })
-    .unwrap_or_else(|e| panic!("{e:#}\n{}", node.logs()));
+    );
 }
 
 #[test]
-#[ignore = "needs the broker's bridge to nodes (branch web-broker, not there yet)"]
-fn page_calls_a_node_which_answers_and_the_page_hangs_up() {
-    let lan = Lan::new(3).unwrap();
-    let broker = DuetBroker::start(lan.host(0), &[]).unwrap();
-    let kiosk = node(
-        &lan,
-        1,
-        "kiosk",
-        &broker,
-        &["--auto-answer", "--accept-from", "any"],
-    );
-    let events = kiosk.events().unwrap();
-    let mut page = Chromium::launch(Some(lan.host(2))).unwrap();
-    let me = open_and_join(&mut page, &page_url(lan.host(0)), "alice").unwrap();
-    assert!(me.starts_with("web:alice"), "{me}");
+fn web_socket_needs_a_valid_invite_with_a_network_key() {
+    in_host("web_socket_needs_a_valid_invite_with_a_network_key", || {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("net.key");
+        let made = std::process::Command::new(duet_bin())
+            .args(["network-key", "new"])
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert!(made.status.success());
+        let b = broker(&["--network-key", key.to_str().unwrap()]);
+        let url = b.web_url.clone().unwrap();
+        let printed = url.split_once("?invite=").expect("no invite in the URL").1;
 
-    call(&mut page, "kiosk", LISTED).unwrap();
-    wait_status(&mut page, "connected", CONNECTED).unwrap();
-    // The node decodes the browser's camera, the browser the node's.
-    let c = wait_node_frames(&kiosk, 60);
-    assert_eq!(c["direction"], "incoming", "{c}");
-    wait_remote_frames(&mut page, 30, CONNECTED).unwrap();
-    if let Some(path) = std::env::var_os("DUET_WEB_SCREENSHOT") {
-        page.screenshot(std::path::Path::new(&path)).unwrap();
-    }
+        for query in ["", "invite=", "invite=123.abcdef", "invite=99999999999.00"] {
+            let mut c = client(&b, query);
+            let seen = c.expect_closed(T).unwrap();
+            assert!(
+                seen.iter().any(|v| v["code"] == "not-admitted"),
+                "{query}: {seen:?}"
+            );
+        }
+        let mut ok = client(&b, &format!("invite={printed}"));
+        assert_eq!(ok.join("alice").unwrap()["id"], "web:alice");
 
-    page.click("#hangup").unwrap();
-    wait_status(&mut page, "hangup", CONNECTED).unwrap();
-    let ended = events
-        .wait_for("call_ended", CONNECTED, |e| e.kind() == "call_ended")
-        .unwrap();
-    assert_eq!(ended.value["reason"], "remote-hangup", "{}", ended.value);
-    wait_no_call(&kiosk);
-}
-
-#[test]
-#[ignore = "needs the broker's bridge to nodes (branch web-broker, not there yet)"]
-fn node_calls_the_page_which_answers_and_the_node_hangs_up() {
-    let lan = Lan::new(3).unwrap();
-    let broker = DuetBroker::start(lan.host(0), &[]).unwrap();
-    let desk = node(&lan, 1, "desk", &broker, &[]);
-    let mut page = Chromium::launch(Some(lan.host(2))).unwrap();
-    let me = open_and_join(&mut page, &page_url(lan.host(0)), "visitor").unwrap();
-    wait_until("the node to list the web user", LISTED, || {
-        Ok(desk
-            .peers()?
-            .iter()
-            .any(|p| p.peer_id == me || p.name == "visitor")
-            .then_some(()))
-    })
-    .unwrap_or_else(|e| panic!("{e:#}\n{}", desk.logs()));
-
-    let mut dialing = desk
-        .cli()
-        .args(["call", &me])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    page.wait_js(
-        "#incoming to show",
-        CONNECTED,
-        "!document.querySelector('#incoming').hidden && document.querySelector('#incoming-name').textContent",
-    )
-    .unwrap();
-    wait_status(&mut page, "ringing", CONNECTED).unwrap();
-    page.click("#answer").unwrap();
-    wait_status(&mut page, "connected", CONNECTED).unwrap();
-    let status = wait_until("duet call to return", CONNECTED, || Ok(dialing.try_wait()?)).unwrap();
-    assert!(status.success(), "duet call failed\n{}", desk.logs());
-    wait_node_frames(&desk, 60);
-    wait_remote_frames(&mut page, 30, CONNECTED).unwrap();
-
-    let out = desk.cli().arg("hangup").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    wait_status(&mut page, "remote-hangup", CONNECTED).unwrap();
-    wait_no_call(&desk);
-}
-
-#[test]
-fn two_pages_call_each_other_through_the_broker() {
-    let lan = Lan::new(3).unwrap();
-    let broker = DuetBroker::start(lan.host(0), &[]).unwrap();
-    let url = page_url(lan.host(0));
-    let mut alice = Chromium::launch(Some(lan.host(1))).unwrap();
-    let mut bob = Chromium::launch(Some(lan.host(2))).unwrap();
-    open_and_join(&mut alice, &url, "alice").unwrap();
-    open_and_join(&mut bob, &url, "bob").unwrap();
-
-    call(&mut alice, "bob", LISTED).unwrap();
-    wait_status(&mut bob, "ringing", CONNECTED).unwrap();
-    wait_status(&mut alice, "calling", CONNECTED).unwrap();
-    bob.click("#answer").unwrap();
-    wait_status(&mut alice, "connected", CONNECTED).unwrap();
-    wait_status(&mut bob, "connected", CONNECTED).unwrap();
-    wait_remote_frames(&mut alice, 30, CONNECTED).unwrap();
-    wait_remote_frames(&mut bob, 30, CONNECTED).unwrap();
-    if let Some(path) = std::env::var_os("DUET_WEB_SCREENSHOT_PAGES") {
-        bob.screenshot(std::path::Path::new(&path)).unwrap();
-    }
-
-    alice.click("#hangup").unwrap();
-    wait_status(&mut alice, "hangup", CONNECTED).unwrap();
-    wait_status(&mut bob, "remote-hangup", CONNECTED).unwrap();
-    drop(broker);
-}
-
-#[test]
-fn the_page_needs_a_valid_invite_when_the_broker_has_a_network_key() {
-    let lan = Lan::new(2).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("net.key");
-    let bin = duet_tests::node::duet_bin();
-    let out = std::process::Command::new(&bin)
-        .args(["network-key", "new"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let key_arg = key.to_str().unwrap();
-    let broker = DuetBroker::start(lan.host(0), &["--network-key", key_arg]).unwrap();
-    let out = std::process::Command::new(&bin)
-        .args(["broker", "invite", "--network-key", key_arg])
-        .output()
-        .unwrap();
-    let link = String::from_utf8_lossy(&out.stdout).to_string();
-    let token = link
-        .trim()
-        .split_once("?invite=")
-        .map(|(_, t)| t.to_string())
-        .unwrap_or_else(|| panic!("no invite in {link:?}"));
-    let url = page_url(lan.host(0));
-    let mut page = Chromium::launch(Some(lan.host(1))).unwrap();
-
-    // A forged token: refused, the page says so and can try again.
-    let last = if token.ends_with('0') { '1' } else { '0' };
-    let forged = format!("{url}?invite={}{last}", &token[..token.len() - 1]);
-    page.navigate(&forged).unwrap();
-    page.eval("document.querySelector('#name').value = 'mallory'")
-        .unwrap();
-    page.click("#join").unwrap();
-    let said = page
-        .wait_js(
-            "the page to show the refusal",
-            CONNECTED,
-            "!document.querySelector('#join').disabled && !document.querySelector('#message').hidden \
-             && document.querySelector('#message').textContent",
-        )
-        .unwrap();
-    assert!(
-        said.as_str().unwrap().to_lowercase().contains("invite"),
-        "{said}"
-    );
-    assert_eq!(
-        page.eval("document.querySelector('#my-id').textContent")
-            .unwrap(),
-        ""
-    );
-    assert_eq!(page.status().unwrap(), "idle");
-
-    // The broker keeps serving; the real link joins.
-    let me = open_and_join(&mut page, &format!("{url}?invite={token}"), "alice").unwrap();
-    assert!(me.starts_with("web:alice"), "{me}");
-    drop(broker);
+        // `duet broker invite` mints another that works too.
+        let out = std::process::Command::new(duet_bin())
+            .args(["broker", "invite", "--valid", "1", "--network-key"])
+            .arg(&key)
+            .args(["--web", &b.web_addr().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let token = text
+            .lines()
+            .find_map(|l| l.split_once("?invite=").map(|(_, t)| t.to_string()))
+            .unwrap_or_else(|| panic!("no invite in {text}"));
+        let mut other = client(&b, &format!("invite={token}"));
+        assert_eq!(other.join("bob").unwrap()["id"], "web:bob");
+        ok.expect_where("peers", T, |p| lists(p, "web:bob"))
+            .unwrap();
+    });
 }

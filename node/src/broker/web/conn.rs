@@ -57,7 +57,7 @@ pub async fn serve(ctx: ConnContext, tcp: TcpStream, peer: SocketAddr) {
     };
     match request {
         Ok(Request::Plain { status, path }) => {
-            let _ = http::write_all(&mut tls, &http::plain_response(status, &path)).await;
+            let _ = http::respond(&mut tls, &http::plain_response(status, &path)).await;
         }
         Ok(Request::WebSocket { key, query }) => {
             if http::write_all(&mut tls, &http::upgrade_response(&key))
@@ -73,7 +73,7 @@ pub async fn serve(ctx: ConnContext, tcp: TcpStream, peer: SocketAddr) {
         }
         Err(e) => {
             tracing::debug!("web: {peer}: {e}");
-            let _ = http::write_all(&mut tls, &http::plain_response(400, "")).await;
+            let _ = http::respond(&mut tls, &http::plain_response(400, "")).await;
         }
     }
 }

@@ -149,6 +149,12 @@ pub async fn write_all<S: AsyncWrite + Unpin>(stream: &mut S, data: &[u8]) -> st
     stream.flush().await
 }
 
+/// Writes a whole response and closes (TLS `close_notify` included).
+pub async fn respond<S: AsyncWrite + Unpin>(stream: &mut S, data: &[u8]) -> std::io::Result<()> {
+    write_all(stream, data).await?;
+    stream.close().await
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 /// Most browsers joined at once.
 pub const MAX_USERS: usize = 256;
 /// Frames queued for one browser before it counts as not reading.
-pub const OUT_QUEUE: usize = 64;
+pub const OUT_QUEUE: usize = 256;
 /// Calls remembered (to send `peer-gone`); more are relayed, not tracked.
 const MAX_CALLS: usize = 1024;
 
