@@ -3,8 +3,10 @@
 //! button.call`, `#incoming`, `#answer`, `#reject`, `#hangup`, `#status`,
 //! `video#remote`), in a [`Chromium`].
 
+use crate::broker::DuetBroker;
 use crate::chromium::Chromium;
 use crate::lan::Host;
+use crate::NodeOptions;
 use std::time::Duration;
 
 /// The HTTPS port `duet broker` serves the page on by default.
@@ -13,6 +15,26 @@ pub const WEB_PORT: u16 = 7443;
 /// The page's URL on a broker running in `host`.
 pub fn page_url(host: &Host) -> String {
     format!("https://{}:{WEB_PORT}/", host.ip)
+}
+
+/// `duet up` options of a headless node with test sources that uses
+/// `broker` (so web users can reach it), plus `extra`.
+pub fn node_options(name: &str, broker: &DuetBroker, extra: &[&str]) -> NodeOptions {
+    let mut o = NodeOptions::named(name).args([
+        "--video",
+        "test",
+        "--audio",
+        "test",
+        "--display",
+        "none",
+        "--no-console",
+        "--broker",
+        &broker.addr,
+    ]);
+    for a in extra {
+        o = o.arg(a);
+    }
+    o
 }
 
 fn sel_name(name: &str) -> anyhow::Result<String> {

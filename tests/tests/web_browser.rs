@@ -6,8 +6,10 @@
 
 use duet_tests::broker::DuetBroker;
 use duet_tests::chromium::Chromium;
-use duet_tests::web_page::{call, open_and_join, page_url, wait_remote_frames, wait_status};
-use duet_tests::{wait_until, DuetNode, Lan, NodeOptions};
+use duet_tests::web_page::{
+    call, node_options, open_and_join, page_url, wait_remote_frames, wait_status,
+};
+use duet_tests::{wait_until, DuetNode, Lan};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -15,21 +17,7 @@ const LISTED: Duration = Duration::from_secs(30);
 const CONNECTED: Duration = Duration::from_secs(30);
 
 fn node(lan: &Lan, i: usize, name: &str, broker: &DuetBroker, extra: &[&str]) -> DuetNode {
-    let mut o = NodeOptions::named(name).args([
-        "--video",
-        "test",
-        "--audio",
-        "test",
-        "--display",
-        "none",
-        "--no-console",
-        "--broker",
-        &broker.addr,
-    ]);
-    for a in extra {
-        o = o.arg(a);
-    }
-    DuetNode::start_with(lan.host(i), o).unwrap()
+    DuetNode::start_with(lan.host(i), node_options(name, broker, extra)).unwrap()
 }
 
 fn call_of(node: &DuetNode) -> Value {

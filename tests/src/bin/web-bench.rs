@@ -22,8 +22,8 @@ use anyhow::{bail, Context};
 use duet_tests::broker::DuetBroker;
 use duet_tests::chromium::{serve_local_page, Chromium, PEER_HARNESS};
 use duet_tests::measure::{loadavg, machine_line, median, percentile, table_head};
-use duet_tests::web_page::{call, open_and_join, page_url, wait_status};
-use duet_tests::{wait_until, DuetNode, Lan, NodeOptions};
+use duet_tests::web_page::{call, node_options, open_and_join, page_url, wait_status};
+use duet_tests::{wait_until, DuetNode, Lan};
 use serde_json::Value;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -87,20 +87,7 @@ fn page_to_node(calls: usize) -> anyhow::Result<Vec<Run>> {
     let broker = DuetBroker::start(lan.host(0), &[])?;
     let node = DuetNode::start_with(
         lan.host(1),
-        NodeOptions::named("kiosk").args([
-            "--video",
-            "test",
-            "--audio",
-            "test",
-            "--display",
-            "none",
-            "--no-console",
-            "--auto-answer",
-            "--accept-from",
-            "any",
-            "--broker",
-            &broker.addr,
-        ]),
+        node_options("kiosk", &broker, &["--auto-answer", "--accept-from", "any"]),
     )?;
     let mut page = Chromium::launch(Some(lan.host(2)))?;
     open_and_join(&mut page, &page_url(lan.host(0)), "bench")?;

@@ -248,21 +248,33 @@
     else v.addEventListener('loadeddata', done, { once: true });
   }
 
-  async function placeCall(p) {
-    if (call || !myId) return;
+  // Shows the call, opens camera and microphone; the peer connection, or
+  // null when the call ended meanwhile.
+  async function openMedia(c) {
     stats.callClickedAt = Date.now();
     stats.remoteFirstFrameAt = null;
+    showCall(c);
+    watchFirstFrame();
+    await getMedia(c);
+    return call === c ? buildPc(c) : null;
+  }
+  function armConnectTimer(c) {
+    clearTimeout(c.timer);
+    c.timer = setTimeout(() => {
+      if (call === c && !c.connected) { sendCall('hangup', { reason: 'error', detail: 'media did not connect' }); end('media-failed'); }
+    }, CONNECT_MS);
+  }
+
+  async function placeCall(p) {
+    if (call || !myId) return;
     const c = newCall(crypto.randomUUID().replace(/-/g, ''), p.id, p.name, 'caller');
     call = c;
     send({ type: 'presence', status: 'in-call' });
     setStatus('calling');
     message(`Calling ${p.name}…`, true);
-    showCall(c);
-    watchFirstFrame();
     try {
-      await getMedia(c);
-      if (call !== c) return;
-      const pc = buildPc(c);
+      const pc = await openMedia(c);
+      if (!pc) return;
       await pc.setLocalDescription(await pc.createOffer());
       if (call !== c) return;
       send({ type: 'invite', to: c.peer, call_id: c.id, sdp: pc.localDescription.sdp });
@@ -303,22 +315,15 @@
     if (!c || c.role !== 'callee' || c.pc) return;
     clearTimeout(c.timer);
     $('incoming').hidden = true;
-    stats.callClickedAt = Date.now();
-    stats.remoteFirstFrameAt = null;
-    showCall(c);
-    watchFirstFrame();
     try {
-      await getMedia(c);
-      if (call !== c) return;
-      const pc = buildPc(c);
+      const pc = await openMedia(c);
+      if (!pc) return;
       await remoteDescription(c, 'offer', c.offer);
       await pc.setLocalDescription(await pc.createAnswer());
       if (call !== c) return;
       sendCall('accept', { sdp: pc.localDescription.sdp });
       flushLocalIce(c);
-      c.timer = setTimeout(() => {
-        if (call === c && !c.connected) { sendCall('hangup', { reason: 'error', detail: 'media did not connect' }); end('media-failed'); }
-      }, CONNECT_MS);
+      armConnectTimer(c);
     } catch (e) {
       if (call !== c) return;
       if (c.pc) sendCall('hangup', { reason: 'error', detail: String(e && e.message) });
@@ -393,10 +398,7 @@
       case 'accept':
         if (c.role !== 'caller' || c.remoteSet || typeof m.sdp !== 'string') break;
         flushLocalIce(c);
-        clearTimeout(c.timer);
-        c.timer = setTimeout(() => {
-          if (call === c && !c.connected) { sendCall('hangup', { reason: 'error', detail: 'media did not connect' }); end('media-failed'); }
-        }, CONNECT_MS);
+        armConnectTimer(c);
         remoteDescription(c, 'answer', m.sdp).catch((e) => {
           if (call !== c) return;
           sendCall('hangup', { reason: 'error', detail: `bad answer: ${e.message}` });
