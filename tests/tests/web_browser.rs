@@ -139,6 +139,16 @@ fn two_pages_call_each_other_through_the_broker() {
     open_and_join(&mut alice, &url, "alice").unwrap();
     open_and_join(&mut bob, &url, "bob").unwrap();
 
+    // Declined first: both say so, and both can call again.
+    call(&mut alice, "bob", LISTED).unwrap();
+    wait_status(&mut bob, "ringing", CONNECTED).unwrap();
+    bob.click("#reject").unwrap();
+    wait_status(&mut alice, "declined", CONNECTED).unwrap();
+    let said = alice
+        .eval("document.querySelector('#message').textContent")
+        .unwrap();
+    assert!(said.as_str().unwrap().contains("bob declined"), "{said}");
+
     call(&mut alice, "bob", LISTED).unwrap();
     wait_status(&mut bob, "ringing", CONNECTED).unwrap();
     wait_status(&mut alice, "calling", CONNECTED).unwrap();
@@ -150,6 +160,17 @@ fn two_pages_call_each_other_through_the_broker() {
     if let Some(path) = std::env::var_os("DUET_WEB_SCREENSHOT_PAGES") {
         bob.screenshot(std::path::Path::new(&path)).unwrap();
     }
+
+    // Camera off: the peer is told, and the stream goes on (black frames).
+    alice.click("#mute-video").unwrap();
+    bob.wait_js(
+        "bob to see alice's camera off",
+        CONNECTED,
+        "!document.querySelector('#remote-muted').hidden && \
+         document.querySelector('#remote-muted').textContent.includes('camera off')",
+    )
+    .unwrap();
+    wait_remote_frames(&mut bob, 10, CONNECTED).unwrap();
 
     alice.click("#hangup").unwrap();
     wait_status(&mut alice, "hangup", CONNECTED).unwrap();
