@@ -302,6 +302,16 @@ impl Chromium {
         Ok(())
     }
 
+    /// Emulates a screen of `width` x `height` CSS pixels (`mobile`: a
+    /// phone's viewport and touch), e.g. to see the page as on a phone.
+    pub fn set_viewport(&mut self, width: u32, height: u32, mobile: bool) -> anyhow::Result<()> {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
+        )?;
+        Ok(())
+    }
+
     /// What the page logged (console calls, uncaught exceptions).
     pub fn console(&self) -> Vec<String> {
         self.console.lock().map(|c| c.clone()).unwrap_or_default()

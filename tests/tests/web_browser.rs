@@ -159,6 +159,10 @@ fn two_pages_call_each_other_through_the_broker() {
     wait_remote_frames(&mut bob, 30, CONNECTED).unwrap();
     if let Some(path) = std::env::var_os("DUET_WEB_SCREENSHOT_PAGES") {
         bob.screenshot(std::path::Path::new(&path)).unwrap();
+        // And as on a phone (portrait), beside it.
+        alice.set_viewport(390, 844, true).unwrap();
+        let phone = std::path::Path::new(&path).with_extension("phone.png");
+        alice.screenshot(&phone).unwrap();
     }
 
     // Camera off: the peer is told, and the stream goes on (black frames).
