@@ -15,6 +15,10 @@
 //!   making the offer to the first frame on each side — what the same two
 //!   media engines cost with no broker, node or page around them.
 //!
+//! - page → page: two Chromiums on the same page; alice clicks `call`, the
+//!   bench clicks bob's `#answer` as soon as it shows; first remote frame
+//!   on each page from alice's click.
+//!
 //! Options: --calls N (11: 1 warm-up + 10; 0: only the bare pair),
 //! --bare N (11).
 
@@ -96,6 +100,53 @@ fn page_to_node(calls: usize) -> anyhow::Result<Vec<Run>> {
         let r = page_call(&mut page, &node).with_context(|| format!("call {}", i + 1))?;
         eprintln!(
             "page → node call {:2}: first frame page {:6.1} ms, node {:6.1} ms",
+            i + 1,
+            r.browser,
+            r.duet
+        );
+        runs.push(r);
+    }
+    Ok(runs)
+}
+
+/// One call page → page: alice clicks `call`, bob's page is answered as
+/// soon as `#incoming` shows (by this bench, over DevTools).
+fn pages_call(alice: &mut Chromium, bob: &mut Chromium) -> anyhow::Result<Run> {
+    call(alice, "bob", DEADLINE)?;
+    bob.wait_js(
+        "#incoming on bob's page",
+        DEADLINE,
+        "!document.querySelector('#incoming').hidden",
+    )?;
+    bob.click("#answer")?;
+    let frame = "duet.stats.remoteFirstFrameAt && duet.stats";
+    let a = alice.wait_js("alice's first remote frame", DEADLINE, frame)?;
+    let b = bob.wait_js("bob's first remote frame", DEADLINE, frame)?;
+    let t0 = a["callClickedAt"].as_f64().context("no click time")?;
+    let at = |v: &Value| v["remoteFirstFrameAt"].as_f64().unwrap_or(f64::NAN) - t0;
+    let run = Run {
+        browser: at(&a),
+        duet: at(&b),
+    };
+    alice.click("#hangup")?;
+    wait_status(alice, "hangup", DEADLINE)?;
+    wait_status(bob, "remote-hangup", DEADLINE)?;
+    Ok(run)
+}
+
+fn page_to_page(calls: usize) -> anyhow::Result<Vec<Run>> {
+    let lan = Lan::new(3)?;
+    let _broker = DuetBroker::start(lan.host(0), &[])?;
+    let url = page_url(lan.host(0));
+    let mut alice = Chromium::launch(Some(lan.host(1)))?;
+    let mut bob = Chromium::launch(Some(lan.host(2)))?;
+    open_and_join(&mut alice, &url, "alice")?;
+    open_and_join(&mut bob, &url, "bob")?;
+    let mut runs = Vec::new();
+    for i in 0..calls {
+        let r = pages_call(&mut alice, &mut bob).with_context(|| format!("call {}", i + 1))?;
+        eprintln!(
+            "page → page call {:2}: first frame caller {:6.1} ms, callee {:6.1} ms",
             i + 1,
             r.browser,
             r.duet
@@ -193,8 +244,18 @@ fn main() -> anyhow::Result<()> {
     eprintln!("bare pair: {bare} calls…");
     let (bare_browser, bare_duet) = bare_pair(bare)?;
     eprintln!("page → node: {calls} calls…");
+    // A broker without its bridge to nodes lists none: say so, measure the rest.
     let runs = if calls > 0 {
-        page_to_node(calls.max(2))?
+        page_to_node(calls.max(2)).unwrap_or_else(|e| {
+            eprintln!("page → node not measured: {e:#}");
+            Vec::new()
+        })
+    } else {
+        Vec::new()
+    };
+    eprintln!("page → page: {calls} calls…");
+    let pages = if calls > 0 {
+        page_to_page(calls.max(2))?
     } else {
         Vec::new()
     };
@@ -216,6 +277,24 @@ fn main() -> anyhow::Result<()> {
     );
     println!("{}", row("page → node (click `call`)", "browser", &page));
     println!("{}", row("page → node (click `call`)", "node", &node));
+    let caller: Vec<f64> = pages.iter().map(|r| r.browser).collect();
+    let callee: Vec<f64> = pages.iter().map(|r| r.duet).collect();
+    println!(
+        "{}",
+        row(
+            "page → page (click `call`, bench answers)",
+            "caller",
+            &caller
+        )
+    );
+    println!(
+        "{}",
+        row(
+            "page → page (click `call`, bench answers)",
+            "callee",
+            &callee
+        )
+    );
     println!(
         "{}",
         row(
