@@ -67,6 +67,12 @@ impl Chromium {
     /// Starts Chromium inside `host` (or in the current namespace: `None`)
     /// and opens one blank page.
     pub fn launch(host: Option<&Host>) -> anyhow::Result<Chromium> {
+        Self::launch_with(host, &[])
+    }
+
+    /// [`Chromium::launch`] with more flags (a later flag overrides one of
+    /// [`FLAGS`], e.g. `--use-fake-ui-for-media-stream=deny`).
+    pub fn launch_with(host: Option<&Host>, extra: &[&str]) -> anyhow::Result<Chromium> {
         let dir = tempfile::Builder::new()
             .prefix("duet-chromium-")
             .tempdir()?;
@@ -80,6 +86,7 @@ impl Chromium {
         };
         cmd.args(["-c", script, "chromium"])
             .args(FLAGS)
+            .args(extra)
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg("about:blank")
             .stdin(Stdio::piped())

@@ -240,3 +240,25 @@ fn the_page_needs_a_valid_invite_when_the_broker_has_a_network_key() {
     assert!(me.starts_with("web:alice"), "{me}");
     drop(broker);
 }
+
+#[test]
+fn a_denied_camera_is_said_in_words_and_the_page_stays_usable() {
+    let lan = Lan::new(3).unwrap();
+    let _broker = DuetBroker::start(lan.host(0), &[]).unwrap();
+    let url = page_url(lan.host(0));
+    let mut alice =
+        Chromium::launch_with(Some(lan.host(1)), &["--use-fake-ui-for-media-stream=deny"]).unwrap();
+    let mut bob = Chromium::launch(Some(lan.host(2))).unwrap();
+    open_and_join(&mut alice, &url, "alice").unwrap();
+    open_and_join(&mut bob, &url, "bob").unwrap();
+    call(&mut alice, "bob", LISTED).unwrap();
+    wait_status(&mut alice, "camera-denied", CONNECTED).unwrap();
+    let said = alice
+        .eval("document.querySelector('#message').textContent")
+        .unwrap();
+    assert!(said.as_str().unwrap().contains("denied"), "{said}");
+    // Bob was never rung, and alice can still be called.
+    assert_eq!(bob.status().unwrap(), "idle");
+    call(&mut bob, "alice", LISTED).unwrap();
+    wait_status(&mut alice, "ringing", CONNECTED).unwrap();
+}
