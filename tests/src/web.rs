@@ -238,11 +238,18 @@ impl WebClient {
             match self.next(left) {
                 Some(Frame::Json(v)) if v["type"] == kind && pred(&v) => return Ok(v),
                 Some(Frame::Json(v)) => seen.push(v),
-                Some(Frame::Closed) => bail!("closed while waiting for {kind}; saw {seen:?}"),
+                Some(Frame::Closed) => {
+                    let last = &seen[seen.len().saturating_sub(3)..];
+                    bail!("closed while waiting for {kind}; last frames {last:?}")
+                }
                 None => break,
             }
         }
-        bail!("no {kind} within {within:?}; saw {seen:?}")
+        let last = &seen[seen.len().saturating_sub(3)..];
+        bail!(
+            "no {kind} within {within:?}; saw {} frames, last {last:?}",
+            seen.len()
+        )
     }
 
     /// Waits until the broker closes the socket; the frames before it.
@@ -256,7 +263,11 @@ impl WebClient {
                 None => break,
             }
         }
-        bail!("still open after {within:?}; saw {seen:?}")
+        let last = &seen[seen.len().saturating_sub(3)..];
+        bail!(
+            "still open after {within:?}; saw {} frames, last {last:?}",
+            seen.len()
+        )
     }
 
     pub fn is_closed(&self) -> bool {

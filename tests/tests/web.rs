@@ -201,3 +201,98 @@ fn web_socket_needs_a_valid_invite_with_a_network_key() {
             .unwrap();
     });
 }
+
+fn raw_peers(node: &duet_tests::DuetNode) -> Vec<Value> {
+    let out = node.cli().args(["peers", "--json"]).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    v.as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn web_users_and_nodes_call_each_other_through_the_bridge() {
+    in_host(
+        "web_users_and_nodes_call_each_other_through_the_bridge",
+        || {
+            let b = broker(&[]);
+            let node_host = add_host_beside(&current_host().unwrap()).unwrap();
+            let opts = duet_tests::NodeOptions::named("kiosk").args([
+                "--broker",
+                &b.addr,
+                "--auto-answer",
+                "--accept-from",
+                "any",
+            ]);
+            let kiosk = duet_tests::DuetNode::start_with(&node_host, opts).unwrap();
+            let kiosk_id = kiosk.peer_id().unwrap();
+            let mut alice = client(&b, "");
+            alice.join("alice").unwrap();
+            let listed = Duration::from_secs(30);
+            let peers = alice
+                .expect_where("peers", listed, |p| lists(p, &kiosk_id))
+                .unwrap_or_else(|e| panic!("{e:#}\n{}\n{}", b.logs(), kiosk.logs()));
+            let entry = peers["peers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["id"] == kiosk_id.as_str())
+                .unwrap()
+                .clone();
+            assert_eq!(entry["kind"], "node");
+            assert_eq!(entry["name"], "kiosk");
+
+            // The node lists the browser as a web user.
+            let web = duet_tests::wait_until("kiosk to list web:alice", listed, || {
+                Ok(raw_peers(&kiosk).into_iter().find(|p| {
+                    p["name"]
+                        .as_str()
+                        .is_some_and(|n| n.starts_with("web:alice via "))
+                }))
+            })
+            .unwrap_or_else(|e| panic!("{e:#}\n{}", kiosk.logs()));
+            assert_eq!(web["kind"], "web", "{web}");
+
+            // The browser calls the node: the invite reaches its call actor.
+            let invite = json!({"v":1,"type":"invite","to":kiosk_id,"call_id":"w1","sdp":SDP});
+            alice.send(&invite).unwrap();
+            let ringing = alice
+                .expect("ringing", T)
+                .unwrap_or_else(|e| panic!("{e:#}\n{}", kiosk.logs()));
+            assert_eq!(ringing["from"], kiosk_id.as_str());
+            assert_eq!(ringing["from_name"], "kiosk");
+            alice
+                .send(&json!({"v":1,"type":"hangup","to":kiosk_id,"call_id":"w1","reason":"cancelled"}))
+                .unwrap();
+            duet_tests::wait_until("kiosk idle", listed, || {
+                Ok(
+                    (kiosk.status()?.call["state"] == "idle" || kiosk.status()?.call.is_null())
+                        .then_some(()),
+                )
+            })
+            .unwrap();
+
+            // The node calls the browser by its web name.
+            let mut call = kiosk
+                .cli()
+                .args(["call", "web:alice"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let got = alice
+                .expect("invite", T)
+                .unwrap_or_else(|e| panic!("{e:#}\n{}", kiosk.logs()));
+            assert_eq!(got["from"], kiosk_id.as_str());
+            assert!(got["sdp"].as_str().unwrap().starts_with("v=0"));
+            let call_id = got["call_id"].as_str().unwrap().to_string();
+            alice
+                .send(&json!({"v":1,"type":"reject","to":kiosk_id,"call_id":call_id,"reason":"declined"}))
+                .unwrap();
+            let out =
+                duet_tests::wait_until("duet call to end", T, || Ok(call.try_wait()?)).unwrap();
+            assert!(!out.success());
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut call.stderr.take().unwrap(), &mut err).unwrap();
+            assert!(err.contains("declined"), "{err}");
+        },
+    );
+}

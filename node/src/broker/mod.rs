@@ -69,10 +69,13 @@ pub async fn run(
     } else {
         tracing::info!("network key loaded: only nodes holding it are admitted");
     }
+    let mut bridge = None;
     if let Some(web) = config.web.clone() {
-        web::start(web, None).await?;
+        let (to_bridge, from_hub) = tokio::sync::mpsc::channel(256);
+        let handle = web::start(web, Some(to_bridge)).await?;
+        bridge = Some(web::bridge::Bridge::new(handle.hub, from_hub));
     }
-    let server = server::Server::new(keypair, config).await?;
+    let server = server::Server::new(keypair, config, bridge).await?;
     server.run(shutdown).await;
     Ok(())
 }

@@ -9,9 +9,11 @@
 //! (yet) admitted is cut by disconnecting that peer.
 
 use super::registry::Registry;
+use super::web::bridge::Bridge;
+use super::web::hub::ToBridge;
 use super::{BrokerConfig, BrokerError};
 use crate::net::behaviour::{PING_INTERVAL, PING_TIMEOUT};
-use crate::net::broker_proto;
+use crate::net::{broker_proto, web_call_proto};
 use crate::network_key::{NetworkKey, Role};
 use crate::proto::broker::{BrokerRequest, BrokerResponse, MAX_NAMESPACE};
 use crate::proto::IDENTIFY_PROTOCOL;
@@ -41,6 +43,8 @@ pub struct Behaviour {
     ping: ping::Behaviour,
     broker: broker_proto::Behaviour,
     relay: relay::Behaviour,
+    /// Browsers' calls to nodes (`/duet/web-call/1`, see web::bridge).
+    web_call: web_call_proto::Behaviour,
 }
 
 impl Behaviour {
@@ -68,6 +72,7 @@ impl Behaviour {
                     ..relay::Config::default()
                 },
             ),
+            web_call: web_call_proto::behaviour(),
         }
     }
 }
@@ -81,6 +86,7 @@ pub struct Server {
     /// With a key: peers that proved it, and when the others connected.
     admitted: HashSet<PeerId>,
     unproven: HashMap<PeerId, Instant>,
+    bridge: Option<Bridge>,
 }
 
 fn is_loopback(addr: &Multiaddr) -> bool {
@@ -92,7 +98,11 @@ fn is_loopback(addr: &Multiaddr) -> bool {
 }
 
 impl Server {
-    pub async fn new(keypair: Keypair, config: BrokerConfig) -> Result<Self, BrokerError> {
+    pub async fn new(
+        keypair: Keypair,
+        config: BrokerConfig,
+        bridge: Option<Bridge>,
+    ) -> Result<Self, BrokerError> {
         let build = |e: &dyn std::fmt::Display| BrokerError::Build(e.to_string());
         let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
             .with_tokio()
@@ -127,6 +137,7 @@ impl Server {
             print_loopback: config.listen.iter().any(is_loopback),
             admitted: HashSet::new(),
             unproven: HashMap::new(),
+            bridge,
         })
     }
 
@@ -138,6 +149,11 @@ impl Server {
             tokio::select! {
                 _ = &mut shutdown => break,
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                Some(msg) = from_hub(&mut self.bridge) => {
+                    if let Some(bridge) = &mut self.bridge {
+                        bridge.on_hub(&mut self.swarm.behaviour_mut().web_call, msg);
+                    }
+                }
                 _ = expire.tick() => {
                     for (peer, ns) in self.registry.expire(Instant::now()) {
                         tracing::info!("{peer} expired from {ns}");
@@ -193,6 +209,9 @@ impl Server {
                 }
                 self.admitted.remove(&peer_id);
                 self.unproven.remove(&peer_id);
+                if let Some(bridge) = &mut self.bridge {
+                    bridge.node_gone(&peer_id);
+                }
             }
             SwarmEvent::IncomingConnectionError {
                 send_back_addr,
@@ -201,6 +220,16 @@ impl Server {
             } => tracing::info!("rejected incoming connection from {send_back_addr}: {error}"),
             SwarmEvent::Behaviour(BehaviourEvent::Broker(event)) => self.on_broker_event(event),
             SwarmEvent::Behaviour(BehaviourEvent::Relay(event)) => self.on_relay_event(event),
+            SwarmEvent::Behaviour(BehaviourEvent::WebCall(event)) => {
+                let peer = match &event {
+                    request_response::Event::Message { peer, .. } => *peer,
+                    _ => *self.swarm.local_peer_id(),
+                };
+                let admitted = self.key.is_none() || self.admitted.contains(&peer);
+                if let Some(bridge) = &mut self.bridge {
+                    bridge.on_event(&mut self.swarm.behaviour_mut().web_call, event, admitted);
+                }
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
                 peer,
                 connection,
@@ -353,5 +382,13 @@ impl Server {
                 BrokerResponse::Done
             }
         }
+    }
+}
+
+/// The hub's next request for the bridge (never, without a web endpoint).
+async fn from_hub(bridge: &mut Option<Bridge>) -> Option<ToBridge> {
+    match bridge {
+        Some(b) => b.rx.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -11,6 +11,7 @@ use super::discovery::{self, Discovery, DiscoveryEvent};
 use super::presence::{self, LocalPresence};
 use super::rate_limit::Throttle;
 use super::signalling::Outbox;
+use super::web_peers::WebPeers;
 use super::{Command, NetConfig, NetError, NetEvent};
 use crate::proto::Status;
 use futures::StreamExt;
@@ -48,6 +49,7 @@ pub struct EventLoop {
     outbox: Outbox,
     refused_incoming: Throttle,
     brokers: BrokerClient,
+    web: WebPeers,
 }
 
 impl EventLoop {
@@ -120,6 +122,7 @@ impl EventLoop {
             outbox: Outbox::default(),
             refused_incoming: Throttle::default(),
             brokers: BrokerClient::new(&config.brokers, config.network_key.clone()),
+            web: WebPeers::default(),
             config,
         })
     }
@@ -150,6 +153,7 @@ impl EventLoop {
                 Some(event) = self.discovery_rx.recv() => self.on_discovery(event).await,
                 _ = heartbeat.tick() => {
                     self.publish_presence();
+                    self.web_heartbeat().await;
                     self.dialer.forget_stale(tokio::time::Instant::now());
                 }
                 _ = tokio::time::sleep_until(dial_at) => self.dialer.dial_due(&mut self.swarm, tokio::time::Instant::now()),
@@ -182,8 +186,12 @@ impl EventLoop {
                 let _ = reply.send(self.swarm.disconnect_peer_id(peer).is_ok());
             }
             Command::SendSignal { peer, signal } => {
-                self.outbox
-                    .send(&mut self.swarm.behaviour_mut().call, peer, signal);
+                let b = self.swarm.behaviour_mut();
+                if !self.web.is_web(&peer) {
+                    self.outbox.send(&mut b.call, peer, signal);
+                } else {
+                    self.web.send(&mut b.web_call, peer, signal);
+                }
             }
             Command::Shutdown { reply } => {
                 let _ = reply.send(());
@@ -262,6 +270,11 @@ impl EventLoop {
             } => {
                 let addr = endpoint.get_remote_address().clone();
                 if self.brokers.is_broker(&peer_id) {
+                    if num_established == 0 {
+                        for event in self.web.broker_gone(&peer_id) {
+                            self.emit(event).await;
+                        }
+                    }
                     return self
                         .brokers
                         .disconnected(peer_id, connection_id, num_established);
@@ -311,6 +324,14 @@ impl EventLoop {
             BehaviourEvent::Broker(event) => {
                 let local = *self.swarm.local_peer_id();
                 for event in self.brokers.on_event(local, event) {
+                    self.emit(event).await;
+                }
+            }
+            BehaviourEvent::WebCall(event) => {
+                let brokers = &self.brokers;
+                let b = &mut self.swarm.behaviour_mut().web_call;
+                let events = self.web.on_event(b, event, |p| brokers.is_broker(p));
+                for event in events {
                     self.emit(event).await;
                 }
             }
@@ -368,6 +389,28 @@ impl EventLoop {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Every presence heartbeat: tells connected brokers this node's name
+    /// and status (for browsers), and re-announces bridged web users.
+    async fn web_heartbeat(&mut self) {
+        let (name, status) = (self.config.name.clone(), self.presence.status());
+        for view in self.brokers.views() {
+            let Some(peer) = view.peer_id.and_then(|p| p.parse::<PeerId>().ok()) else {
+                continue;
+            };
+            if self.swarm.is_connected(&peer) {
+                WebPeers::hello(
+                    &mut self.swarm.behaviour_mut().web_call,
+                    &peer,
+                    &name,
+                    status,
+                );
+            }
+        }
+        for event in self.web.heartbeat() {
+            self.emit(event).await;
         }
     }
 

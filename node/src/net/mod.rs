@@ -12,6 +12,8 @@
 //! - [`presence`]: gossipsub presence messages (name, status, heartbeat).
 //! - [`dialer`]: which discovered records to dial, and what a dial proved.
 //! - [`rate_limit`]: per-peer limits on inbound call signalling.
+//! - [`web_peers`], [`web_call_proto`]: web users bridged by brokers
+//!   (`/duet/web-call/1`), shown to the node as peers.
 //! - [`event_loop`]: the Swarm owner: connection tracking, commands, events.
 
 pub mod behaviour;
@@ -24,6 +26,8 @@ pub mod presence;
 pub mod rate_limit;
 mod signal_codec;
 pub mod signalling;
+pub mod web_call_proto;
+pub mod web_peers;
 
 use crate::proto::call::{CallId, CallSignal};
 use crate::proto::{DisplayName, Presence, Status};
@@ -121,6 +125,9 @@ pub enum NetEvent {
     Signal { from: PeerId, signal: CallSignal },
     /// A signalling message for `call_id` could not be delivered to `peer`.
     SignalFailed { peer: PeerId, call_id: CallId },
+    /// `peer` is a web user a broker bridges (see [`web_peers`]); its
+    /// `Connected` and `Presence` follow.
+    WebUser { peer: PeerId },
 }
 
 /// Cloneable handle to the Swarm owner.

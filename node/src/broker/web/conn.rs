@@ -29,8 +29,10 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames past this are a protocol error that ends the socket (frames up to
 /// it but over [`MAX_FRAME_BYTES`] are only refused).
 const MAX_WS_MESSAGE: usize = 1024 * 1024;
-/// Refused frames in a row (over the rate limit) that close the socket.
-const MAX_REFUSED_IN_A_ROW: u32 = 200;
+/// Frames refused over the rate limit, with no [`REFUSAL_PAUSE`] between
+/// them, that close the socket.
+const MAX_REFUSED: u32 = 200;
+const REFUSAL_PAUSE: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct ConnContext {
@@ -112,7 +114,8 @@ async fn websocket<T>(
         out,
         id: None,
         limiter: SignalLimiter::default(),
-        refused_in_a_row: 0,
+        refused: 0,
+        last_refused: Instant::now(),
     };
     let deadline = tokio::time::Instant::now() + HANDSHAKE_TIMEOUT;
     loop {
@@ -161,7 +164,8 @@ struct Reader {
     out: mpsc::Sender<Out>,
     id: Option<String>,
     limiter: SignalLimiter<()>,
-    refused_in_a_row: u32,
+    refused: u32,
+    last_refused: Instant,
 }
 
 impl Reader {
@@ -193,12 +197,17 @@ impl Reader {
                 ..
             })
         );
-        if let Verdict::Refuse { warn } = self.limiter.check((), invite, Instant::now()) {
+        let now = Instant::now();
+        if let Verdict::Refuse { warn } = self.limiter.check((), invite, now) {
             if let Some(n) = warn {
                 tracing::warn!("web: {:?} sends too many messages; refused {n}", self.id);
             }
-            self.refused_in_a_row += 1;
-            if self.refused_in_a_row >= MAX_REFUSED_IN_A_ROW {
+            if now.duration_since(self.last_refused) > REFUSAL_PAUSE {
+                self.refused = 0;
+            }
+            self.refused += 1;
+            self.last_refused = now;
+            if self.refused >= MAX_REFUSED {
                 self.last(FrameError::new(
                     "rate-limited",
                     "too many messages; closing",
@@ -212,7 +221,6 @@ impl Reader {
             ));
             return true;
         }
-        self.refused_in_a_row = 0;
         let msg = match decoded {
             Ok(m) => m,
             Err(e) => {

@@ -9,7 +9,9 @@
 //! - [`wire`]: the JSON frames, validated as strictly as `/duet/call/1`.
 //! - [`conn`]: one connection: TLS, request, socket reader and writer.
 //! - [`hub`]: routing between browsers, and to nodes through the bridge.
+//! - [`bridge`]: `/duet/web-call/1` on the broker's Swarm: nodes' names, calls.
 
+pub mod bridge;
 mod conn;
 pub mod http;
 pub mod hub;
