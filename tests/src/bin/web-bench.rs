@@ -59,6 +59,10 @@ struct Run {
     duet: f64,
 }
 
+/// The pause between two calls: the broker, like a node, takes one invite
+/// a second from a client after a burst of 8 (docs/web-protocol.md).
+const BETWEEN_CALLS: Duration = Duration::from_millis(1100);
+
 /// One call page → node, timed from the click.
 fn page_call(page: &mut Chromium, node: &DuetNode) -> anyhow::Result<Run> {
     call(page, "kiosk", DEADLINE)?;
@@ -97,6 +101,7 @@ fn page_to_node(calls: usize) -> anyhow::Result<Vec<Run>> {
     open_and_join(&mut page, &page_url(lan.host(0)), "bench")?;
     let mut runs = Vec::new();
     for i in 0..calls {
+        std::thread::sleep(BETWEEN_CALLS);
         let r = page_call(&mut page, &node).with_context(|| format!("call {}", i + 1))?;
         eprintln!(
             "page → node call {:2}: first frame page {:6.1} ms, node {:6.1} ms",
@@ -144,6 +149,7 @@ fn page_to_page(calls: usize) -> anyhow::Result<Vec<Run>> {
     open_and_join(&mut bob, &url, "bob")?;
     let mut runs = Vec::new();
     for i in 0..calls {
+        std::thread::sleep(BETWEEN_CALLS);
         let r = pages_call(&mut alice, &mut bob).with_context(|| format!("call {}", i + 1))?;
         eprintln!(
             "page → page call {:2}: first frame caller {:6.1} ms, callee {:6.1} ms",

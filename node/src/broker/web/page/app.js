@@ -39,7 +39,7 @@
     'camera-denied': () => 'Camera or microphone access was denied. Allow it in the site settings and try again.',
     'no-devices': () => 'No camera or microphone could be opened.',
     'disconnected': () => 'Lost the connection to the broker.',
-    'error': () => 'The call ended with an error.',
+    'error': (n, c, d) => (d ? `The call failed: ${d}` : 'The call ended with an error.'),
   };
 
   function setStatus(s) { $('status').textContent = s; }
@@ -360,7 +360,7 @@
     send({ type: 'presence', status: 'available' });
     setStatus(reason);
     const say = READABLE[reason];
-    message(say ? say(c.peerName, c) : `Call ended: ${reason}${detail ? ` (${detail})` : ''}.`, reason === 'hangup');
+    message(say ? say(c.peerName, c, detail) : `Call ended: ${reason}${detail ? ` (${detail})` : ''}.`, reason === 'hangup');
     renderPeers();
   }
   function toggleMute(kind) {
@@ -382,6 +382,7 @@
         lastError = String(m.message || m.code || 'error');
         if (!joined) { $('join').disabled = false; message(lastError); return; }
         if (call && m.call_id === call.id && (m.code === 'no-such-peer' || m.code === 'peer-gone')) end('peer-lost');
+        else if (call && m.call_id === call.id && !call.remoteSet) end('error', lastError);
         else if (m.code === 'rate-limited' || m.code === 'name-taken') message(lastError);
         return;
       case 'peer-gone':
