@@ -56,23 +56,23 @@ pub(crate) fn build(
         None
     });
     // RTCP BYE from the peer (sent when it closes): the quickest sign it left.
-    if let Some(bin) = webrtc.downcast_ref::<gst::Bin>() {
-        let rtpbin = bin
-            .iterate_elements()
-            .into_iter()
-            .flatten()
-            .find(|e| e.factory().is_some_and(|f| f.name() == "rtpbin"));
-        if let Some(rtpbin) = rtpbin {
-            let s = Arc::downgrade(shared);
-            rtpbin.connect("on-bye-ssrc", false, move |_| {
-                if let Some(s) = s.upgrade() {
-                    if !s.remote_bye.swap(true, Ordering::AcqRel) {
-                        s.events.send(MediaEvent::RemoteEnded);
-                    }
+    if let Some(rtpbin) = crate::resilience::rtpbin_of(&webrtc) {
+        crate::resilience::watch_rtcp(&rtpbin, shared);
+        let s = Arc::downgrade(shared);
+        rtpbin.connect("on-bye-ssrc", false, move |values| {
+            let rtpbin = values.first()?.get::<gst::Element>().ok()?;
+            let session = values.get(1)?.get::<u32>().ok()?;
+            let ssrc = values.get(2)?.get::<u32>().ok()?;
+            if !crate::resilience::bye_ends_media(&rtpbin, session, ssrc) {
+                return None;
+            }
+            if let Some(s) = s.upgrade() {
+                if !s.remote_bye.swap(true, Ordering::AcqRel) {
+                    s.events.send(MediaEvent::RemoteEnded);
                 }
-                None
-            });
-        }
+            }
+            None
+        });
     }
     // On a LAN, UDP host candidates connect; ICE-TCP pairs only slow the
     // connectivity checks down (a TURN server still relays over TCP).
@@ -88,6 +88,11 @@ pub(crate) fn build(
             // the checks take ~60 ms of a ~100 ms call setup here.
             if nice.find_property("stun-pacing-timer").is_some() {
                 nice.set_property("stun-pacing-timer", 5u32);
+            }
+            // A lost connectivity check is retried after this (libnice: 200 ms);
+            // on a LAN the answer comes within a few ms.
+            if nice.find_property("stun-initial-timeout").is_some() {
+                nice.set_property("stun-initial-timeout", 50u32);
             }
         }
         if agent.find_property("ice-tcp").is_some() {
