@@ -23,12 +23,11 @@ mod level;
 mod plot;
 mod report;
 
-use anyhow::{bail, Context};
-use duet_tests::measure::{loadavg, machine_line, median, percentile};
+use anyhow::Context;
+use duet_tests::measure::{loadavg, machine_line, media_bench_json, median, percentile};
 use duet_tests::node::{DuetNode, NodeOptions};
 use duet_tests::Lan;
 use serde_json::Value;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// The floor: glass-to-glass of the in-process pair (both directions).
@@ -40,36 +39,8 @@ pub struct Floor {
 }
 
 fn floor(args: &args::Args) -> anyhow::Result<Floor> {
-    let bin = match &args.media_bin {
-        Some(b) => b.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("no folder of the running binary")?
-            .join("examples/media-bench"),
-    };
-    if !bin.exists() {
-        bail!(
-            "{} not found: build it (cargo build --release -p duet-gst --example media-bench) \
-             or pass --media-bin / --no-media",
-            bin.display()
-        );
-    }
-    let out = Command::new(&bin)
-        .args(["--json", "--runs", &args.media_runs.to_string()])
-        .current_dir(duet_tests::workspace_root())
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()?;
-    if !out.status.success() {
-        bail!("{} failed: {}", bin.display(), out.status);
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .context("media-bench printed no JSON")?;
-    let v: Value = serde_json::from_str(line)?;
+    let runs = args.media_runs.to_string();
+    let v = media_bench_json(args.media_bin.as_deref(), &["--runs", &runs])?;
     let list = |k: &str| -> Vec<f64> {
         v[k].as_array()
             .map(|a| a.iter().filter_map(Value::as_f64).collect())
