@@ -97,7 +97,8 @@
 //!    [`events`] (the event stream), [`config`] (what to send and show; CLI
 //!    parsing), [`elements`] (required elements, the Debian package of
 //!    each, `init`, `warm_up`), `sdp` (checks on remote SDP, offered payload
-//!    types).
+//!    types), [`congestion`] (the video bitrate controller), [`freeze`]
+//!    (freezes of the remote picture).
 //! 2. Devices and windows: [`audio_device`] (device elements, the audio
 //!    output), [`devices`] (DeviceMonitor; the start-up check of the chosen
 //!    devices), [`window`] (the call window: remote video, preview, name,
@@ -110,6 +111,8 @@
 //! 4. Pipeline builders: `raw_tap` (count, mute, stamp raw video), `send`
 //!    (the sending branches), `receive` (the remote-stream sinks), `health`
 //!    (the watchdog: a silent peer vs a stalled pipeline of ours),
+//!    `resilience` (Opus FEC, the bitrate controller's effect, RTCP as a
+//!    sign of life),
 //!    `teardown`, `bus` (what bus errors mean, forwarding to the queue),
 //!    `negotiation` (the webrtcbin steps), `webrtc_wiring` (the pipeline
 //!    with webrtcbin, its settings and its GObject signal handlers).
@@ -120,12 +123,14 @@ pub mod audio_device;
 mod bus;
 mod command;
 pub mod config;
+pub mod congestion;
 mod device_name;
 pub mod devices;
 mod dtls_trust;
 pub mod elements;
 pub mod error;
 pub mod events;
+pub mod freeze;
 mod health;
 mod kind;
 mod negotiation;
@@ -136,6 +141,7 @@ mod record;
 mod remote_bye;
 mod remote_senders;
 pub mod resolution;
+mod resilience;
 mod ringing;
 mod sdp;
 mod send;

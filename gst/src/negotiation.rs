@@ -225,6 +225,7 @@ impl Negotiator {
                 if let Some(w) = self.shared.window.get() {
                     w.on_connected();
                 }
+                crate::resilience::tune_rtcp(&self.webrtc);
                 self.keyframes();
             }
             Step::Wait => {}

@@ -75,7 +75,11 @@ fn link_remote_stream(
             dec.set_property("max-threads", 1i32);
             (d, dec)
         }
-        "OPUS" => (make("rtpopusdepay", None)?, make("opusdec", None)?),
+        "OPUS" => {
+            let dec = make("opusdec", None)?;
+            crate::resilience::tune_opus_decoder(&dec);
+            (make("rtpopusdepay", None)?, dec)
+        }
         other => {
             return Err(MediaError::IncompatibleSdp(format!(
                 "remote sends {media} as {other}, which we cannot decode"
@@ -285,6 +289,11 @@ fn add_counter(pad: &gst::Pad, shared: Weak<Shared>, video: bool) {
             (&s.audio_rx, &s.first_audio)
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        if video {
+            if let Ok(mut f) = s.freeze.lock() {
+                f.frame(probe::now_us());
+            }
+        }
         if !first.swap(true, Ordering::AcqRel) {
             if let (true, Some(w)) = (video, s.window.get()) {
                 w.on_first_remote_video();

@@ -161,6 +161,15 @@ impl Lan {
         &self.hosts[i]
     }
 
+    /// Drops `percent` % of `host`'s UDP packets at random, each way (mDNS
+    /// spared; nftables in the host); 0 removes the loss. Simulates a lossy
+    /// link for the media, which is the only UDP a call sends (besides
+    /// QUIC, which libp2p retransmits).
+    pub fn set_loss(&self, host: &Host, percent: u32) -> anyhow::Result<()> {
+        let (i, p) = (host.index.to_string(), percent.to_string());
+        run_lan_sim(&["loss", &self.name, &i, &p]).map(|_| ())
+    }
+
     /// Plugs (`true`) or unplugs a host's cable, to simulate network loss.
     pub fn set_link(&self, host: &Host, up: bool) -> anyhow::Result<()> {
         let state = if up { "up" } else { "down" };
