@@ -89,6 +89,7 @@
 //!
 //! 1. Values, no GStreamer pipeline: `kind` ([`MediaKind`]), [`probe`]
 //!    (the glass-to-glass latency stamps), [`error`] ([`MediaError`]),
+//!    [`ice_route`] (direct or relayed: the selected ICE candidate pair),
 //!    [`stats`] (counters and webrtcbin statistics), `device_name` (audio
 //!    device strings), `dtls_trust` (the peer's DTLS certificate against its
 //!    SDP fingerprint, and the gate that holds all media until it matches),
@@ -125,6 +126,7 @@ pub mod elements;
 pub mod error;
 pub mod events;
 mod health;
+pub mod ice_route;
 mod kind;
 mod negotiation;
 pub mod probe;
@@ -152,6 +154,7 @@ pub use devices::{check_devices, list_devices, DeviceInfo, DeviceKind};
 pub use elements::{check_elements, init, missing_element, package_of, require_element, warm_up};
 pub use error::MediaError;
 pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, WindowKey, EVENT_CAPACITY};
+pub use ice_route::Route;
 pub use probe::LatencySummary;
 pub use ringing::RingingWindow;
 pub use session::{MediaSession, Role};

@@ -145,6 +145,7 @@ impl Shared {
             packets_sent: net.packets_sent,
             packets_received: net.packets_received,
             rtt_ms: net.rtt_ms,
+            route: net.route,
             audio_peak_received: match self.audio_peak_rx.load(Ordering::Relaxed) {
                 0 => None,
                 p => Some(f64::from(p - 1) / 1e6),

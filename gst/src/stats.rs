@@ -35,6 +35,9 @@ pub struct MediaStats {
     pub glass_to_glass: Option<LatencySummary>,
     /// Where remote audio goes; None until remote audio is linked.
     pub audio_output: Option<AudioOutput>,
+    /// Direct or through a TURN relay, from the selected ICE candidate
+    /// pair; None until ICE selected one.
+    pub route: Option<crate::ice_route::Route>,
 }
 
 /// The state of the remote audio's output.
@@ -59,6 +62,7 @@ pub struct NetStats {
     pub packets_sent: u64,
     pub packets_received: u64,
     pub rtt_ms: Option<f64>,
+    pub route: Option<crate::ice_route::Route>,
 }
 
 /// Peak amplitude (0..1) of interleaved raw audio samples in `format`
@@ -127,6 +131,7 @@ pub fn parse_webrtc_stats(reply: &gst::StructureRef) -> NetStats {
             _ => {}
         }
     }
+    n.route = crate::ice_route::selected_route(reply);
     if !rtts.is_empty() {
         n.rtt_ms = Some(rtts.iter().sum::<f64>() / rtts.len() as f64);
     }

@@ -9,6 +9,7 @@
 //! (yet) admitted is cut by disconnecting that peer.
 
 use super::registry::Registry;
+use super::turn::Turn;
 use super::{BrokerConfig, BrokerError};
 use crate::net::behaviour::{PING_INTERVAL, PING_TIMEOUT};
 use crate::net::broker_proto;
@@ -81,6 +82,8 @@ pub struct Server {
     /// With a key: peers that proved it, and when the others connected.
     admitted: HashSet<PeerId>,
     unproven: HashMap<PeerId, Instant>,
+    /// The STUN/TURN server, whose credentials go with registrations.
+    turn: Option<Turn>,
 }
 
 fn is_loopback(addr: &Multiaddr) -> bool {
@@ -92,7 +95,11 @@ fn is_loopback(addr: &Multiaddr) -> bool {
 }
 
 impl Server {
-    pub async fn new(keypair: Keypair, config: BrokerConfig) -> Result<Self, BrokerError> {
+    pub async fn new(
+        keypair: Keypair,
+        config: BrokerConfig,
+        turn: Option<Turn>,
+    ) -> Result<Self, BrokerError> {
         let build = |e: &dyn std::fmt::Display| BrokerError::Build(e.to_string());
         let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
             .with_tokio()
@@ -127,6 +134,7 @@ impl Server {
             print_loopback: config.listen.iter().any(is_loopback),
             admitted: HashSet::new(),
             unproven: HashMap::new(),
+            turn,
         })
     }
 
@@ -153,6 +161,9 @@ impl Server {
         let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
         for p in peers {
             let _ = self.swarm.disconnect_peer_id(p);
+        }
+        if let Some(turn) = self.turn.take() {
+            turn.close().await;
         }
         tracing::info!("bye");
     }
@@ -193,6 +204,9 @@ impl Server {
                 }
                 self.admitted.remove(&peer_id);
                 self.unproven.remove(&peer_id);
+                if let Some(turn) = &self.turn {
+                    turn.set_live(&peer_id, false);
+                }
             }
             SwarmEvent::IncomingConnectionError {
                 send_back_addr,
@@ -341,6 +355,7 @@ impl Server {
                         .key
                         .as_ref()
                         .map(|k| k.proof(Role::Broker, &local, &peer)),
+                    turn: self.turn.as_ref().map(|t| t.offer(&peer)),
                 }
             }
             BrokerRequest::Discover { .. } => BrokerResponse::Peers {

@@ -87,6 +87,11 @@ pub struct CallStats {
     /// until remote audio arrives.
     #[serde(default)]
     pub audio_output: Option<String>,
+    /// How the media goes: `direct` (straight between the two machines) or
+    /// `relay` (through a broker's TURN relay), from the selected ICE
+    /// candidate pair; null until ICE selected one.
+    #[serde(default)]
+    pub route: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +121,7 @@ impl CallStats {
             first_frame_ms: first_frame.map(|f| f.0),
             first_frame_at: first_frame.map(|f| f.1),
             audio_output: s.audio_output.map(|o| audio_output_str(o).to_string()),
+            route: s.route.map(|r| r.as_str().to_string()),
         }
     }
 }

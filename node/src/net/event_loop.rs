@@ -124,6 +124,11 @@ impl EventLoop {
         })
     }
 
+    /// The brokers' ICE servers, kept current while the loop runs.
+    pub fn ice_servers(&self) -> tokio::sync::watch::Receiver<Vec<String>> {
+        self.brokers.ice_servers()
+    }
+
     pub async fn run(mut self) {
         let mut heartbeat = tokio::time::interval(presence::HEARTBEAT);
         loop {

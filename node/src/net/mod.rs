@@ -127,6 +127,8 @@ pub enum NetEvent {
 #[derive(Debug, Clone)]
 pub struct Client {
     tx: mpsc::Sender<Command>,
+    /// The brokers' STUN/TURN servers (ICE server URLs with credentials).
+    ice: tokio::sync::watch::Receiver<Vec<String>>,
 }
 
 impl Client {
@@ -134,7 +136,8 @@ impl Client {
     #[cfg(test)]
     pub(crate) fn detached() -> (Client, mpsc::Receiver<Command>) {
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-        (Client { tx }, rx)
+        let ice = tokio::sync::watch::channel(Vec::new()).1;
+        (Client { tx, ice }, rx)
     }
 
     async fn call<T>(
@@ -179,6 +182,11 @@ impl Client {
         }
     }
 
+    /// The ICE servers the brokers offer right now, for a new call.
+    pub fn ice_servers(&self) -> Vec<String> {
+        self.ice.borrow().clone()
+    }
+
     pub async fn shutdown(&self) -> Result<(), NetError> {
         self.call(|reply| Command::Shutdown { reply }).await
     }
@@ -198,6 +206,7 @@ pub async fn spawn(
     let (cmd_tx, cmd_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (ev_tx, ev_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let event_loop = event_loop::EventLoop::new(config, cmd_rx, ev_tx).await?;
+    let ice = event_loop.ice_servers();
     let task = tokio::spawn(event_loop.run());
-    Ok((Client { tx: cmd_tx }, ev_rx, task))
+    Ok((Client { tx: cmd_tx, ice }, ev_rx, task))
 }

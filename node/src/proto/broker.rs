@@ -67,17 +67,33 @@ pub struct PeerRecord {
     pub addrs: Vec<Multiaddr>,
 }
 
+/// Credentials for the broker's STUN/TURN server, issued with every
+/// registration to an admitted node (and only to one). The node reaches the
+/// server at the host it reached the broker at, on `port` (UDP), and
+/// refreshes them with its registration, long before `expires` (Unix
+/// seconds). An addition to version 1: older nodes ignore the field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TurnOffer {
+    pub port: u16,
+    pub username: String,
+    pub password: String,
+    pub expires: u64,
+}
+
 /// A broker's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BrokerResponse {
     /// Registered for `ttl_secs` (the broker clamps the asked TTL); `peers`
     /// are the others in the namespace, so a newcomer needs no second trip.
-    /// `proof` is the broker's own admission proof when it has a key.
+    /// `proof` is the broker's own admission proof when it has a key;
+    /// `turn`, its STUN/TURN server and this node's credentials, if it runs one.
     Registered {
         ttl_secs: u64,
         peers: Vec<PeerRecord>,
         proof: Option<Vec<u8>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        turn: Option<TurnOffer>,
     },
     /// The others in the namespace.
     Peers { peers: Vec<PeerRecord> },

@@ -29,7 +29,9 @@ impl BrokerClient {
                 let Some(i) = self.pending.remove(&request_id) else {
                     return Vec::new();
                 };
-                self.on_response(i, peer, local, response, now)
+                let events = self.on_response(i, peer, local, response, now);
+                self.publish_ice();
+                events
             }
             request_response::Event::OutboundFailure {
                 request_id, error, ..
@@ -58,6 +60,7 @@ impl BrokerClient {
                 ttl_secs,
                 peers,
                 proof,
+                turn,
             } => {
                 if let Some(key) = &self.key {
                     let ok = proof.is_some_and(|p| key.verify(Role::Broker, &broker, &local, &p));
@@ -71,6 +74,7 @@ impl BrokerClient {
                 }
                 link.state = BrokerState::Connected;
                 link.registered = true;
+                link.turn = turn;
                 link.next_register = now + Duration::from_secs(ttl_secs.max(2) / 2);
                 link.next_discover = now + DISCOVER_EVERY;
                 peers
@@ -89,6 +93,7 @@ impl BrokerClient {
         }
         link.state = BrokerState::Refused;
         link.registered = false;
+        link.turn = None;
         link.next_register = Instant::now() + REFUSED_RETRY;
         Vec::new()
     }

@@ -18,10 +18,11 @@
 
 mod answers;
 mod handed;
+mod ice;
 
 use super::behaviour::Behaviour;
 use crate::network_key::{NetworkKey, Role};
-use crate::proto::broker::BrokerRequest;
+use crate::proto::broker::{BrokerRequest, TurnOffer};
 use handed::HandedPeers;
 use libp2p::core::transport::ListenerId;
 use libp2p::multiaddr::Protocol;
@@ -32,6 +33,7 @@ use libp2p::{Multiaddr, PeerId, Swarm};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// The TTL asked for; the broker clamps it. Refreshed at half of it.
@@ -61,6 +63,9 @@ pub struct BrokerView {
     pub state: BrokerState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_id: Option<String>,
+    /// This node holds credentials for the broker's STUN/TURN server.
+    #[serde(default)]
+    pub turn: bool,
 }
 
 struct Link {
@@ -79,6 +84,8 @@ struct Link {
     /// Listening through this broker's relay.
     relay_listener: Option<ListenerId>,
     next_relay: Instant,
+    /// The broker's STUN/TURN server and our credentials, while registered.
+    turn: Option<TurnOffer>,
 }
 
 pub struct BrokerClient {
@@ -87,6 +94,8 @@ pub struct BrokerClient {
     key: Option<NetworkKey>,
     pending: HashMap<OutboundRequestId, usize>,
     handed: HandedPeers,
+    /// The ICE server URLs of every broker we hold TURN credentials for.
+    ice: watch::Sender<Vec<String>>,
 }
 
 /// The address without its `/p2p/…` and the PeerId it names, if any.
@@ -129,6 +138,7 @@ impl BrokerClient {
                     warned: false,
                     relay_listener: None,
                     next_relay: now,
+                    turn: None,
                 }
             })
             .collect();
@@ -138,7 +148,29 @@ impl BrokerClient {
             key,
             pending: HashMap::new(),
             handed: HandedPeers::default(),
+            ice: watch::channel(Vec::new()).0,
         }
+    }
+
+    /// The brokers' STUN/TURN servers as ICE server URLs, kept current.
+    pub fn ice_servers(&self) -> watch::Receiver<Vec<String>> {
+        self.ice.subscribe()
+    }
+
+    fn publish_ice(&self) {
+        let urls: Vec<String> = self
+            .links
+            .iter()
+            .filter_map(|l| l.turn.as_ref().map(|t| ice::urls(&l.addr, t)))
+            .flatten()
+            .collect();
+        self.ice.send_if_modified(|old| {
+            let changed = *old != urls;
+            if changed {
+                *old = urls;
+            }
+            changed
+        });
     }
 
     pub fn views(&self) -> Vec<BrokerView> {
@@ -148,6 +180,7 @@ impl BrokerClient {
                 addr: l.addr.to_string(),
                 state: l.state,
                 peer_id: l.peer.map(|p| p.to_string()),
+                turn: l.turn.is_some(),
             })
             .collect()
     }
@@ -307,6 +340,7 @@ impl BrokerClient {
             }
             link.connection = None;
             link.registered = false;
+            link.turn = None;
             if remaining == 0 {
                 tracing::warn!("lost broker {peer} at {}; reconnecting", link.addr);
                 if link.state == BrokerState::Connected {
@@ -315,6 +349,7 @@ impl BrokerClient {
                 link.next_attempt = now;
             }
         }
+        self.publish_ice();
     }
 
     pub fn dial_failed(&mut self, id: ConnectionId, error: &impl std::fmt::Display) {
@@ -364,7 +399,8 @@ mod tests {
             vec![BrokerView {
                 addr: a.to_string(),
                 state: BrokerState::Connecting,
-                peer_id: None
+                peer_id: None,
+                turn: false
             }]
         );
     }
