@@ -12,6 +12,8 @@
 //! - [`presence`]: gossipsub presence messages (name, status, heartbeat).
 //! - [`dialer`]: which discovered records to dial, and what a dial proved.
 //! - [`rate_limit`]: per-peer limits on inbound call signalling.
+//! - [`transport`]: the swarm-builder chain (TCP, QUIC, WebSocket, Noise,
+//!   Yamux, relay client), shared with `duet broker`.
 //! - [`event_loop`]: the Swarm owner: connection tracking, commands, events.
 
 pub mod behaviour;
@@ -24,6 +26,7 @@ pub mod presence;
 pub mod rate_limit;
 mod signal_codec;
 pub mod signalling;
+pub mod transport;
 
 use crate::proto::call::{CallId, CallSignal};
 use crate::proto::{DisplayName, Presence, Status};

@@ -29,11 +29,17 @@ pub enum BrokerRequest {
         addrs: Vec<Multiaddr>,
         ttl_secs: u64,
         proof: Option<Vec<u8>>,
+        /// The cursor of the last answer: only what changed since is sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
     },
     /// The other nodes registered in `namespace`.
     Discover {
         namespace: String,
         proof: Option<Vec<u8>>,
+        /// The cursor of the last answer: only what changed since is sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
     },
     /// Leave `namespace` (on shutdown).
     Unregister {
@@ -48,6 +54,14 @@ impl BrokerRequest {
             Self::Register { namespace, .. }
             | Self::Discover { namespace, .. }
             | Self::Unregister { namespace, .. } => namespace,
+        }
+    }
+
+    /// The cursor an incremental request carries.
+    pub fn since(&self) -> Option<u64> {
+        match self {
+            Self::Register { since, .. } | Self::Discover { since, .. } => *since,
+            Self::Unregister { .. } => None,
         }
     }
 
@@ -80,6 +94,26 @@ pub struct TurnOffer {
     pub expires: u64,
 }
 
+/// What changed in a namespace since a request's cursor (an addition to
+/// version 1: a broker that does not know it sends full lists and no cursor,
+/// which reads as `full`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Delta {
+    /// Nodes that left since the cursor (only when not `full`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<PeerId>,
+    /// The cursor to send with the next request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<u64>,
+    /// `peers` is the whole list, not only what changed.
+    #[serde(default = "yes")]
+    pub full: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// A broker's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -94,9 +128,15 @@ pub enum BrokerResponse {
         proof: Option<Vec<u8>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         turn: Option<TurnOffer>,
+        #[serde(flatten)]
+        delta: Delta,
     },
-    /// The others in the namespace.
-    Peers { peers: Vec<PeerRecord> },
+    /// The others in the namespace (or what changed among them).
+    Peers {
+        peers: Vec<PeerRecord>,
+        #[serde(flatten)]
+        delta: Delta,
+    },
     /// Unregistered.
     Done,
     /// Not admitted (no or wrong network key proof) or a bad request.

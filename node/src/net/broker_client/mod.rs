@@ -31,7 +31,7 @@ use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::ConnectionId;
 use libp2p::{Multiaddr, PeerId, Swarm};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -86,6 +86,9 @@ struct Link {
     next_relay: Instant,
     /// The broker's STUN/TURN server and our credentials, while registered.
     turn: Option<TurnOffer>,
+    /// The cursor of the broker's last list, and who is on that list.
+    cursor: Option<u64>,
+    known: HashSet<PeerId>,
 }
 
 pub struct BrokerClient {
@@ -139,6 +142,8 @@ impl BrokerClient {
                     relay_listener: None,
                     next_relay: now,
                     turn: None,
+                    cursor: None,
+                    known: HashSet::new(),
                 }
             })
             .collect();
@@ -227,6 +232,7 @@ impl BrokerClient {
                         addrs: own_addrs.clone(),
                         ttl_secs: TTL_SECS,
                         proof: self.proof(&broker, &local),
+                        since: link.cursor,
                     };
                     self.send(i, swarm, broker, request);
                     // Until the answer comes (or fails), do not ask again.
@@ -236,6 +242,7 @@ impl BrokerClient {
                     let request = BrokerRequest::Discover {
                         namespace: self.namespace.clone(),
                         proof: self.proof(&broker, &local),
+                        since: link.cursor,
                     };
                     self.send(i, swarm, broker, request);
                     self.links[i].next_discover = now + DISCOVER_EVERY;
@@ -324,6 +331,8 @@ impl BrokerClient {
                 link.backoff = FIRST_BACKOFF;
                 link.next_register = now;
                 link.registered = false;
+                // A new connection starts from the full list.
+                link.cursor = None;
             }
             is_broker |= link.peer == Some(peer);
         }
