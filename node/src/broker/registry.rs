@@ -11,6 +11,7 @@
 //! nodes asking every 2 s, full lists were most of the broker's work and
 //! memory). A cursor older than what a namespace remembers of its
 //! departures (or from before the namespace existed) gets the full list.
+//! Long lists go in pages of [`PAGE`], oldest change first.
 
 use crate::proto::broker::{PeerRecord, MAX_ADDRS, MAX_PEERS};
 use libp2p::multiaddr::Protocol;
@@ -20,6 +21,10 @@ use std::time::{Duration, Instant};
 
 /// Departures a namespace remembers for incremental answers.
 const MAX_DEPARTURES: usize = 4096;
+/// Most peers in one answer (about 12 KB): every connection's buffers grow
+/// to the largest message written on it and stay that large, so a long
+/// list goes in pages.
+pub const PAGE: usize = 100;
 
 #[derive(Debug, Clone, Copy)]
 pub struct TtlRange {
@@ -60,6 +65,8 @@ pub struct Changes {
     pub removed: Vec<PeerId>,
     pub cursor: u64,
     pub full: bool,
+    /// More changes follow: ask again with the cursor at once.
+    pub more: bool,
 }
 
 #[derive(Debug, Default)]
@@ -163,6 +170,7 @@ impl Registry {
             removed: Vec::new(),
             cursor: self.seq,
             full: true,
+            more: false,
         };
         let Some(ns) = self.namespaces.get(namespace) else {
             return changes;
@@ -170,11 +178,20 @@ impl Registry {
         let since = since.filter(|s| *s >= ns.horizon && *s <= self.seq);
         changes.full = since.is_none();
         let since = since.unwrap_or(0);
-        changes.peers = ns
+        let mut changed: Vec<(&PeerId, &Entry)> = ns
             .entries
             .iter()
             .filter(|(p, e)| *p != asker && e.expires > now && e.changed > since)
-            .take(MAX_PEERS)
+            .collect();
+        // In pages, oldest change first; the cursor then says how far.
+        changed.sort_unstable_by_key(|(_, e)| e.changed);
+        if changed.len() > PAGE {
+            changed.truncate(PAGE);
+            changes.more = true;
+            changes.cursor = changed.last().map_or(self.seq, |(_, e)| e.changed);
+        }
+        changes.peers = changed
+            .into_iter()
             .map(|(p, e)| PeerRecord {
                 peer: *p,
                 addrs: e.addrs.clone(),
@@ -369,5 +386,34 @@ mod tests {
         r.unregister(&a, "two");
         r.register(a, "two", vec![], 30, now);
         assert!(r.discover("two", &b, Some(0), now).full);
+    }
+
+    #[test]
+    fn long_lists_come_in_pages_that_add_up() {
+        let mut r = Registry::new(TtlRange::default());
+        let (asker, now) = (PeerId::random(), Instant::now());
+        let all: Vec<PeerId> = (0..PAGE * 2 + 5).map(|_| PeerId::random()).collect();
+        for p in &all {
+            r.register(*p, "ns", vec![], 30, now);
+        }
+        let first = r.discover("ns", &asker, None, now);
+        assert!(first.full && first.more);
+        assert_eq!(first.peers.len(), PAGE);
+        let mut seen: Vec<PeerId> = first.peers.iter().map(|p| p.peer).collect();
+        let mut cursor = first.cursor;
+        loop {
+            let page = r.discover("ns", &asker, Some(cursor), now);
+            assert!(!page.full);
+            seen.extend(page.peers.iter().map(|p| p.peer));
+            cursor = page.cursor;
+            if !page.more {
+                break;
+            }
+        }
+        seen.sort();
+        let mut want = all.clone();
+        want.sort();
+        assert_eq!(seen, want);
+        assert!(r.discover("ns", &asker, Some(cursor), now).peers.is_empty());
     }
 }

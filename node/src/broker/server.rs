@@ -92,6 +92,7 @@ fn split(c: Changes) -> (Vec<PeerRecord>, Delta) {
         removed: c.removed,
         cursor: Some(c.cursor),
         full: c.full,
+        more: c.more,
     };
     (c.peers, delta)
 }

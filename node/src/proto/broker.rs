@@ -96,7 +96,8 @@ pub struct TurnOffer {
 
 /// What changed in a namespace since a request's cursor (an addition to
 /// version 1: a broker that does not know it sends full lists and no cursor,
-/// which reads as `full`).
+/// which reads as `full`). With `full` and `more`, the first page of a
+/// full list: the next pages come as changes since its cursor.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Delta {
     /// Nodes that left since the cursor (only when not `full`).
@@ -108,6 +109,9 @@ pub struct Delta {
     /// `peers` is the whole list, not only what changed.
     #[serde(default = "yes")]
     pub full: bool,
+    /// More follows (a long list goes in pages): ask again with `cursor`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub more: bool,
 }
 
 fn yes() -> bool {

@@ -121,6 +121,9 @@ impl BrokerClient {
         }
         link.known.extend(peers.iter().map(|r| r.peer));
         link.cursor = delta.cursor;
+        if delta.more {
+            link.next_discover = now;
+        }
         let events = self.handed.handed_out(local, peers, now);
         self.handed.touch(&self.links[i].known, now);
         events
