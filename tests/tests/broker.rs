@@ -53,6 +53,28 @@ fn wait_media(node: &DuetNode, frames: u64) -> Value {
     .unwrap_or_else(|e| panic!("{e:#}\n{}", node.logs()))
 }
 
+/// A node that answers anyone at once, registered at `broker`.
+fn answerer(lan: &Lan, i: usize, name: &str, broker: &str) -> DuetNode {
+    let args = ["--broker", broker, "--auto-answer", "--accept-from", "any"];
+    start(lan, i, name, &args)
+}
+
+/// `caller` calls `callee` (an [`answerer`]): media both ways over `route`, then hang up.
+fn call_and_hang_up(caller: &DuetNode, callee: &DuetNode, route: &str) {
+    let out = caller.cli().args(["call", &callee.name]).output().unwrap();
+    assert!(out.status.success(), "{out:?}\n{}", caller.logs());
+    wait_route(caller, route);
+    wait_route(callee, route);
+    wait_media(caller, 60);
+    wait_media(callee, 60);
+    let out = caller.cli().args(["hangup"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    wait_until("the callee's call to end", CONNECTED, || {
+        Ok(callee.status()?.call.is_null().then_some(()))
+    })
+    .unwrap();
+}
+
 /// Waits until `node`'s call reports its media `route`.
 fn wait_route(node: &DuetNode, route: &str) {
     let what = format!("{}'s call to go {route}", node.name);
@@ -139,18 +161,7 @@ fn nodes_on_two_subnets_meet_through_the_broker_and_call() {
         "alice",
         &["--broker", nowhere, "--broker", &broker.addr],
     );
-    let bob = start(
-        &lan,
-        2,
-        "bob",
-        &[
-            "--broker",
-            &broker.addr,
-            "--auto-answer",
-            "--accept-from",
-            "any",
-        ],
-    );
+    let bob = answerer(&lan, 2, "bob", &broker.addr);
     let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
     alice.wait_for_peers(&[&b], LISTED).unwrap();
     let brokers = alice.status().unwrap().brokers;
@@ -175,19 +186,8 @@ fn nodes_on_two_subnets_meet_through_the_broker_and_call() {
     let logs = broker.logs();
     assert!(logs.contains(&format!("{a} registered")), "{logs}");
 
-    let out = alice.cli().args(["call", "bob"]).output().unwrap();
-    assert!(out.status.success(), "{out:?}\n{}", alice.logs());
     // UDP routes between the subnets: the media goes straight.
-    wait_route(&alice, "direct");
-    wait_route(&bob, "direct");
-    wait_media(&alice, 60);
-    wait_media(&bob, 60);
-    let out = alice.cli().args(["hangup"]).output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    wait_until("bob's call to end", CONNECTED, || {
-        Ok(bob.status()?.call.is_null().then_some(()))
-    })
-    .unwrap();
+    call_and_hang_up(&alice, &bob, "direct");
 }
 
 #[test]
@@ -196,18 +196,7 @@ fn broker_restart_nodes_come_back_and_direct_calls_keep_going() {
     let lan = Lan::routed(2, 2).unwrap();
     let mut broker = DuetBroker::start(lan.host(0), &[]).unwrap();
     let alice = start(&lan, 1, "alice", &["--broker", &broker.addr]);
-    let bob = start(
-        &lan,
-        2,
-        "bob",
-        &[
-            "--broker",
-            &broker.addr,
-            "--auto-answer",
-            "--accept-from",
-            "any",
-        ],
-    );
+    let bob = answerer(&lan, 2, "bob", &broker.addr);
     let carol = start(&lan, 3, "carol", &["--broker", &broker.addr]);
     let ids: Vec<String> = [&alice, &bob, &carol]
         .iter()
@@ -391,18 +380,7 @@ fn without_udp_between_subnets_media_goes_through_the_broker_turn() {
         broker.logs()
     );
     let alice = start(&lan, 1, "alice", &["--broker", &broker.addr]);
-    let bob = start(
-        &lan,
-        2,
-        "bob",
-        &[
-            "--broker",
-            &broker.addr,
-            "--auto-answer",
-            "--accept-from",
-            "any",
-        ],
-    );
+    let bob = answerer(&lan, 2, "bob", &broker.addr);
     let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
     alice.wait_for_peers(&[&b], LISTED).unwrap();
     bob.wait_for_peers(&[&a], LISTED).unwrap();
@@ -417,16 +395,5 @@ fn without_udp_between_subnets_media_goes_through_the_broker_turn() {
     // Garbage on the TURN port leaves it serving.
     udp_garbage(lan.host(2), broker_ip, 3478);
 
-    let out = alice.cli().args(["call", "bob"]).output().unwrap();
-    assert!(out.status.success(), "{out:?}\n{}", alice.logs());
-    wait_media(&alice, 60);
-    wait_media(&bob, 60);
-    wait_route(&alice, "relay");
-    wait_route(&bob, "relay");
-    let out = alice.cli().args(["hangup"]).output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    wait_until("bob's call to end", CONNECTED, || {
-        Ok(bob.status()?.call.is_null().then_some(()))
-    })
-    .unwrap();
+    call_and_hang_up(&alice, &bob, "relay");
 }
