@@ -91,6 +91,7 @@
 //! 1. Values, no GStreamer pipeline: `kind` ([`MediaKind`]), [`probe`]
 //!    (the glass-to-glass latency stamps), [`error`] ([`MediaError`]),
 //!    [`resolution`] (the sent picture's size and its bitrate),
+//!    [`ice_route`] (direct or relayed: the selected ICE candidate pair),
 //!    [`stats`] (counters and webrtcbin statistics), `device_name` (audio
 //!    device strings), `dtls_trust` (the peer's DTLS certificate against its
 //!    SDP fingerprint, and the gate that holds all media until it matches),
@@ -132,6 +133,7 @@ pub mod error;
 pub mod events;
 pub mod freeze;
 mod health;
+pub mod ice_route;
 mod kind;
 mod negotiation;
 pub mod probe;
@@ -163,6 +165,7 @@ pub use devices::{check_devices, list_devices, DeviceInfo, DeviceKind};
 pub use elements::{check_elements, init, missing_element, package_of, require_element, warm_up};
 pub use error::MediaError;
 pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, WindowKey, EVENT_CAPACITY};
+pub use ice_route::Route;
 pub use probe::LatencySummary;
 pub use resolution::Resolution;
 pub use ringing::RingingWindow;

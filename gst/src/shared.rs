@@ -171,6 +171,7 @@ impl Shared {
             } else {
                 self.video_kbps.load(Ordering::Relaxed)
             },
+            route: net.route,
             audio_peak_received: match self.audio_peak_rx.load(Ordering::Relaxed) {
                 0 => None,
                 p => Some(f64::from(p - 1) / 1e6),

@@ -47,6 +47,9 @@ pub struct MediaStats {
     /// Width and height of the decoded remote video reaching the sink;
     /// None before its first caps.
     pub video_size_received: Option<(u32, u32)>,
+    /// Direct or through a TURN relay, from the selected ICE candidate
+    /// pair; None until ICE selected one.
+    pub route: Option<crate::ice_route::Route>,
 }
 
 /// The state of the remote audio's output.
@@ -78,6 +81,7 @@ pub struct NetStats {
     /// receiver reports say were lost (what the bitrate controller reads).
     pub video_packets_sent: u64,
     pub video_lost_by_peer: u64,
+    pub route: Option<crate::ice_route::Route>,
 }
 
 /// Peak amplitude (0..1) of interleaved raw audio samples in `format`
@@ -157,6 +161,7 @@ pub fn parse_webrtc_stats(reply: &gst::StructureRef) -> NetStats {
             _ => {}
         }
     }
+    n.route = crate::ice_route::selected_route(reply);
     if !rtts.is_empty() {
         n.rtt_ms = Some(rtts.iter().sum::<f64>() / rtts.len() as f64);
     }

@@ -63,6 +63,8 @@ impl Host {
 pub enum Filter {
     None,
     Udp,
+    /// Drop UDP between subnets except to and from this address.
+    UdpBut(Ipv4Addr),
     AllBut(Ipv4Addr),
 }
 
@@ -121,7 +123,8 @@ impl Lan {
     }
 
     /// On a routed LAN, sets the router's firewall: [`Filter::None`] forwards
-    /// everything, [`Filter::Udp`] drops UDP between subnets,
+    /// everything, [`Filter::Udp`] drops UDP between subnets ([`Filter::UdpBut`]:
+    /// except to and from one address),
     /// [`Filter::AllBut`] drops everything between subnets except to and
     /// from one address.
     pub fn filter(&self, filter: Filter) -> anyhow::Result<()> {
@@ -129,6 +132,10 @@ impl Lan {
         let args: Vec<&str> = match filter {
             Filter::None => vec!["none"],
             Filter::Udp => vec!["udp"],
+            Filter::UdpBut(addr) => {
+                ip = addr.to_string();
+                vec!["udp", &ip]
+            }
             Filter::AllBut(addr) => {
                 ip = addr.to_string();
                 vec!["direct", &ip]

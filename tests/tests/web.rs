@@ -59,7 +59,16 @@ fn web_socket_refuses_bad_frames_and_relays_calls_between_browsers() {
             assert_eq!(error_code(&mut alice), "not-joined");
             let joined = alice.join("alice").unwrap();
             assert_eq!(joined["id"], "web:alice");
-            assert!(joined["ice_servers"].is_array());
+            // The broker's TURN, with credentials of this browser's own.
+            let ice = &joined["ice_servers"][0];
+            let urls = ice["urls"].as_array().unwrap();
+            assert!(
+                urls.iter()
+                    .any(|u| u.as_str().unwrap().starts_with("turn:")),
+                "{joined}"
+            );
+            assert!(!ice["username"].as_str().unwrap().is_empty(), "{joined}");
+            assert!(!ice["credential"].as_str().unwrap().is_empty(), "{joined}");
             // Oversized, unknown type, wrong version, binary: refused, still open.
             let big = json!({"v":1,"type":"join","name":"x".repeat(70 * 1024)});
             alice.send(&big).unwrap();

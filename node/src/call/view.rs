@@ -104,6 +104,11 @@ pub struct CallStats {
     /// on loss by the bitrate controller; 0 when sending no video.
     #[serde(default)]
     pub video_bitrate_kbps: u32,
+    /// How the media goes: `direct` (straight between the two machines) or
+    /// `relay` (through a broker's TURN relay), from the selected ICE
+    /// candidate pair; null until ICE selected one.
+    #[serde(default)]
+    pub route: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,6 +143,7 @@ impl CallStats {
             video_freezes: s.video_freezes,
             longest_freeze_ms: s.longest_freeze_ms,
             video_bitrate_kbps: s.video_bitrate_kbps,
+            route: s.route.map(|r| r.as_str().to_string()),
         }
     }
 }

@@ -19,7 +19,7 @@ use libp2p::core::transport::ListenerId;
 use libp2p::gossipsub::{self, IdentTopic};
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{identify, noise, ping, tcp, yamux, Multiaddr, PeerId, Swarm};
+use libp2p::{identify, ping, Multiaddr, PeerId, Swarm};
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -60,27 +60,13 @@ impl EventLoop {
         events: mpsc::Sender<NetEvent>,
     ) -> Result<Self, NetError> {
         let build = |e: &dyn std::fmt::Display| NetError::Build(e.to_string());
-        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(config.keypair.clone())
-            .with_tokio()
-            .with_tcp(
-                tcp::Config::default().nodelay(true),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .map_err(|e| build(&e))?
-            .with_quic()
-            .with_dns()
-            .map_err(|e| build(&e))?
-            // Brokers listen on WebSocket.
-            .with_websocket(noise::Config::new, yamux::Config::default)
-            .await
-            .map_err(|e| build(&e))?
-            .with_relay_client(noise::Config::new, yamux::Config::default)
-            .map_err(|e| build(&e))?
-            .with_behaviour(|key, relay| Behaviour::new(key, relay).map_err(Into::into))
-            .map_err(|e| build(&e))?
-            .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
-            .build();
+        let mut swarm = super::transport::build_swarm(
+            config.keypair.clone(),
+            IDLE_CONNECTION_TIMEOUT,
+            Behaviour::new,
+        )
+        .await
+        .map_err(NetError::Build)?;
         let mut pending_listeners = HashSet::new();
         for addr in &config.listen {
             let id = swarm
@@ -126,6 +112,11 @@ impl EventLoop {
             web: WebPeers::default(),
             config,
         })
+    }
+
+    /// The brokers' ICE servers, kept current while the loop runs.
+    pub fn ice_servers(&self) -> tokio::sync::watch::Receiver<Vec<String>> {
+        self.brokers.ice_servers()
     }
 
     pub async fn run(mut self) {

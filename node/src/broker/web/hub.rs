@@ -6,6 +6,7 @@
 //! enough is disconnected rather than buffered without bound.
 
 use super::wire::{self, ClientMsg, FrameError, IceServer, PeerEntry, PeerKind};
+use crate::broker::turn::BrowserTurn;
 use crate::proto::call::{CallSignal, HangupReason};
 use crate::proto::{DisplayName, Status};
 use std::collections::{BTreeMap, HashMap};
@@ -84,6 +85,8 @@ struct User {
     name: String,
     status: Status,
     link: Link,
+    /// The key of its TURN credentials, released when it leaves.
+    turn_key: Option<libp2p::PeerId>,
 }
 
 pub struct Hub {
@@ -91,17 +94,18 @@ pub struct Hub {
     nodes: BTreeMap<String, NodeEntry>,
     /// call id -> (caller, callee)
     calls: HashMap<String, (String, String)>,
-    ice_servers: Vec<IceServer>,
+    /// The broker's TURN, if on: each browser gets its own credentials.
+    turn: Option<BrowserTurn>,
     bridge: Option<mpsc::Sender<ToBridge>>,
 }
 
 impl Hub {
-    pub fn new(ice_servers: Vec<IceServer>, bridge: Option<mpsc::Sender<ToBridge>>) -> Self {
+    pub fn new(turn: Option<BrowserTurn>, bridge: Option<mpsc::Sender<ToBridge>>) -> Self {
         Hub {
             users: BTreeMap::new(),
             nodes: BTreeMap::new(),
             calls: HashMap::new(),
-            ice_servers,
+            turn,
             bridge,
         }
     }
@@ -168,11 +172,18 @@ impl Hub {
             })
             .find(|id| !self.users.contains_key(id))
             .unwrap_or(base);
-        let _ = link.out.try_send(Out::Text(wire::joined(
-            &id,
-            name.as_str(),
-            &self.ice_servers,
-        )));
+        let turn = self.turn.as_ref().map(BrowserTurn::issue);
+        let ice_servers: Vec<IceServer> = turn
+            .iter()
+            .map(|c| IceServer {
+                urls: c.urls.clone(),
+                username: Some(c.username.clone()),
+                credential: Some(c.password.clone()),
+            })
+            .collect();
+        let _ = link
+            .out
+            .try_send(Out::Text(wire::joined(&id, name.as_str(), &ice_servers)));
         tracing::info!("web: {id} joined");
         self.users.insert(
             id.clone(),
@@ -180,6 +191,7 @@ impl Hub {
                 name: name.to_string(),
                 status: Status::Available,
                 link,
+                turn_key: turn.map(|c| c.key),
             },
         );
         self.broadcast_peers();
@@ -272,6 +284,9 @@ impl Hub {
     fn remove(&mut self, id: &str) {
         if let Some(user) = self.users.remove(id) {
             tracing::info!("web: {id} left");
+            if let (Some(turn), Some(key)) = (&self.turn, &user.turn_key) {
+                turn.release(key);
+            }
             self.peer_left(id, &user.name);
             self.broadcast_peers();
         }

@@ -19,6 +19,7 @@ pub mod invite;
 pub mod tls;
 pub mod wire;
 
+use crate::broker::turn::BrowserTurn;
 use crate::network_key::NetworkKey;
 use futures_rustls::TlsAcceptor;
 use hub::{Hub, HubIn, ToBridge};
@@ -29,7 +30,6 @@ use std::time::Duration;
 pub use tls::CertSource;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Semaphore};
-use wire::IceServer;
 
 /// The default address of the web endpoint.
 pub const DEFAULT_WEB: &str = "0.0.0.0:7443";
@@ -62,17 +62,12 @@ pub struct WebHandle {
     pub local_addr: SocketAddr,
 }
 
-/// The ICE servers handed to browsers in `joined`. Empty for now: the
-/// broker's TURN credentials go here once it has TURN.
-pub fn ice_servers() -> Vec<IceServer> {
-    Vec::new()
-}
-
 /// Binds, prints the URL(s) and fingerprint on stdout, and serves in the
 /// background. `bridge` receives browsers' messages for nodes.
 pub async fn start(
     config: WebConfig,
     bridge: Option<mpsc::Sender<ToBridge>>,
+    turn: Option<BrowserTurn>,
 ) -> Result<WebHandle, WebError> {
     let identity = tls::load(&config.cert)?;
     let listener = TcpListener::bind(config.listen)
@@ -86,7 +81,7 @@ pub async fn start(
         source,
     })?;
     let (hub_tx, hub_rx) = mpsc::channel(1024);
-    tokio::spawn(Hub::new(ice_servers(), bridge).run(hub_rx));
+    tokio::spawn(Hub::new(turn, bridge).run(hub_rx));
     print_urls(
         local_addr,
         config.network_key.as_ref(),
