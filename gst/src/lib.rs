@@ -80,7 +80,8 @@
 //!   stamps raw frames with CLOCK_MONOTONIC, the receiver records
 //!   glass-to-glass samples ([`MediaStats::glass_to_glass`],
 //!   [`MediaSession::take_latency_samples`]); valid between processes on
-//!   one machine.
+//!   one machine. Headless: due time at the sink; window mode: when the
+//!   frame is composed (the window's sink does not wait on the clock).
 //!
 //! # Modules, in floors (one concern each)
 //!
