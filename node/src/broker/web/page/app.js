@@ -82,9 +82,32 @@
     message('Connecting…', true);
     connect();
   }
+  // A socket that has not joined within this long is given up and opened
+  // again (a connection can stall on a busy network); after a few tries
+  // the page says the broker does not answer.
+  const JOIN_TIMEOUT_MS = 6000;
+  const JOIN_TRIES = 4;
+  let joinTries = 0;
   function connect() {
     lastError = '';
-    ws = new WebSocket(wsUrl());
+    const socket = new WebSocket(wsUrl());
+    ws = socket;
+    const stalled = setTimeout(() => {
+      if (ws !== socket || joined) return;
+      socket.onclose = null;
+      socket.close();
+      ws = null;
+      joinTries += 1;
+      if (joinTries < JOIN_TRIES) {
+        console.warn('duet: no answer from the broker yet; connecting again');
+        connect();
+      } else {
+        joinTries = 0;
+        $('join').disabled = false;
+        message('The broker does not answer. Check the address and try again.');
+      }
+    }, JOIN_TIMEOUT_MS);
+    socket.addEventListener('close', () => clearTimeout(stalled));
     ws.onopen = () => send({ type: 'join', name: myName });
     ws.onmessage = (e) => {
       let m;
@@ -105,6 +128,7 @@
   }
   function onJoined(m) {
     joined = true;
+    joinTries = 0;
     myId = String(m.id || '');
     iceServers = Array.isArray(m.ice_servers) ? m.ice_servers : [];
     $('my-id').textContent = myId;
