@@ -96,7 +96,9 @@ pub fn spawn(me: PeerId, my_name: String, config: CallConfig, net: net::Client) 
     let (notices, _) = broadcast::channel(NOTICE_CAPACITY);
     let (dnd_tx, dnd) = watch::channel(false);
     let actor = Actor {
-        machine: CallMachine::new(me, my_name, config.timeouts).with_policy(config.policy),
+        machine: CallMachine::new(me, my_name, config.timeouts)
+            .with_policy(config.policy)
+            .with_prepare(media::prepare_while_ringing(&config)),
         config,
         net,
         media: None,

@@ -3,6 +3,14 @@
 
 use super::*;
 
+/// Whether an incoming call's media is prepared while it rings (see the
+/// machine's `prepare`). Not in window mode, where the media session's call
+/// window would open over the ringing card, and not when recording, where
+/// a call declined would leave a file behind.
+pub(super) fn prepare_while_ringing(config: &CallConfig) -> bool {
+    !config.media.display.is_windowed() && config.record_dir.is_none()
+}
+
 impl Actor {
     /// A media failure; an untrusted peer certificate has its own reason.
     pub(super) fn media_error(&mut self, e: duet_gst::MediaError) -> Vec<Action<PeerId>> {

@@ -140,11 +140,12 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             remote_candidates: 0,
             peer_has_call: true,
             held_local: Vec::new(),
+            held_answer: None,
             media_started: false,
             muted: Mute::default(),
             remote_muted: Mute::default(),
         });
-        vec![
+        let mut actions = vec![
             Action::Send {
                 to: from.clone(),
                 signal: CallSignal::Ringing {
@@ -161,7 +162,13 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
                 peer: from,
                 peer_name: caller_name,
             }),
-        ]
+        ];
+        if self.prepare {
+            if let Some(call) = self.call.as_mut() {
+                actions.extend(Self::prepare_incoming(call));
+            }
+        }
+        actions
     }
 
     fn on_ringing(&mut self, call_id: CallId) -> Vec<Action<P>> {
