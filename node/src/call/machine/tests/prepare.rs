@@ -150,3 +150,29 @@ fn turned_away_invites_prepare_nothing() {
     let acts = b.on_signal(CAROL, invite("c2"));
     assert!(!acts.iter().any(|a| matches!(a, Action::StartMedia(_))));
 }
+
+#[test]
+fn failed_preparation_keeps_ringing_and_starts_media_on_answer() {
+    let mut b = bob_prepared();
+    let acts = b.on_media_untrusted("no fingerprint".into());
+    assert_eq!(acts, vec![Action::StopMedia]);
+    assert_eq!(b.call().unwrap().phase, Phase::Ringing);
+    // Nothing of the dropped media goes out; the answer starts it afresh.
+    let acts = b.answer().unwrap();
+    assert!(sent(&acts).is_empty());
+    assert!(acts.contains(&Action::StartMedia(MediaRole::Answerer)));
+    assert!(acts.contains(&Action::SetRemoteDescription {
+        kind: SdpKind::Offer,
+        sdp: OFFER.into()
+    }));
+    assert!(acts.contains(&Action::AddRemoteCandidate {
+        mline: 0,
+        candidate: THEIR_CAND.into()
+    }));
+    // Failing again now ends the call, as without preparing.
+    let acts = b.on_media_failed("boom".into());
+    assert!(matches!(
+        &sent(&acts)[..],
+        [(ALICE, CallSignal::Hangup { .. })]
+    ));
+}
