@@ -239,6 +239,7 @@ impl Actor {
                 self.machine.on_local_candidate(mline, candidate)
             }
             MediaEvent::ConnectionState(ConnectionState::Connected) => {
+                self.keyframe_on_connect();
                 self.machine.on_media_connected()
             }
             MediaEvent::ConnectionState(s) if s.is_terminal() => self

@@ -69,6 +69,16 @@ impl Actor {
         ))
     }
 
+    /// Media just connected: the encoders ran before (a session prepared
+    /// while ringing, for seconds), so what they send next is a delta frame
+    /// the peer cannot decode; a key frame now shows the first picture at
+    /// once rather than after the peer's PLI round trip.
+    pub(super) fn keyframe_on_connect(&self) {
+        if let Some(Err(e)) = self.media.as_ref().map(|m| m.session.request_keyframe()) {
+            tracing::debug!("key frame at connect: {e}");
+        }
+    }
+
     pub(super) fn stop_media(&mut self) {
         if let Some(m) = self.media.take() {
             self.ended_stats = Some(CallStats::from_media(&m.session.stats(), m.first_frame));
