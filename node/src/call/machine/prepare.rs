@@ -57,28 +57,16 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             .drain(..)
             .map(|(mline, candidate)| Action::AddRemoteCandidate { mline, candidate })
             .collect();
-        let (to, id) = (call.peer.clone(), call.id.clone());
         if let Some(sdp) = call.held_answer.take() {
             actions.push(Action::Send {
-                to: to.clone(),
+                to: call.peer.clone(),
                 signal: CallSignal::Accept {
-                    call_id: id.clone(),
+                    call_id: call.id.clone(),
                     sdp,
                 },
             });
         }
-        actions.extend(
-            call.held_local
-                .drain(..)
-                .map(|(mline, candidate)| Action::Send {
-                    to: to.clone(),
-                    signal: CallSignal::Ice {
-                        call_id: id.clone(),
-                        mline,
-                        candidate,
-                    },
-                }),
-        );
+        actions.extend(Self::send_held_candidates(call));
         actions.extend(call.connecting(connect));
         actions
     }

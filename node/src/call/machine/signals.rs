@@ -184,12 +184,10 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
         actions
     }
 
-    /// The peer has the call: send the candidates held back so far.
-    fn release_held(call: &mut Call<P>) -> Vec<Action<P>> {
-        let first = !std::mem::replace(&mut call.peer_has_call, true);
+    /// Our candidates held back so far, as `Ice` messages to the peer.
+    pub(super) fn send_held_candidates(call: &mut Call<P>) -> Vec<Action<P>> {
         let (to, id) = (call.peer.clone(), call.id.clone());
-        let mut actions: Vec<Action<P>> = call
-            .held_local
+        call.held_local
             .drain(..)
             .map(|(mline, candidate)| Action::Send {
                 to: to.clone(),
@@ -199,7 +197,13 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
                     candidate,
                 },
             })
-            .collect();
+            .collect()
+    }
+
+    /// The peer has the call: send the candidates held back so far.
+    fn release_held(call: &mut Call<P>) -> Vec<Action<P>> {
+        let first = !std::mem::replace(&mut call.peer_has_call, true);
+        let mut actions = Self::send_held_candidates(call);
         if first {
             actions.extend(Self::held_mute(call));
         }
