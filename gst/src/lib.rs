@@ -80,7 +80,8 @@
 //!   stamps raw frames with CLOCK_MONOTONIC, the receiver records
 //!   glass-to-glass samples ([`MediaStats::glass_to_glass`],
 //!   [`MediaSession::take_latency_samples`]); valid between processes on
-//!   one machine.
+//!   one machine. Headless: due time at the sink; window mode: when the
+//!   frame is composed (the window's sink does not wait on the clock).
 //!
 //! # Modules, in floors (one concern each)
 //!
@@ -91,13 +92,15 @@
 //! 1. Values, no GStreamer pipeline: `kind` ([`MediaKind`]), [`probe`]
 //!    (the glass-to-glass latency stamps), [`error`] ([`MediaError`]),
 //!    [`resolution`] (the sent picture's size and its bitrate),
+//!    [`ice_route`] (direct or relayed: the selected ICE candidate pair),
 //!    [`stats`] (counters and webrtcbin statistics), `device_name` (audio
 //!    device strings), `dtls_trust` (the peer's DTLS certificate against its
 //!    SDP fingerprint, and the gate that holds all media until it matches),
 //!    [`events`] (the event stream), [`config`] (what to send and show; CLI
 //!    parsing), [`elements`] (required elements, the Debian package of
 //!    each, `init`, `warm_up`), `sdp` (checks on remote SDP, offered payload
-//!    types).
+//!    types), [`congestion`] (the video bitrate controller), [`freeze`]
+//!    (freezes of the remote picture).
 //! 2. Devices and windows: [`audio_device`] (device elements, the audio
 //!    output), [`devices`] (DeviceMonitor; the start-up check of the chosen
 //!    devices), [`window`] (the call window: remote video, preview, name,
@@ -110,6 +113,8 @@
 //! 4. Pipeline builders: `raw_tap` (count, mute, stamp raw video), `send`
 //!    (the sending branches), `receive` (the remote-stream sinks), `health`
 //!    (the watchdog: a silent peer vs a stalled pipeline of ours),
+//!    `resilience` (Opus FEC, the bitrate controller's effect, RTCP as a
+//!    sign of life),
 //!    `teardown`, `bus` (what bus errors mean, forwarding to the queue),
 //!    `negotiation` (the webrtcbin steps), `webrtc_wiring` (the pipeline
 //!    with webrtcbin, its settings and its GObject signal handlers).
@@ -120,13 +125,16 @@ pub mod audio_device;
 mod bus;
 mod command;
 pub mod config;
+pub mod congestion;
 mod device_name;
 pub mod devices;
 mod dtls_trust;
 pub mod elements;
 pub mod error;
 pub mod events;
+pub mod freeze;
 mod health;
+pub mod ice_route;
 mod kind;
 mod negotiation;
 pub mod probe;
@@ -135,6 +143,7 @@ mod receive;
 mod record;
 mod remote_bye;
 mod remote_senders;
+mod resilience;
 pub mod resolution;
 mod ringing;
 mod sdp;
@@ -157,6 +166,7 @@ pub use devices::{check_devices, list_devices, DeviceInfo, DeviceKind};
 pub use elements::{check_elements, init, missing_element, package_of, require_element, warm_up};
 pub use error::MediaError;
 pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, WindowKey, EVENT_CAPACITY};
+pub use ice_route::Route;
 pub use probe::LatencySummary;
 pub use resolution::Resolution;
 pub use ringing::RingingWindow;

@@ -159,6 +159,11 @@ impl Negotiator {
         let p = promise_set(self.tx.clone(), "set-local-description", None);
         self.webrtc
             .emit_by_name::<()>("set-local-description", &[&desc, &p]);
+        // A browser drops our RTP when the answer's SSRC lines do not match it.
+        let text = text.map(|sdp| match kind {
+            SdpKind::Answer => crate::sdp::strip_ssrc_lines(&sdp),
+            SdpKind::Offer => sdp,
+        });
         match text {
             Ok(sdp) => self
                 .shared
@@ -220,6 +225,7 @@ impl Negotiator {
                 if let Some(w) = self.shared.window.get() {
                     w.on_connected();
                 }
+                crate::resilience::tune_rtcp(&self.webrtc);
                 self.keyframes();
             }
             Step::Wait => {}

@@ -75,7 +75,11 @@ fn link_remote_stream(
             dec.set_property("max-threads", 1i32);
             (d, dec)
         }
-        "OPUS" => (make("rtpopusdepay", None)?, make("opusdec", None)?),
+        "OPUS" => {
+            let dec = make("opusdec", None)?;
+            crate::resilience::tune_opus_decoder(&dec);
+            (make("rtpopusdepay", None)?, dec)
+        }
         other => {
             return Err(MediaError::IncompatibleSdp(format!(
                 "remote sends {media} as {other}, which we cannot decode"
@@ -123,11 +127,7 @@ fn link_remote_stream(
             sink.set_property("sync", true);
         }
         no_preroll(&sink);
-        // The sink's processing deadline (default 20 ms) adds to the pipeline
-        // latency; decoding a 640x480 VP8 frame takes ~1 ms here.
-        if sink.find_property("processing-deadline").is_some() {
-            sink.set_property("processing-deadline", PROCESSING_DEADLINE.nseconds());
-        }
+        set_processing_deadline(&sink);
         chain.push(sink.clone());
     }
     pipeline
@@ -161,7 +161,9 @@ fn link_remote_stream(
     if let Some(sp) = counted {
         add_counter(&sp, Arc::downgrade(shared), video);
     }
-    if video && shared.config.latency_probe {
+    if let Some(w) = window.filter(|_| shared.config.latency_probe) {
+        w.read_stamps(Arc::downgrade(shared));
+    } else if video && shared.config.latency_probe {
         let conv = if tee.is_some() { 3 } else { 2 };
         if let Some(conv_pad) = chain.get(conv).and_then(|c| c.static_pad("sink")) {
             add_stamp_reader(&conv_pad, Arc::downgrade(shared), &pipeline, &sink);
@@ -253,6 +255,27 @@ pub(crate) fn no_preroll(sink: &gst::Element) {
     }
 }
 
+/// The sink's processing deadline (default 20 ms) adds to the pipeline
+/// latency; decoding a 640x480 VP8 frame takes ~1 ms here. A bin
+/// (autoaudiosink, window mode's default speaker) gets it on the sink it
+/// picks: its fallback fake sink's 20 ms made window mode's pipeline
+/// latency, and so its glass-to-glass, 10 ms more than headless.
+fn set_processing_deadline(sink: &gst::Element) {
+    let set = |e: &gst::Element| {
+        if e.find_property("processing-deadline").is_some() {
+            e.set_property("processing-deadline", PROCESSING_DEADLINE.nseconds());
+        }
+    };
+    set(sink);
+    if let Some(bin) = sink.downcast_ref::<gst::Bin>() {
+        bin.connect_deep_element_added(move |_, _, e| {
+            if e.is::<gst_base::BaseSink>() {
+                set(e);
+            }
+        });
+    }
+}
+
 fn add_counter(pad: &gst::Pad, shared: Weak<Shared>, video: bool) {
     if video {
         // The decoded size, from each caps event (the peer may change it).
@@ -285,6 +308,11 @@ fn add_counter(pad: &gst::Pad, shared: Weak<Shared>, video: bool) {
             (&s.audio_rx, &s.first_audio)
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        if video {
+            if let Ok(mut f) = s.freeze.lock() {
+                f.frame(probe::now_us());
+            }
+        }
         if !first.swap(true, Ordering::AcqRel) {
             if let (true, Some(w)) = (video, s.window.get()) {
                 w.on_first_remote_video();

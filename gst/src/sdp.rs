@@ -203,6 +203,17 @@ pub(crate) fn check_answer(
     Ok(())
 }
 
+/// Our answer without `a=ssrc` and `a=ssrc-group` lines. webrtcbin 1.22
+/// advertises SSRCs in its answer that its RTP does not carry, and sends no
+/// MID header extension: a browser trusts the advertised SSRCs, finds no
+/// stream for the real one and drops every packet (connected, no picture).
+/// Without the lines it binds the stream by payload type, as webrtcbin does.
+pub(crate) fn strip_ssrc_lines(text: &str) -> String {
+    text.split_inclusive('\n')
+        .filter(|line| !(line.starts_with("a=ssrc:") || line.starts_with("a=ssrc-group:")))
+        .collect()
+}
+
 #[cfg(test)]
 mod fuzz;
 
@@ -248,6 +259,17 @@ m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:audio1\r\na=sendrec
         );
         let no_pm = OFFER.replace("packetization-mode=1", "packetization-mode=0");
         assert!(plan_answer(&parse(&no_pm).unwrap(), VideoCodec::H264).is_err());
+    }
+
+    #[test]
+    fn ssrc_lines_are_stripped_and_nothing_else() {
+        let sdp = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=ssrc-group:FID 0 42\r\n\
+a=ssrc:42 cname:x\r\na=rtpmap:96 VP8/90000\r\na=ssrc:0 msid:a b\r\na=mid:video0\r\n";
+        assert_eq!(
+            strip_ssrc_lines(sdp),
+            "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\na=mid:video0\r\n"
+        );
+        assert_eq!(strip_ssrc_lines("v=0\r\na=ssrc:1"), "v=0\r\n");
     }
 
     #[test]

@@ -246,6 +246,7 @@ pub(crate) fn add_audio(
     let enc = make("opusenc", Some("audio-enc"))?;
     enc.set_property("bitrate", (config.audio_bitrate_kbps * 1000) as i32);
     set_str(&enc, "frame-size", "10");
+    crate::resilience::tune_opus_encoder(&enc);
     let pay = make("rtpopuspay", Some("audio-pay"))?;
     let rtp = make("capsfilter", None)?;
     rtp.set_property("caps", rtp_caps(MediaKind::Audio, config.codec, pt));

@@ -151,9 +151,11 @@ impl Service {
         let p = gst::Promise::with_change_func(move |reply| {
             let Some(s) = s.upgrade() else { return };
             if let Ok(Some(reply)) = reply {
+                tracing::trace!("get-stats: {reply}");
                 let net = parse_webrtc_stats(reply);
-                if let Ok(mut g) = s.net.lock() {
-                    *g = net;
+                let prev = s.net.lock().map(|mut g| std::mem::replace(&mut *g, net));
+                if let Ok(prev) = prev {
+                    crate::resilience::adapt(&s, &prev, &net);
                 }
             }
             s.events.send(MediaEvent::Stats(s.snapshot()));

@@ -83,12 +83,19 @@ pub(crate) struct Shared {
     /// The call window (window mode), set once while the pipeline is built.
     pub window: OnceLock<crate::window::CallWindow>,
     pub recorder: RecordSlot,
+    /// The video bitrate controller and the rate it last set (kbit/s).
+    pub bitrate: Mutex<crate::congestion::Controller>,
+    pub video_kbps: AtomicU32,
+    /// Freezes of the remote picture.
+    pub freeze: Mutex<crate::freeze::FreezeMeter>,
 }
 
 impl Shared {
     pub(crate) fn new(config: MediaConfig, role: Role, events: Events) -> Shared {
         let mlines = Arc::new(AtomicU32::new(0));
         let recorder = RecordSlot::new(config.record.clone(), mlines.clone());
+        let bitrate = crate::congestion::Controller::new(config.video_bitrate_kbps);
+        let video_kbps = AtomicU32::new(bitrate.kbps());
         Shared {
             config,
             role,
@@ -124,6 +131,9 @@ impl Shared {
             audio_output: Mutex::new(None),
             window: OnceLock::new(),
             recorder,
+            bitrate: Mutex::new(bitrate),
+            video_kbps,
+            freeze: Mutex::default(),
         }
     }
 
@@ -134,6 +144,7 @@ impl Shared {
         }
     }
 
+    /// Remote media or RTCP arrived: the peer is alive.
     pub(crate) fn touch_media(&self) {
         let us = (self.start.elapsed().as_micros() as u64).max(1);
         self.last_media_us.store(us, Ordering::Relaxed);
@@ -141,6 +152,7 @@ impl Shared {
 
     pub(crate) fn snapshot(&self) -> MediaStats {
         let net = self.net.lock().map(|g| *g).unwrap_or_default();
+        let freeze = self.freeze.lock().map(|g| g.clone()).unwrap_or_default();
         MediaStats {
             video_frames_received: self.video_rx.load(Ordering::Relaxed),
             audio_buffers_received: self.audio_rx.load(Ordering::Relaxed),
@@ -151,6 +163,15 @@ impl Shared {
             packets_sent: net.packets_sent,
             packets_received: net.packets_received,
             rtt_ms: net.rtt_ms,
+            packets_lost: net.packets_lost,
+            video_freezes: freeze.freezes,
+            longest_freeze_ms: freeze.longest_gap_ms,
+            video_bitrate_kbps: if self.config.video == crate::config::VideoSource::None {
+                0
+            } else {
+                self.video_kbps.load(Ordering::Relaxed)
+            },
+            route: net.route,
             audio_peak_received: match self.audio_peak_rx.load(Ordering::Relaxed) {
                 0 => None,
                 p => Some(f64::from(p - 1) / 1e6),

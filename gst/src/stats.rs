@@ -26,6 +26,15 @@ pub struct MediaStats {
     pub packets_received: u64,
     /// Round-trip time from RTCP (remote-inbound-rtp), when known.
     pub rtt_ms: Option<f64>,
+    /// Remote RTP packets lost for good (after retransmissions).
+    pub packets_lost: u64,
+    /// Gaps of more than 200 ms between decoded remote video frames
+    /// (`crate::freeze`), and the longest gap so far (ms).
+    pub video_freezes: u64,
+    pub longest_freeze_ms: f64,
+    /// The video encoder's current target bitrate (kbit/s), as the
+    /// bitrate controller set it (`crate::congestion`); 0 with no video sent.
+    pub video_bitrate_kbps: u32,
     /// Peak amplitude (0..1) of the last decoded remote audio buffer at the
     /// sink: about 0 while the peer is muted (it sends silence).
     pub audio_peak_received: Option<f64>,
@@ -38,6 +47,9 @@ pub struct MediaStats {
     /// Width and height of the decoded remote video reaching the sink;
     /// None before its first caps.
     pub video_size_received: Option<(u32, u32)>,
+    /// Direct or through a TURN relay, from the selected ICE candidate
+    /// pair; None until ICE selected one.
+    pub route: Option<crate::ice_route::Route>,
 }
 
 /// The state of the remote audio's output.
@@ -62,6 +74,14 @@ pub struct NetStats {
     pub packets_sent: u64,
     pub packets_received: u64,
     pub rtt_ms: Option<f64>,
+    /// Remote RTP packets that never arrived (retransmissions counted as
+    /// arrived), all streams.
+    pub packets_lost: u64,
+    /// RTP packets of our video sent, and how many of them the peer's
+    /// receiver reports say were lost (what the bitrate controller reads).
+    pub video_packets_sent: u64,
+    pub video_lost_by_peer: u64,
+    pub route: Option<crate::ice_route::Route>,
 }
 
 /// Peak amplitude (0..1) of interleaved raw audio samples in `format`
@@ -103,6 +123,10 @@ fn num(s: &gst::StructureRef, field: &str) -> Option<f64> {
     v.get::<f64>().ok()
 }
 
+fn is_video(s: &gst::StructureRef) -> bool {
+    s.get::<&str>("kind").is_ok_and(|k| k == "video")
+}
+
 /// Sums webrtcbin's `get-stats` reply: one sub-structure per stats object,
 /// named by type (`outbound-rtp`, `inbound-rtp`, `remote-inbound-rtp`, …).
 pub fn parse_webrtc_stats(reply: &gst::StructureRef) -> NetStats {
@@ -117,12 +141,19 @@ pub fn parse_webrtc_stats(reply: &gst::StructureRef) -> NetStats {
             "outbound-rtp" => {
                 n.bytes_sent += get("bytes-sent");
                 n.packets_sent += get("packets-sent");
+                if is_video(&s) {
+                    n.video_packets_sent += get("packets-sent");
+                }
             }
             "inbound-rtp" => {
                 n.bytes_received += get("bytes-received");
                 n.packets_received += get("packets-received");
+                n.packets_lost += num(&s, "packets-lost").unwrap_or(0.0).max(0.0) as u64;
             }
             "remote-inbound-rtp" => {
+                if is_video(&s) {
+                    n.video_lost_by_peer += num(&s, "packets-lost").unwrap_or(0.0).max(0.0) as u64;
+                }
                 if let Some(rtt) = num(&s, "round-trip-time").filter(|r| *r > 0.0) {
                     rtts.push(rtt * 1000.0);
                 }
@@ -130,6 +161,7 @@ pub fn parse_webrtc_stats(reply: &gst::StructureRef) -> NetStats {
             _ => {}
         }
     }
+    n.route = crate::ice_route::selected_route(reply);
     if !rtts.is_empty() {
         n.rtt_ms = Some(rtts.iter().sum::<f64>() / rtts.len() as f64);
     }
@@ -161,6 +193,7 @@ mod tests {
     fn sums_rtp_stats_and_averages_rtt() {
         gst::init().unwrap();
         let out_v = gst::Structure::builder("outbound-rtp")
+            .field("kind", "video")
             .field("bytes-sent", 1000u64)
             .field("packets-sent", 10u64)
             .build();
@@ -171,8 +204,11 @@ mod tests {
         let inb = gst::Structure::builder("inbound-rtp")
             .field("bytes-received", 700u64)
             .field("packets-received", 7u32)
+            .field("packets-lost", 2i64)
             .build();
         let rin1 = gst::Structure::builder("remote-inbound-rtp")
+            .field("kind", "video")
+            .field("packets-lost", 3i64)
             .field("round-trip-time", 0.002f64)
             .build();
         let rin2 = gst::Structure::builder("remote-inbound-rtp")
@@ -199,6 +235,10 @@ mod tests {
                 n.packets_received
             ),
             (1500, 15, 700, 7)
+        );
+        assert_eq!(
+            (n.packets_lost, n.video_packets_sent, n.video_lost_by_peer),
+            (2, 10, 3)
         );
         assert!((n.rtt_ms.unwrap() - 3.0).abs() < 1e-9);
         let empty = gst::Structure::new_empty("application/x-webrtc-stats");

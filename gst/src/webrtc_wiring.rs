@@ -55,17 +55,11 @@ pub(crate) fn build(
         }
         None
     });
-    // RTCP BYE from the peer (sent when it closes): the quickest sign it
-    // left — for its media SSRCs only (see remote_bye).
-    if let Some(bin) = webrtc.downcast_ref::<gst::Bin>() {
-        let rtpbin = bin
-            .iterate_elements()
-            .into_iter()
-            .flatten()
-            .find(|e| e.factory().is_some_and(|f| f.name() == "rtpbin"));
-        if let Some(rtpbin) = rtpbin {
-            crate::remote_bye::watch(&rtpbin, shared);
-        }
+    // RTCP from the peer is a sign of life; its BYE (sent when it closes)
+    // the quickest sign it left — for its media SSRCs only (see remote_bye).
+    if let Some(rtpbin) = crate::resilience::rtpbin_of(&webrtc) {
+        crate::resilience::watch_rtcp(&rtpbin, shared);
+        crate::remote_bye::watch(&rtpbin, shared);
     }
     // On a LAN, UDP host candidates connect; ICE-TCP pairs only slow the
     // connectivity checks down (a TURN server still relays over TCP).
@@ -81,6 +75,11 @@ pub(crate) fn build(
             // the checks take ~60 ms of a ~100 ms call setup here.
             if nice.find_property("stun-pacing-timer").is_some() {
                 nice.set_property("stun-pacing-timer", 5u32);
+            }
+            // A lost connectivity check is retried after this (libnice: 200 ms);
+            // on a LAN the answer comes within a few ms.
+            if nice.find_property("stun-initial-timeout").is_some() {
+                nice.set_property("stun-initial-timeout", 50u32);
             }
         }
         if agent.find_property("ice-tcp").is_some() {

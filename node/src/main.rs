@@ -123,7 +123,10 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
             let exit = call_client::call(&control, &plan).await?;
             Ok(ExitCode::from(exit.code()))
         }),
-        Command::Broker(args) => {
+        Command::Broker(mut args) => {
+            if let Some(cmd) = args.command.take() {
+                return cmd.run().map(|()| ExitCode::SUCCESS);
+            }
             let config = args.into_config()?;
             runtime()?
                 .block_on(async { duet_node::broker::run(config, shutdown_signal()).await })?;

@@ -149,6 +149,15 @@ impl NetworkKey {
             .is_ok()
     }
 
+    /// An HMAC-SHA256 tag under the key of `label` then `message`, for
+    /// other stateless tokens (the broker's web invites); labels keep the
+    /// uses apart.
+    pub fn tag(&self, label: &[u8], message: &[u8]) -> Vec<u8> {
+        let mut mac = self.mac(label);
+        mac.update(message);
+        mac.finalize().into_bytes().to_vec()
+    }
+
     /// The namespace this network registers in at a broker.
     pub fn namespace(&self) -> String {
         let tag = self.mac(b"duet-namespace/1").finalize().into_bytes();

@@ -242,6 +242,7 @@ impl State {
             }
             NetEvent::Removed { peer } => self.table.removed(peer),
             NetEvent::ViaBroker { peer } => self.table.via_broker(peer),
+            NetEvent::WebUser { peer } => self.table.web_user(peer),
             NetEvent::Identified { peer, listen_addrs } => {
                 self.table.identified(peer, listen_addrs)
             }

@@ -10,6 +10,7 @@
 pub mod broker;
 pub mod call;
 pub mod text;
+pub mod web_call;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -191,6 +191,7 @@ fn fuzz_call_targets() {
         addrs: vec![],
         identity_changed: false,
         via: vec![],
+        kind: "node".into(),
     };
     let peers = prop::collection::vec((nasty(), "[1-9A-Za-z]{0,20}").prop_map(peer), 0..6);
     run("call targets", (peers, nasty()), |(peers, t)| {

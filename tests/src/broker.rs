@@ -22,6 +22,10 @@ pub struct DuetBroker {
     pub args: Vec<String>,
     /// The address nodes use: `/ip4/<host ip>/tcp/7170/ws/p2p/<PeerId>`.
     pub addr: String,
+    /// The first page URL it printed (`web: https://…`), if the web endpoint is on.
+    pub web_url: Option<String>,
+    /// Its web certificate's SHA-256 (`AB:CD:…`), as printed.
+    pub web_fingerprint: Option<String>,
     child: Option<Child>,
     _dir: tempfile::TempDir,
 }
@@ -42,6 +46,8 @@ impl DuetBroker {
             log: dir.path().join("broker.log"),
             args: args.iter().map(|a| a.to_string()).collect(),
             addr: String::new(),
+            web_url: None,
+            web_fingerprint: None,
             child: None,
             _dir: dir,
         };
@@ -85,6 +91,12 @@ impl DuetBroker {
                     self.addr = line;
                     return Ok(());
                 }
+                Ok(line) if line.starts_with("web: certificate sha256 ") => {
+                    self.web_fingerprint = line.rsplit(' ').next().map(String::from);
+                }
+                Ok(line) if line.starts_with("web: https://") && self.web_url.is_none() => {
+                    self.web_url = line.strip_prefix("web: ").map(String::from);
+                }
                 Ok(_) => {}
                 Err(_) => bail!("broker printed no {want}… line; log:\n{}", self.logs()),
             }
@@ -121,6 +133,12 @@ impl DuetBroker {
         })?;
         self.child = None;
         Ok(status)
+    }
+
+    /// `IP:PORT` of the web endpoint, from the URL it printed.
+    pub fn web_addr(&self) -> Option<String> {
+        let url = self.web_url.as_deref()?.strip_prefix("https://")?;
+        Some(url.split('/').next()?.to_string())
     }
 
     pub fn logs(&self) -> String {

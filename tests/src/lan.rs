@@ -63,6 +63,8 @@ impl Host {
 pub enum Filter {
     None,
     Udp,
+    /// Drop UDP between subnets except to and from this address.
+    UdpBut(Ipv4Addr),
     AllBut(Ipv4Addr),
 }
 
@@ -121,7 +123,8 @@ impl Lan {
     }
 
     /// On a routed LAN, sets the router's firewall: [`Filter::None`] forwards
-    /// everything, [`Filter::Udp`] drops UDP between subnets,
+    /// everything, [`Filter::Udp`] drops UDP between subnets ([`Filter::UdpBut`]:
+    /// except to and from one address),
     /// [`Filter::AllBut`] drops everything between subnets except to and
     /// from one address.
     pub fn filter(&self, filter: Filter) -> anyhow::Result<()> {
@@ -129,6 +132,10 @@ impl Lan {
         let args: Vec<&str> = match filter {
             Filter::None => vec!["none"],
             Filter::Udp => vec!["udp"],
+            Filter::UdpBut(addr) => {
+                ip = addr.to_string();
+                vec!["udp", &ip]
+            }
             Filter::AllBut(addr) => {
                 ip = addr.to_string();
                 vec!["direct", &ip]
@@ -159,6 +166,15 @@ impl Lan {
     /// The `i`-th host, 0-based.
     pub fn host(&self, i: usize) -> &Host {
         &self.hosts[i]
+    }
+
+    /// Drops `percent` % of `host`'s UDP packets at random, each way (mDNS
+    /// spared; nftables in the host); 0 removes the loss. Simulates a lossy
+    /// link for the media, which is the only UDP a call sends (besides
+    /// QUIC, which libp2p retransmits).
+    pub fn set_loss(&self, host: &Host, percent: u32) -> anyhow::Result<()> {
+        let (i, p) = (host.index.to_string(), percent.to_string());
+        run_lan_sim(&["loss", &self.name, &i, &p]).map(|_| ())
     }
 
     /// Plugs (`true`) or unplugs a host's cable, to simulate network loss.

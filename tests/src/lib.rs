@@ -19,6 +19,14 @@
 //! - [`memory`]: what a node holds between calls (RSS, RssAnon, fds,
 //!   threads) and one paced call cycle (the 20-call test, `scripts/bench
 //!   memory`).
+//! - [`browser_pair`]: a duet-gst MediaSession against a bare peer
+//!   connection in Chromium, signalled by the test.
+//! - [`chromium`]: headless Chromium with a fake camera, driven over the
+//!   DevTools protocol (through a pipe), for the browser tests.
+//! - [`web_page`]: the broker's web page through its element ids (join,
+//!   call, status, remote frames).
+//! - [`web`]: a scripted browser signalling client for the broker's
+//!   WebSocket, pinned to the broker's certificate fingerprint.
 //! - [`xvfb`]: a virtual X server per window-mode node, screenshots, region
 //!   statistics, `xdotool`.
 //!
@@ -26,6 +34,8 @@
 //! parallel. They need root, as `scripts/test` and CI are.
 
 pub mod broker;
+pub mod browser_pair;
+pub mod chromium;
 pub mod dnssd;
 pub mod events;
 pub mod fuzz;
@@ -34,6 +44,8 @@ pub mod measure;
 pub mod memory;
 pub mod node;
 pub mod wait;
+pub mod web;
+pub mod web_page;
 pub mod xvfb;
 
 pub use lan::{add_host_beside, current_host, in_host, Filter, Host, Lan};

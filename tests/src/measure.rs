@@ -8,7 +8,8 @@
 //!   [`process_ticks`]), kB fields of `/proc/PID/status` ([`status_kb`],
 //!   e.g. `VmRSS:` and `VmHWM:`), CPU % over a window ([`cpu_percent`]);
 //! - figures: nearest-rank [`percentile`], [`median`];
-//! - Markdown: [`table_head`], [`verdict`].
+//! - Markdown: [`table_head`], [`verdict`];
+//! - the media floor: [`media_bench_json`] (one `media-bench --json` run).
 
 use anyhow::Context;
 use std::path::Path;
@@ -123,6 +124,44 @@ pub fn verdict(ok: bool) -> &'static str {
     } else {
         "**missed**"
     }
+}
+
+/// Runs `media-bench --json ARGS` (the in-process MediaSession pair,
+/// `gst/examples/media-bench.rs`; `bin`, else next to the running binary)
+/// and returns its JSON figures.
+pub fn media_bench_json(bin: Option<&Path>, args: &[&str]) -> anyhow::Result<serde_json::Value> {
+    let bin = match bin {
+        Some(b) => b.to_path_buf(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("no folder of the running binary")?
+            .join("examples/media-bench"),
+    };
+    if !bin.exists() {
+        anyhow::bail!(
+            "{} not found: build it (cargo build --release -p duet-gst --example media-bench) \
+             or pass --media-bin / --no-media",
+            bin.display()
+        );
+    }
+    let out = Command::new(&bin)
+        .arg("--json")
+        .args(args)
+        .current_dir(crate::workspace_root())
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("running {}", bin.display()))?;
+    if !out.status.success() {
+        anyhow::bail!("{} failed: {}", bin.display(), out.status);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .context("media-bench printed no JSON (does it have --json?)")?;
+    Ok(serde_json::from_str(line)?)
 }
 
 #[cfg(test)]

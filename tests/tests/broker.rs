@@ -53,6 +53,67 @@ fn wait_media(node: &DuetNode, frames: u64) -> Value {
     .unwrap_or_else(|e| panic!("{e:#}\n{}", node.logs()))
 }
 
+/// A node that answers anyone at once, registered at `broker`.
+fn answerer(lan: &Lan, i: usize, name: &str, broker: &str) -> DuetNode {
+    let args = ["--broker", broker, "--auto-answer", "--accept-from", "any"];
+    start(lan, i, name, &args)
+}
+
+/// `caller` calls `callee` (an [`answerer`]): media both ways over `route`, then hang up.
+fn call_and_hang_up(caller: &DuetNode, callee: &DuetNode, route: &str) {
+    let out = caller.cli().args(["call", &callee.name]).output().unwrap();
+    assert!(out.status.success(), "{out:?}\n{}", caller.logs());
+    wait_route(caller, route);
+    wait_route(callee, route);
+    wait_media(caller, 60);
+    wait_media(callee, 60);
+    let out = caller.cli().args(["hangup"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    wait_until("the callee's call to end", CONNECTED, || {
+        Ok(callee.status()?.call.is_null().then_some(()))
+    })
+    .unwrap();
+}
+
+/// Waits until `node`'s call reports its media `route`.
+fn wait_route(node: &DuetNode, route: &str) {
+    let what = format!("{}'s call to go {route}", node.name);
+    wait_until(&what, CONNECTED, || {
+        let c = node.status()?.call;
+        Ok((c["stats"]["route"] == route).then_some(()))
+    })
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e:#}\n{:?}\n{}",
+            node.status().map(|s| s.call),
+            node.logs()
+        )
+    });
+}
+
+/// Whether `node` holds TURN credentials from its first broker.
+fn has_turn(node: &DuetNode) -> bool {
+    let s = node.status().unwrap();
+    s.brokers.first().is_some_and(|b| b["turn"] == true)
+}
+
+/// Sends random datagrams (and a STUN-looking header with junk) from `from`
+/// to `to:port` over UDP.
+fn udp_garbage(from: &duet_tests::Host, to: std::net::Ipv4Addr, port: u16) {
+    let script = format!(
+        "import socket,os\ns=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+         for n in (0, 1, 20, 100, 1400, 9000):\n  s.sendto(os.urandom(n), ('{to}', {port}))\n\
+         s.sendto(bytes([0,1,0,8,0x21,0x12,0xa4,0x42]) + os.urandom(20), ('{to}', {port}))\n\
+         s.sendto(bytes([0,3,0xff,0xff,0x21,0x12,0xa4,0x42]) + os.urandom(40), ('{to}', {port}))"
+    );
+    let out = from
+        .command("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
 #[test]
 fn routed_subnets_keep_mdns_apart() {
     // alice and bob share subnet 1; carol is on subnet 2.
@@ -100,18 +161,7 @@ fn nodes_on_two_subnets_meet_through_the_broker_and_call() {
         "alice",
         &["--broker", nowhere, "--broker", &broker.addr],
     );
-    let bob = start(
-        &lan,
-        2,
-        "bob",
-        &[
-            "--broker",
-            &broker.addr,
-            "--auto-answer",
-            "--accept-from",
-            "any",
-        ],
-    );
+    let bob = answerer(&lan, 2, "bob", &broker.addr);
     let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
     alice.wait_for_peers(&[&b], LISTED).unwrap();
     let brokers = alice.status().unwrap().brokers;
@@ -136,16 +186,8 @@ fn nodes_on_two_subnets_meet_through_the_broker_and_call() {
     let logs = broker.logs();
     assert!(logs.contains(&format!("{a} registered")), "{logs}");
 
-    let out = alice.cli().args(["call", "bob"]).output().unwrap();
-    assert!(out.status.success(), "{out:?}\n{}", alice.logs());
-    wait_media(&alice, 60);
-    wait_media(&bob, 60);
-    let out = alice.cli().args(["hangup"]).output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    wait_until("bob's call to end", CONNECTED, || {
-        Ok(bob.status()?.call.is_null().then_some(()))
-    })
-    .unwrap();
+    // UDP routes between the subnets: the media goes straight.
+    call_and_hang_up(&alice, &bob, "direct");
 }
 
 #[test]
@@ -154,18 +196,7 @@ fn broker_restart_nodes_come_back_and_direct_calls_keep_going() {
     let lan = Lan::routed(2, 2).unwrap();
     let mut broker = DuetBroker::start(lan.host(0), &[]).unwrap();
     let alice = start(&lan, 1, "alice", &["--broker", &broker.addr]);
-    let bob = start(
-        &lan,
-        2,
-        "bob",
-        &[
-            "--broker",
-            &broker.addr,
-            "--auto-answer",
-            "--accept-from",
-            "any",
-        ],
-    );
+    let bob = answerer(&lan, 2, "bob", &broker.addr);
     let carol = start(&lan, 3, "carol", &["--broker", &broker.addr]);
     let ids: Vec<String> = [&alice, &bob, &carol]
         .iter()
@@ -258,6 +289,16 @@ fn only_nodes_with_the_network_key_are_admitted() {
     })
     .unwrap_or_else(|e| panic!("{e:#}\n{}", mallory.logs()));
     let m = mallory.peer_id().unwrap();
+    // Only admitted nodes get TURN credentials.
+    wait_until("alice to get TURN credentials", LISTED, || {
+        Ok(has_turn(&alice).then_some(()))
+    })
+    .unwrap();
+    assert!(
+        !has_turn(&mallory),
+        "{:?}",
+        mallory.status().unwrap().brokers
+    );
     assert!(broker.logs().contains(&format!("{m} refused")));
     assert!(!broker.logs().contains(&format!("{m} registered")));
 
@@ -323,4 +364,36 @@ fn without_a_direct_route_signalling_goes_over_the_broker_relay() {
     })
     .unwrap();
     let _ = dialing.wait();
+}
+
+#[test]
+fn without_udp_between_subnets_media_goes_through_the_broker_turn() {
+    // broker and alice on subnet 1, bob on subnet 2; the router drops UDP
+    // between the subnets except to and from the broker.
+    let lan = Lan::routed(2, 2).unwrap();
+    let broker_ip = lan.host(0).ip;
+    lan.filter(Filter::UdpBut(broker_ip)).unwrap();
+    let broker = DuetBroker::start(lan.host(0), &[]).unwrap();
+    assert!(
+        broker.logs().contains("STUN/TURN on udp"),
+        "{}",
+        broker.logs()
+    );
+    let alice = start(&lan, 1, "alice", &["--broker", &broker.addr]);
+    let bob = answerer(&lan, 2, "bob", &broker.addr);
+    let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
+    alice.wait_for_peers(&[&b], LISTED).unwrap();
+    bob.wait_for_peers(&[&a], LISTED).unwrap();
+    for n in [&alice, &bob] {
+        wait_until(
+            &format!("{} to get TURN credentials", n.name),
+            LISTED,
+            || Ok(has_turn(n).then_some(())),
+        )
+        .unwrap();
+    }
+    // Garbage on the TURN port leaves it serving.
+    udp_garbage(lan.host(2), broker_ip, 3478);
+
+    call_and_hang_up(&alice, &bob, "relay");
 }

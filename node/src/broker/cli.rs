@@ -33,6 +33,21 @@ pub struct BrokerArgs {
     /// Longest registration a node may ask for, in seconds
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub max_ttl: u64,
+
+    #[command(flatten)]
+    pub web: super::web_cli::WebArgs,
+
+    #[command(subcommand)]
+    pub command: Option<super::web_cli::BrokerCommand>,
+
+    /// STUN/TURN server address (UDP) for media that cannot go direct; `none` turns it off
+    #[arg(long, default_value = super::DEFAULT_TURN_LISTEN, value_name = "ADDR:PORT|none")]
+    pub turn_listen: String,
+
+    /// The address nodes send relayed media to, when --turn-listen names none
+    /// [default: the host's first non-loopback IPv4 address]
+    #[arg(long, value_name = "IP")]
+    pub turn_relay_ip: Option<std::net::IpAddr>,
 }
 
 impl BrokerArgs {
@@ -53,8 +68,19 @@ impl BrokerArgs {
             .as_deref()
             .map(NetworkKey::load)
             .transpose()?;
+        let data_dir = self.data_dir.unwrap_or_else(paths::default_data_dir);
+        let web = self.web.into_config(&data_dir, network_key.as_ref())?;
+        let turn_listen = match self.turn_listen.as_str() {
+            "none" | "off" => None,
+            a => Some(a.parse().map_err(|e| {
+                anyhow::anyhow!("--turn-listen {a}: expected ADDR:PORT or none ({e})")
+            })?),
+        };
         Ok(BrokerConfig {
-            data_dir: self.data_dir.unwrap_or_else(paths::default_data_dir),
+            web,
+            turn_listen,
+            turn_relay_ip: self.turn_relay_ip,
+            data_dir,
             listen,
             network_key,
             ttl: TtlRange {

@@ -6,6 +6,7 @@
 //!
 //! - [`registry`]: who is registered where until when (pure, unit-tested).
 //! - [`server`]: the Swarm owner: listeners, requests, admission, logs.
+//! - [`turn`]: the STUN/TURN server for media, and its credentials.
 //!
 //! The wire types ([`crate::proto::broker`]), the request-response behaviour
 //! ([`crate::net::broker_proto`]), the identity ([`crate::identity`]) and the
@@ -14,6 +15,9 @@
 pub mod cli;
 pub mod registry;
 mod server;
+pub mod turn;
+pub mod web;
+pub mod web_cli;
 
 use crate::identity::{self, IdentityError};
 use crate::network_key::NetworkKey;
@@ -37,7 +41,16 @@ pub struct BrokerConfig {
     pub listen: Vec<Multiaddr>,
     pub network_key: Option<NetworkKey>,
     pub ttl: TtlRange,
+    /// The browsers' HTTPS endpoint (`--web`), if on.
+    pub web: Option<web::WebConfig>,
+    /// Where the STUN/TURN server listens (UDP); None: no TURN.
+    pub turn_listen: Option<std::net::SocketAddr>,
+    /// The address relayed media is sent to, if `turn_listen` names none.
+    pub turn_relay_ip: Option<std::net::IpAddr>,
 }
+
+/// The default STUN/TURN address (UDP).
+pub const DEFAULT_TURN_LISTEN: &str = "0.0.0.0:3478";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
@@ -47,6 +60,10 @@ pub enum BrokerError {
     Build(String),
     #[error("cannot listen on {addr}: {reason}")]
     Listen { addr: Multiaddr, reason: String },
+    #[error(transparent)]
+    Web(#[from] web::WebError),
+    #[error(transparent)]
+    Turn(#[from] turn::TurnError),
 }
 
 /// Runs the broker until `shutdown` resolves.
@@ -63,7 +80,25 @@ pub async fn run(
     } else {
         tracing::info!("network key loaded: only nodes holding it are admitted");
     }
-    let server = server::Server::new(keypair, config).await?;
+    let turn = match config.turn_listen {
+        Some(addr) => Some(turn::Turn::start(addr, config.turn_relay_ip).await?),
+        None => {
+            tracing::info!("no STUN/TURN (--turn-listen none): calls need UDP between nodes");
+            None
+        }
+    };
+    let mut bridge = None;
+    if let Some(web) = config.web.clone() {
+        let (to_bridge, from_hub) = tokio::sync::mpsc::channel(256);
+        let handle = web::start(
+            web,
+            Some(to_bridge),
+            turn.as_ref().map(turn::Turn::for_browsers),
+        )
+        .await?;
+        bridge = Some(web::bridge::Bridge::new(handle.hub, from_hub));
+    }
+    let server = server::Server::new(keypair, config, bridge, turn).await?;
     server.run(shutdown).await;
     Ok(())
 }

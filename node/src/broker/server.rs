@@ -8,19 +8,22 @@
 //! disconnected, and a relay reservation or circuit involving a peer not
 //! (yet) admitted is cut by disconnecting that peer.
 
-use super::registry::Registry;
+use super::registry::{Changes, Registry};
+use super::turn::Turn;
+use super::web::bridge::Bridge;
+use super::web::hub::ToBridge;
 use super::{BrokerConfig, BrokerError};
 use crate::net::behaviour::{PING_INTERVAL, PING_TIMEOUT};
-use crate::net::broker_proto;
+use crate::net::{broker_proto, web_call_proto};
 use crate::network_key::{NetworkKey, Role};
-use crate::proto::broker::{BrokerRequest, BrokerResponse, MAX_NAMESPACE};
+use crate::proto::broker::{BrokerRequest, BrokerResponse, Delta, PeerRecord, MAX_NAMESPACE};
 use crate::proto::IDENTIFY_PROTOCOL;
 use futures::StreamExt;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, ResponseChannel};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{identify, noise, ping, relay, tcp, yamux, Multiaddr, PeerId, Swarm};
+use libp2p::{identify, ping, relay, Multiaddr, PeerId, Swarm};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io::Write;
@@ -41,6 +44,8 @@ pub struct Behaviour {
     ping: ping::Behaviour,
     broker: broker_proto::Behaviour,
     relay: relay::Behaviour,
+    /// Browsers' calls to nodes (`/duet/web-call/1`, see web::bridge).
+    web_call: web_call_proto::Behaviour,
 }
 
 impl Behaviour {
@@ -68,6 +73,7 @@ impl Behaviour {
                     ..relay::Config::default()
                 },
             ),
+            web_call: web_call_proto::behaviour(),
         }
     }
 }
@@ -81,6 +87,20 @@ pub struct Server {
     /// With a key: peers that proved it, and when the others connected.
     admitted: HashSet<PeerId>,
     unproven: HashMap<PeerId, Instant>,
+    bridge: Option<Bridge>,
+    /// The STUN/TURN server, whose credentials go with registrations.
+    turn: Option<Turn>,
+}
+
+/// A registry answer as wire fields.
+fn split(c: Changes) -> (Vec<PeerRecord>, Delta) {
+    let delta = Delta {
+        removed: c.removed,
+        cursor: Some(c.cursor),
+        full: c.full,
+        more: c.more,
+    };
+    (c.peers, delta)
 }
 
 fn is_loopback(addr: &Multiaddr) -> bool {
@@ -92,26 +112,19 @@ fn is_loopback(addr: &Multiaddr) -> bool {
 }
 
 impl Server {
-    pub async fn new(keypair: Keypair, config: BrokerConfig) -> Result<Self, BrokerError> {
-        let build = |e: &dyn std::fmt::Display| BrokerError::Build(e.to_string());
-        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
-            .with_tokio()
-            .with_tcp(
-                tcp::Config::default().nodelay(true),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .map_err(|e| build(&e))?
-            .with_quic()
-            .with_dns()
-            .map_err(|e| build(&e))?
-            .with_websocket(noise::Config::new, yamux::Config::default)
-            .await
-            .map_err(|e| build(&e))?
-            .with_behaviour(Behaviour::new)
-            .map_err(|e| build(&e))?
-            .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
-            .build();
+    pub async fn new(
+        keypair: Keypair,
+        config: BrokerConfig,
+        bridge: Option<Bridge>,
+        turn: Option<Turn>,
+    ) -> Result<Self, BrokerError> {
+        let mut swarm = crate::net::transport::build_swarm(
+            keypair,
+            IDLE_CONNECTION_TIMEOUT,
+            |key, _relay_client| Ok(Behaviour::new(key)),
+        )
+        .await
+        .map_err(BrokerError::Build)?;
         for addr in &config.listen {
             swarm
                 .listen_on(addr.clone())
@@ -127,6 +140,8 @@ impl Server {
             print_loopback: config.listen.iter().any(is_loopback),
             admitted: HashSet::new(),
             unproven: HashMap::new(),
+            bridge,
+            turn,
         })
     }
 
@@ -138,6 +153,11 @@ impl Server {
             tokio::select! {
                 _ = &mut shutdown => break,
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                Some(msg) = from_hub(&mut self.bridge) => {
+                    if let Some(bridge) = &mut self.bridge {
+                        bridge.on_hub(&mut self.swarm.behaviour_mut().web_call, msg);
+                    }
+                }
                 _ = expire.tick() => {
                     for (peer, ns) in self.registry.expire(Instant::now()) {
                         tracing::info!("{peer} expired from {ns}");
@@ -153,6 +173,9 @@ impl Server {
         let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
         for p in peers {
             let _ = self.swarm.disconnect_peer_id(p);
+        }
+        if let Some(turn) = self.turn.take() {
+            turn.close().await;
         }
         tracing::info!("bye");
     }
@@ -193,6 +216,12 @@ impl Server {
                 }
                 self.admitted.remove(&peer_id);
                 self.unproven.remove(&peer_id);
+                if let Some(bridge) = &mut self.bridge {
+                    bridge.node_gone(&peer_id);
+                }
+                if let Some(turn) = &self.turn {
+                    turn.set_live(&peer_id, false);
+                }
             }
             SwarmEvent::IncomingConnectionError {
                 send_back_addr,
@@ -201,6 +230,16 @@ impl Server {
             } => tracing::info!("rejected incoming connection from {send_back_addr}: {error}"),
             SwarmEvent::Behaviour(BehaviourEvent::Broker(event)) => self.on_broker_event(event),
             SwarmEvent::Behaviour(BehaviourEvent::Relay(event)) => self.on_relay_event(event),
+            SwarmEvent::Behaviour(BehaviourEvent::WebCall(event)) => {
+                let peer = match &event {
+                    request_response::Event::Message { peer, .. } => *peer,
+                    _ => *self.swarm.local_peer_id(),
+                };
+                let admitted = self.key.is_none() || self.admitted.contains(&peer);
+                if let Some(bridge) = &mut self.bridge {
+                    bridge.on_event(&mut self.swarm.behaviour_mut().web_call, event, admitted);
+                }
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
                 peer,
                 connection,
@@ -325,6 +364,7 @@ impl Server {
             };
         }
         let now = Instant::now();
+        let since = request.since();
         match request {
             BrokerRequest::Register {
                 addrs, ttl_secs, ..
@@ -334,18 +374,22 @@ impl Server {
                     tracing::info!("{peer} registered in {ns} for {}s", ttl.as_secs());
                 }
                 let local = *self.swarm.local_peer_id();
+                let (peers, delta) = split(self.registry.discover(&ns, &peer, since, now));
                 BrokerResponse::Registered {
                     ttl_secs: ttl.as_secs(),
-                    peers: self.registry.discover(&ns, &peer, now),
+                    peers,
                     proof: self
                         .key
                         .as_ref()
                         .map(|k| k.proof(Role::Broker, &local, &peer)),
+                    turn: self.turn.as_ref().map(|t| t.offer(&peer)),
+                    delta,
                 }
             }
-            BrokerRequest::Discover { .. } => BrokerResponse::Peers {
-                peers: self.registry.discover(&ns, &peer, now),
-            },
+            BrokerRequest::Discover { .. } => {
+                let (peers, delta) = split(self.registry.discover(&ns, &peer, since, now));
+                BrokerResponse::Peers { peers, delta }
+            }
             BrokerRequest::Unregister { .. } => {
                 if self.registry.unregister(&peer, &ns) {
                     tracing::info!("{peer} left {ns}");
@@ -353,5 +397,13 @@ impl Server {
                 BrokerResponse::Done
             }
         }
+    }
+}
+
+/// The hub's next request for the bridge (never, without a web endpoint).
+async fn from_hub(bridge: &mut Option<Bridge>) -> Option<ToBridge> {
+    match bridge {
+        Some(b) => b.rx.recv().await,
+        None => std::future::pending().await,
     }
 }

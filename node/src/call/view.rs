@@ -91,6 +91,24 @@ pub struct CallStats {
     /// null before the first frame.
     #[serde(default)]
     pub video_size_received: Option<String>,
+    /// Remote RTP packets lost for good (after retransmissions).
+    #[serde(default)]
+    pub packets_lost: u64,
+    /// Gaps of more than 200 ms between remote video frames, and the
+    /// longest gap between two frames (ms).
+    #[serde(default)]
+    pub video_freezes: u64,
+    #[serde(default)]
+    pub longest_freeze_ms: f64,
+    /// The video bitrate this side's encoder aims at now (kbit/s), lowered
+    /// on loss by the bitrate controller; 0 when sending no video.
+    #[serde(default)]
+    pub video_bitrate_kbps: u32,
+    /// How the media goes: `direct` (straight between the two machines) or
+    /// `relay` (through a broker's TURN relay), from the selected ICE
+    /// candidate pair; null until ICE selected one.
+    #[serde(default)]
+    pub route: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,6 +139,11 @@ impl CallStats {
             first_frame_at: first_frame.map(|f| f.1),
             audio_output: s.audio_output.map(|o| audio_output_str(o).to_string()),
             video_size_received: s.video_size_received.map(|(w, h)| format!("{w}x{h}")),
+            packets_lost: s.packets_lost,
+            video_freezes: s.video_freezes,
+            longest_freeze_ms: s.longest_freeze_ms,
+            video_bitrate_kbps: s.video_bitrate_kbps,
+            route: s.route.map(|r| r.as_str().to_string()),
         }
     }
 }

@@ -92,6 +92,34 @@ pub fn judge(
     }
 }
 
+/// Whether `list` names the web user a node lists as `shown`
+/// (`web:alice via <broker>`): an entry `web:alice`. Only for peers the
+/// node knows are web users (a node may call itself anything).
+pub fn allows_web(list: &[AcceptEntry], shown: &str) -> bool {
+    list.iter().any(|e| match e {
+        AcceptEntry::Web(n) => shown
+            .strip_prefix("web:")
+            .and_then(|rest| rest.strip_prefix(n.as_str()))
+            .is_some_and(|rest| rest.starts_with(" via ")),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod web_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn web_entries_name_web_users_only_by_their_whole_name() {
+        let list: Vec<AcceptEntry> = vec!["web:alice".parse().unwrap(), "bob".parse().unwrap()];
+        assert!(allows_web(&list, "web:alice via 3xYz9Q"));
+        assert!(!allows_web(&list, "web:alice-2 via 3xYz9Q"));
+        assert!(!allows_web(&list, "web:bob via 3xYz9Q"));
+        assert!(!allows_web(&list, "alice"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

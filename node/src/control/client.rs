@@ -244,6 +244,7 @@ mod tests {
             addrs: vec!["/ip4/10.77.0.2/tcp/1".into()],
             identity_changed: false,
             via: vec![],
+            kind: "node".into(),
         };
         let t = peers_table(&[p("alice", "abcdef"), p("bo", "xyz123")]);
         let lines: Vec<&str> = t.lines().collect();

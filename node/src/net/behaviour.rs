@@ -38,6 +38,8 @@ pub struct Behaviour {
     pub broker: super::broker_proto::Behaviour,
     /// Circuits through a broker's relay where nodes cannot reach each other.
     pub relay: libp2p::relay::client::Behaviour,
+    /// Web users bridged by brokers, `/duet/web-call/1`.
+    pub web_call: super::web_call_proto::Behaviour,
 }
 
 impl Behaviour {
@@ -82,6 +84,7 @@ impl Behaviour {
             call: super::signalling::behaviour(),
             broker: super::broker_proto::behaviour(false),
             relay,
+            web_call: super::web_call_proto::behaviour(),
         })
     }
 }

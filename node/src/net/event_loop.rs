@@ -11,6 +11,7 @@ use super::discovery::{self, Discovery, DiscoveryEvent};
 use super::presence::{self, LocalPresence};
 use super::rate_limit::Throttle;
 use super::signalling::Outbox;
+use super::web_peers::WebPeers;
 use super::{Command, NetConfig, NetError, NetEvent};
 use crate::proto::Status;
 use futures::StreamExt;
@@ -18,13 +19,14 @@ use libp2p::core::transport::ListenerId;
 use libp2p::gossipsub::{self, IdentTopic};
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{identify, noise, ping, tcp, yamux, Multiaddr, PeerId, Swarm};
+use libp2p::{identify, ping, Multiaddr, PeerId, Swarm};
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 mod announce;
+mod web;
 
 /// Sleep target when no dial is pending.
 const NO_DIAL: Duration = Duration::from_secs(3600);
@@ -48,6 +50,7 @@ pub struct EventLoop {
     outbox: Outbox,
     refused_incoming: Throttle,
     brokers: BrokerClient,
+    web: WebPeers,
 }
 
 impl EventLoop {
@@ -57,27 +60,13 @@ impl EventLoop {
         events: mpsc::Sender<NetEvent>,
     ) -> Result<Self, NetError> {
         let build = |e: &dyn std::fmt::Display| NetError::Build(e.to_string());
-        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(config.keypair.clone())
-            .with_tokio()
-            .with_tcp(
-                tcp::Config::default().nodelay(true),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .map_err(|e| build(&e))?
-            .with_quic()
-            .with_dns()
-            .map_err(|e| build(&e))?
-            // Brokers listen on WebSocket.
-            .with_websocket(noise::Config::new, yamux::Config::default)
-            .await
-            .map_err(|e| build(&e))?
-            .with_relay_client(noise::Config::new, yamux::Config::default)
-            .map_err(|e| build(&e))?
-            .with_behaviour(|key, relay| Behaviour::new(key, relay).map_err(Into::into))
-            .map_err(|e| build(&e))?
-            .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
-            .build();
+        let mut swarm = super::transport::build_swarm(
+            config.keypair.clone(),
+            IDLE_CONNECTION_TIMEOUT,
+            Behaviour::new,
+        )
+        .await
+        .map_err(NetError::Build)?;
         let mut pending_listeners = HashSet::new();
         for addr in &config.listen {
             let id = swarm
@@ -120,8 +109,14 @@ impl EventLoop {
             outbox: Outbox::default(),
             refused_incoming: Throttle::default(),
             brokers: BrokerClient::new(&config.brokers, config.network_key.clone()),
+            web: WebPeers::default(),
             config,
         })
+    }
+
+    /// The brokers' ICE servers, kept current while the loop runs.
+    pub fn ice_servers(&self) -> tokio::sync::watch::Receiver<Vec<String>> {
+        self.brokers.ice_servers()
     }
 
     pub async fn run(mut self) {
@@ -150,6 +145,7 @@ impl EventLoop {
                 Some(event) = self.discovery_rx.recv() => self.on_discovery(event).await,
                 _ = heartbeat.tick() => {
                     self.publish_presence();
+                    self.web_heartbeat().await;
                     self.dialer.forget_stale(tokio::time::Instant::now());
                 }
                 _ = tokio::time::sleep_until(dial_at) => self.dialer.dial_due(&mut self.swarm, tokio::time::Instant::now()),
@@ -182,8 +178,12 @@ impl EventLoop {
                 let _ = reply.send(self.swarm.disconnect_peer_id(peer).is_ok());
             }
             Command::SendSignal { peer, signal } => {
-                self.outbox
-                    .send(&mut self.swarm.behaviour_mut().call, peer, signal);
+                let b = self.swarm.behaviour_mut();
+                if !self.web.is_web(&peer) {
+                    self.outbox.send(&mut b.call, peer, signal);
+                } else {
+                    self.web.send(&mut b.web_call, peer, signal);
+                }
             }
             Command::Shutdown { reply } => {
                 let _ = reply.send(());
@@ -262,6 +262,11 @@ impl EventLoop {
             } => {
                 let addr = endpoint.get_remote_address().clone();
                 if self.brokers.is_broker(&peer_id) {
+                    if num_established == 0 {
+                        for event in self.web.broker_gone(&peer_id) {
+                            self.emit(event).await;
+                        }
+                    }
                     return self
                         .brokers
                         .disconnected(peer_id, connection_id, num_established);
@@ -314,6 +319,7 @@ impl EventLoop {
                     self.emit(event).await;
                 }
             }
+            BehaviourEvent::WebCall(event) => self.on_web_call(event).await,
             BehaviourEvent::Call(event) => {
                 let behaviour = &mut self.swarm.behaviour_mut().call;
                 if let Some(event) = self.outbox.on_event(behaviour, event) {

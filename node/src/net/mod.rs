@@ -12,6 +12,10 @@
 //! - [`presence`]: gossipsub presence messages (name, status, heartbeat).
 //! - [`dialer`]: which discovered records to dial, and what a dial proved.
 //! - [`rate_limit`]: per-peer limits on inbound call signalling.
+//! - [`web_peers`], [`web_call_proto`]: web users bridged by brokers
+//!   (`/duet/web-call/1`), shown to the node as peers.
+//! - [`transport`]: the swarm-builder chain (TCP, QUIC, WebSocket, Noise,
+//!   Yamux, relay client), shared with `duet broker`.
 //! - [`event_loop`]: the Swarm owner: connection tracking, commands, events.
 
 pub mod behaviour;
@@ -24,6 +28,9 @@ pub mod presence;
 pub mod rate_limit;
 mod signal_codec;
 pub mod signalling;
+pub mod transport;
+pub mod web_call_proto;
+pub mod web_peers;
 
 use crate::proto::call::{CallId, CallSignal};
 use crate::proto::{DisplayName, Presence, Status};
@@ -125,12 +132,17 @@ pub enum NetEvent {
     /// it more than its per-peer rate limit allows (e.g. invites back to
     /// back).
     SignalRefused { peer: PeerId, call_id: CallId },
+    /// `peer` is a web user a broker bridges (see [`web_peers`]); its
+    /// `Connected` and `Presence` follow.
+    WebUser { peer: PeerId },
 }
 
 /// Cloneable handle to the Swarm owner.
 #[derive(Debug, Clone)]
 pub struct Client {
     tx: mpsc::Sender<Command>,
+    /// The brokers' STUN/TURN servers (ICE server URLs with credentials).
+    ice: tokio::sync::watch::Receiver<Vec<String>>,
 }
 
 impl Client {
@@ -138,7 +150,8 @@ impl Client {
     #[cfg(test)]
     pub(crate) fn detached() -> (Client, mpsc::Receiver<Command>) {
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-        (Client { tx }, rx)
+        let ice = tokio::sync::watch::channel(Vec::new()).1;
+        (Client { tx, ice }, rx)
     }
 
     async fn call<T>(
@@ -183,6 +196,11 @@ impl Client {
         }
     }
 
+    /// The ICE servers the brokers offer right now, for a new call.
+    pub fn ice_servers(&self) -> Vec<String> {
+        self.ice.borrow().clone()
+    }
+
     pub async fn shutdown(&self) -> Result<(), NetError> {
         self.call(|reply| Command::Shutdown { reply }).await
     }
@@ -202,6 +220,7 @@ pub async fn spawn(
     let (cmd_tx, cmd_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (ev_tx, ev_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let event_loop = event_loop::EventLoop::new(config, cmd_rx, ev_tx).await?;
+    let ice = event_loop.ice_servers();
     let task = tokio::spawn(event_loop.run());
-    Ok((Client { tx: cmd_tx }, ev_rx, task))
+    Ok((Client { tx: cmd_tx, ice }, ev_rx, task))
 }

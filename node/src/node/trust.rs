@@ -43,10 +43,13 @@ impl State {
             .list()
             .into_iter()
             .find(|p| p.peer_id == id)
-            .map(|p| p.name);
-        let name = listed.unwrap_or_else(|| invite_name.to_string());
+            .map(|p| (p.name, p.kind == "web"));
+        let (name, web) = listed.unwrap_or_else(|| (invite_name.to_string(), false));
         self.seen(&name, peer);
-        let verdict = accept::judge(&self.accept, self.contacts.contacts(), &peer, Some(&name));
+        let mut verdict = accept::judge(&self.accept, self.contacts.contacts(), &peer, Some(&name));
+        if web && !verdict.identity_changed && accept::allows_web(&self.accept, &name) {
+            verdict.trust = CallerTrust::Allowed;
+        }
         tracing::info!(
             "call from {name} ({peer}): {}{}",
             match verdict.trust {

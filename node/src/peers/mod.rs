@@ -31,6 +31,13 @@ pub struct PeerView {
     /// How the peer was found: `mdns`, `broker` (both for one peer seen both ways).
     #[serde(default)]
     pub via: Vec<String>,
+    /// `node`, or `web`: a browser a broker bridges (`web:alice via …`).
+    #[serde(default = "node_kind")]
+    pub kind: String,
+}
+
+fn node_kind() -> String {
+    "node".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +105,8 @@ pub struct PeerTable {
     /// Peers a broker handed out (kept apart: they are handed out before
     /// the connection that makes an entry worth keeping).
     via_broker: HashSet<PeerId>,
+    /// Stand-ins for web users a broker bridges (see net::web_peers).
+    web: HashSet<PeerId>,
 }
 
 impl PeerTable {
@@ -123,7 +132,7 @@ impl PeerTable {
         addr: &Multiaddr,
         remaining: u32,
     ) -> Vec<PeerChange> {
-        self.update_existing(peer, |e| {
+        let changes = self.update_existing(peer, |e| {
             if let Some(i) = e.connections.iter().position(|a| a == addr) {
                 e.connections.remove(i);
             }
@@ -134,7 +143,17 @@ impl PeerTable {
                 e.left = false;
                 e.stale = false;
             }
-        })
+        });
+        if remaining == 0 {
+            self.web.remove(&peer);
+        }
+        changes
+    }
+
+    /// `peer` is a web user bridged by a broker (its connection follows).
+    pub fn web_user(&mut self, peer: PeerId) -> Vec<PeerChange> {
+        self.web.insert(peer);
+        Vec::new()
     }
 
     /// `peer` reported its listen addresses (identify, over the connection).
@@ -297,7 +316,13 @@ impl PeerTable {
         if self.via_broker.contains(peer) {
             via.push("broker".to_string());
         }
+        let kind = if self.web.contains(peer) {
+            "web"
+        } else {
+            "node"
+        };
         Some(PeerView {
+            kind: kind.into(),
             via,
             short_id: short_id(&peer_id, others),
             name,

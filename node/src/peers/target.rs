@@ -72,6 +72,11 @@ pub fn resolve<'a>(
         if names.is_empty() {
             names = by(&|p| p.name.to_lowercase() == target.to_lowercase());
         }
+        if names.is_empty() && target.starts_with("web:") {
+            // `web:alice` names the web user `web:alice via <broker>`.
+            let prefix = format!("{target} via ");
+            names = by(&|p| p.kind == "web" && p.name.starts_with(&prefix));
+        }
         names
     };
     if target.len() >= 4 && target.len() < MIN_SHORT_ID {
@@ -113,6 +118,7 @@ mod tests {
             addrs: vec![],
             identity_changed: false,
             via: vec![],
+            kind: "node".into(),
         }
     }
 

@@ -5,7 +5,9 @@
 //! - register: from sending `register` to its answer, each client once,
 //!   at most `--parallel` connecting and registering at a time;
 //! - discover: with all N registered, `--samples` clients one after the
-//!   other ask for the others (an answer of N-1 peers);
+//!   other ask for the whole list (N-1 peers, in pages of 100), then as many
+//!   ask with the cursor of their last answer (what changed since: nothing);
+//! - meanwhile every client asks what changed every 2 s, as nodes do;
 //! - the broker's VmRSS and VmHWM with N registered, and its CPU over the run.
 //!
 //! Options: --nodes N (default 1000), --parallel P (50), --samples S (200).
@@ -69,6 +71,7 @@ fn start_broker(dir: &std::path::Path) -> anyhow::Result<(Child, Multiaddr)> {
         .arg("--data-dir")
         .arg(dir)
         .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
+        .args(["--turn-listen", "127.0.0.1:0"])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -125,7 +128,10 @@ async fn ask(
     }
 }
 
-type Probe = oneshot::Sender<anyhow::Result<(Duration, usize)>>;
+/// `true`: ask for the whole list; `false`: what changed since the cursor.
+type Probe = (bool, oneshot::Sender<anyhow::Result<(Duration, usize)>>);
+
+const DISCOVER_EVERY: Duration = Duration::from_secs(2);
 
 /// One client: connect, register (reports the latency), then answer
 /// discovery probes until the probe channel closes.
@@ -137,7 +143,7 @@ async fn client(
     registered: mpsc::Sender<anyhow::Result<Duration>>,
     mut probes: mpsc::Receiver<Probe>,
 ) {
-    let mut swarm = {
+    let (mut swarm, mut cursor) = {
         let _permit = permits.acquire().await;
         let r = async {
             let mut swarm = build().await?;
@@ -158,12 +164,13 @@ async fn client(
                 ],
                 ttl_secs: 60,
                 proof: None,
+                since: None,
             };
             let (response, took) = ask(&mut swarm, broker, request).await?;
-            if !matches!(response, BrokerResponse::Registered { .. }) {
+            let BrokerResponse::Registered { delta, .. } = response else {
                 bail!("not registered: {response:?}");
-            }
-            Ok((swarm, took))
+            };
+            Ok(((swarm, delta.cursor), took))
         }
         .await;
         match r {
@@ -177,22 +184,59 @@ async fn client(
             }
         }
     };
+    // Every node asks what changed every 2 s, from a random phase.
+    let phase = Duration::from_millis(rand::random_range(0..2000));
+    let mut every = tokio::time::interval_at(tokio::time::Instant::now() + phase, DISCOVER_EVERY);
     loop {
         tokio::select! {
             probe = probes.recv() => {
-                let Some(reply) = probe else { return };
-                let request = BrokerRequest::Discover {
-                    namespace: network_key::OPEN_NAMESPACE.into(),
-                    proof: None,
+                let Some((full, reply)) = probe else { return };
+                // The whole list comes in pages: time them all.
+                let start = Instant::now();
+                let mut since = (!full).then_some(cursor).flatten();
+                let mut n = 0;
+                let r = loop {
+                    match discover(&mut swarm, broker, since).await {
+                        Ok((_, k, c, more)) => {
+                            n += k;
+                            since = c;
+                            cursor = c;
+                            if !more {
+                                break Ok((start.elapsed(), n));
+                            }
+                        }
+                        Err(e) => break Err(e),
+                    }
                 };
-                let r = ask(&mut swarm, broker, request).await.and_then(|(resp, took)| match resp {
-                    BrokerResponse::Peers { peers } => Ok((took, peers.len())),
-                    other => bail!("unexpected answer {other:?}"),
-                });
                 let _ = reply.send(r);
+            }
+            _ = every.tick() => {
+                if let Ok((_, _, c, _)) = discover(&mut swarm, broker, cursor).await {
+                    cursor = c;
+                }
             }
             _ = swarm.select_next_some() => {}
         }
+    }
+}
+
+/// Asks for the others (what changed since `since`); returns the latency,
+/// the number of peers in the answer, the new cursor and whether more follows.
+async fn discover(
+    swarm: &mut Swarm<Client>,
+    broker: PeerId,
+    since: Option<u64>,
+) -> anyhow::Result<(Duration, usize, Option<u64>, bool)> {
+    let request = BrokerRequest::Discover {
+        namespace: network_key::OPEN_NAMESPACE.into(),
+        proof: None,
+        since,
+    };
+    match ask(swarm, broker, request).await? {
+        (BrokerResponse::Peers { peers, delta }, took) => {
+            Ok((took, peers.len(), delta.cursor, delta.more))
+        }
+        (other, _) => bail!("unexpected answer {other:?}"),
     }
 }
 
@@ -245,15 +289,26 @@ async fn main() -> anyhow::Result<()> {
     let all_registered = t0.elapsed();
     let rss = status_kb(pid, "VmRSS:")? / 1024.0;
     let mut discover = Vec::new();
-    for probe in probes.iter().take(args.samples) {
-        let (tx, rx) = oneshot::channel();
-        probe.send(tx).await.context("client gone")?;
-        let (took, n) = tokio::time::timeout(DEADLINE, rx).await???;
-        if n + 1 != args.nodes {
-            bail!("discover returned {n} peers, not {}", args.nodes - 1);
+    let mut changes = Vec::new();
+    for full in [true, false] {
+        for probe in probes.iter().take(args.samples) {
+            let (tx, rx) = oneshot::channel();
+            probe.send((full, tx)).await.context("client gone")?;
+            let (took, n) = tokio::time::timeout(DEADLINE, rx).await???;
+            if full && n + 1 != args.nodes {
+                bail!("discover returned {n} peers, not {}", args.nodes - 1);
+            }
+            if !full && n != 0 {
+                bail!("discover since the last answer returned {n} peers, not 0");
+            }
+            if full {
+                discover.push(ms(took));
+            } else {
+                changes.push(ms(took));
+            }
         }
-        discover.push(ms(took));
     }
+    let rss_steady = status_kb(pid, "VmRSS:")? / 1024.0;
     let secs = t0.elapsed().as_secs_f64();
     let cpu = cpu_percent(
         process_ticks(pid).unwrap_or(0).saturating_sub(ticks0),
@@ -288,12 +343,27 @@ async fn main() -> anyhow::Result<()> {
         "{}",
         row("register (request → answer)", &register, "", None)
     );
-    let d_ok = median(&discover) <= 50.0;
     println!(
         "{}",
         row(
-            &format!("discover at {} registered", args.nodes),
+            &format!(
+                "discover, whole list (all pages), at {} registered",
+                args.nodes
+            ),
             &discover,
+            "",
+            None
+        )
+    );
+    let d_ok = median(&changes) <= 50.0;
+    println!(
+        "{}",
+        row(
+            &format!(
+                "discover since the last answer (as nodes ask, every 2 s) at {} registered",
+                args.nodes
+            ),
+            &changes,
             "≤ 50 ms median",
             Some(d_ok)
         )
@@ -305,6 +375,10 @@ async fn main() -> anyhow::Result<()> {
         args.nodes,
         verdict(rss <= 64.0)
     );
+    println!(
+        "| VmRSS after the discover samples (all asking every 2 s) | {rss_steady:.1} MiB | ≤ 64 MiB {} |",
+        verdict(rss_steady <= 64.0)
+    );
     println!("| VmRSS at start (no client) | {rss0:.1} MiB | |");
     println!(
         "| per connected, registered node | {:.0} KiB | |",
@@ -313,7 +387,7 @@ async fn main() -> anyhow::Result<()> {
     println!("| VmHWM (peak) | {hwm:.1} MiB | |");
     println!("| CPU over the run ({secs:.1} s) | {cpu:.1} % of one core | |");
     println!(
-        "| CPU idle with {} connected (5 s) | {idle:.1} % | |",
+        "| CPU with {} connected, each asking what changed every 2 s (5 s) | {idle:.1} % of one core | |",
         args.nodes
     );
     Ok(())

@@ -31,6 +31,8 @@ impl Actor {
             MediaRole::Answerer => Role::Answerer,
         };
         let mut config = self.config.media.clone();
+        // The brokers' STUN/TURN servers, with credentials current now.
+        config.ice_servers.extend(self.net.ice_servers());
         config.record = self.record_file();
         self.recording = config.record.as_ref().map(|p| p.display().to_string());
         let start = tokio::task::spawn_blocking(move || MediaSession::start(config, role));

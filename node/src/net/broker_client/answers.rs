@@ -6,7 +6,7 @@ use super::{BrokerClient, BrokerState, DISCOVER_EVERY, MAX_BACKOFF, REFUSED_RETR
 use crate::net::broker_proto;
 use crate::net::NetEvent;
 use crate::network_key::Role;
-use crate::proto::broker::{BrokerResponse, PeerRecord};
+use crate::proto::broker::{BrokerResponse, Delta, PeerRecord};
 use libp2p::request_response;
 use libp2p::PeerId;
 use std::time::Duration;
@@ -29,7 +29,9 @@ impl BrokerClient {
                 let Some(i) = self.pending.remove(&request_id) else {
                     return Vec::new();
                 };
-                self.on_response(i, peer, local, response, now)
+                let events = self.on_response(i, peer, local, response, now);
+                self.publish_ice();
+                events
             }
             request_response::Event::OutboundFailure {
                 request_id, error, ..
@@ -58,6 +60,8 @@ impl BrokerClient {
                 ttl_secs,
                 peers,
                 proof,
+                turn,
+                delta,
             } => {
                 if let Some(key) = &self.key {
                     let ok = proof.is_some_and(|p| key.verify(Role::Broker, &broker, &local, &p));
@@ -71,15 +75,16 @@ impl BrokerClient {
                 }
                 link.state = BrokerState::Connected;
                 link.registered = true;
+                link.turn = turn;
                 link.next_register = now + Duration::from_secs(ttl_secs.max(2) / 2);
                 link.next_discover = now + DISCOVER_EVERY;
-                peers
+                (peers, delta)
             }
-            BrokerResponse::Peers { peers } => peers,
-            BrokerResponse::Done => Vec::new(),
+            BrokerResponse::Peers { peers, delta } => (peers, delta),
+            BrokerResponse::Done => return Vec::new(),
             BrokerResponse::Refused { reason } => return self.refused(i, &reason),
         };
-        self.handed_out(local, peers, now)
+        self.handed_out(i, local, peers, now)
     }
 
     fn refused(&mut self, i: usize, reason: &str) -> Vec<NetEvent> {
@@ -89,15 +94,38 @@ impl BrokerClient {
         }
         link.state = BrokerState::Refused;
         link.registered = false;
+        link.turn = None;
         link.next_register = Instant::now() + REFUSED_RETRY;
         Vec::new()
     }
 
-    fn handed_out(&mut self, local: PeerId, peers: Vec<PeerRecord>, now: Instant) -> Vec<NetEvent> {
+    /// Applies a list (or what changed in it) from broker `i`: the peers
+    /// it lists now stay fresh, the ones it no longer lists age out.
+    fn handed_out(
+        &mut self,
+        i: usize,
+        local: PeerId,
+        (peers, delta): (Vec<PeerRecord>, Delta),
+        now: Instant,
+    ) -> Vec<NetEvent> {
         let peers: Vec<PeerRecord> = peers
             .into_iter()
             .filter(|r| r.peer != local && !self.is_broker(&r.peer))
             .collect();
-        self.handed.handed_out(local, peers, now)
+        let link = &mut self.links[i];
+        if delta.full {
+            link.known.clear();
+        }
+        for gone in &delta.removed {
+            link.known.remove(gone);
+        }
+        link.known.extend(peers.iter().map(|r| r.peer));
+        link.cursor = delta.cursor;
+        if delta.more {
+            link.next_discover = now;
+        }
+        let events = self.handed.handed_out(local, peers, now);
+        self.handed.touch(&self.links[i].known, now);
+        events
     }
 }

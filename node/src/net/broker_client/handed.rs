@@ -1,15 +1,15 @@
 //! The nodes brokers handed out, and dialling them directly: the one with
 //! the smaller PeerId at once, the other a moment later only if no
 //! connection came meanwhile; all of a peer's addresses at once (direct and
-//! relayed), with a capped backoff while it stays unreachable. A peer the
-//! brokers stop mentioning is forgotten after [`PEER_FORGET`].
+//! relayed), with a capped backoff while it stays unreachable. A peer no
+//! broker lists any more is forgotten after [`PEER_FORGET`].
 
 use super::super::behaviour::Behaviour;
 use super::super::NetEvent;
 use crate::proto::broker::PeerRecord;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::{Multiaddr, PeerId, Swarm};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -64,6 +64,15 @@ impl HandedPeers {
     pub fn connected(&mut self, peer: &PeerId) {
         if let Some(h) = self.peers.get_mut(peer) {
             h.backoff = PEER_FIRST_BACKOFF;
+        }
+    }
+
+    /// A broker still lists `peers` (unchanged): they stay.
+    pub fn touch(&mut self, peers: &HashSet<PeerId>, now: Instant) {
+        for peer in peers {
+            if let Some(h) = self.peers.get_mut(peer) {
+                h.last_seen = now;
+            }
         }
     }
 

@@ -18,10 +18,11 @@
 
 mod answers;
 mod handed;
+mod ice;
 
 use super::behaviour::Behaviour;
 use crate::network_key::{NetworkKey, Role};
-use crate::proto::broker::BrokerRequest;
+use crate::proto::broker::{BrokerRequest, TurnOffer};
 use handed::HandedPeers;
 use libp2p::core::transport::ListenerId;
 use libp2p::multiaddr::Protocol;
@@ -30,8 +31,9 @@ use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::ConnectionId;
 use libp2p::{Multiaddr, PeerId, Swarm};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// The TTL asked for; the broker clamps it. Refreshed at half of it.
@@ -61,6 +63,9 @@ pub struct BrokerView {
     pub state: BrokerState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_id: Option<String>,
+    /// This node holds credentials for the broker's STUN/TURN server.
+    #[serde(default)]
+    pub turn: bool,
 }
 
 struct Link {
@@ -79,6 +84,11 @@ struct Link {
     /// Listening through this broker's relay.
     relay_listener: Option<ListenerId>,
     next_relay: Instant,
+    /// The broker's STUN/TURN server and our credentials, while registered.
+    turn: Option<TurnOffer>,
+    /// The cursor of the broker's last list, and who is on that list.
+    cursor: Option<u64>,
+    known: HashSet<PeerId>,
 }
 
 pub struct BrokerClient {
@@ -87,6 +97,8 @@ pub struct BrokerClient {
     key: Option<NetworkKey>,
     pending: HashMap<OutboundRequestId, usize>,
     handed: HandedPeers,
+    /// The ICE server URLs of every broker we hold TURN credentials for.
+    ice: watch::Sender<Vec<String>>,
 }
 
 /// The address without its `/p2p/…` and the PeerId it names, if any.
@@ -129,6 +141,9 @@ impl BrokerClient {
                     warned: false,
                     relay_listener: None,
                     next_relay: now,
+                    turn: None,
+                    cursor: None,
+                    known: HashSet::new(),
                 }
             })
             .collect();
@@ -138,7 +153,29 @@ impl BrokerClient {
             key,
             pending: HashMap::new(),
             handed: HandedPeers::default(),
+            ice: watch::channel(Vec::new()).0,
         }
+    }
+
+    /// The brokers' STUN/TURN servers as ICE server URLs, kept current.
+    pub fn ice_servers(&self) -> watch::Receiver<Vec<String>> {
+        self.ice.subscribe()
+    }
+
+    fn publish_ice(&self) {
+        let urls: Vec<String> = self
+            .links
+            .iter()
+            .filter_map(|l| l.turn.as_ref().map(|t| ice::urls(&l.addr, t)))
+            .flatten()
+            .collect();
+        self.ice.send_if_modified(|old| {
+            let changed = *old != urls;
+            if changed {
+                *old = urls;
+            }
+            changed
+        });
     }
 
     pub fn views(&self) -> Vec<BrokerView> {
@@ -148,6 +185,7 @@ impl BrokerClient {
                 addr: l.addr.to_string(),
                 state: l.state,
                 peer_id: l.peer.map(|p| p.to_string()),
+                turn: l.turn.is_some(),
             })
             .collect()
     }
@@ -194,6 +232,7 @@ impl BrokerClient {
                         addrs: own_addrs.clone(),
                         ttl_secs: TTL_SECS,
                         proof: self.proof(&broker, &local),
+                        since: link.cursor,
                     };
                     self.send(i, swarm, broker, request);
                     // Until the answer comes (or fails), do not ask again.
@@ -203,6 +242,7 @@ impl BrokerClient {
                     let request = BrokerRequest::Discover {
                         namespace: self.namespace.clone(),
                         proof: self.proof(&broker, &local),
+                        since: link.cursor,
                     };
                     self.send(i, swarm, broker, request);
                     self.links[i].next_discover = now + DISCOVER_EVERY;
@@ -291,6 +331,8 @@ impl BrokerClient {
                 link.backoff = FIRST_BACKOFF;
                 link.next_register = now;
                 link.registered = false;
+                // A new connection starts from the full list.
+                link.cursor = None;
             }
             is_broker |= link.peer == Some(peer);
         }
@@ -307,6 +349,7 @@ impl BrokerClient {
             }
             link.connection = None;
             link.registered = false;
+            link.turn = None;
             if remaining == 0 {
                 tracing::warn!("lost broker {peer} at {}; reconnecting", link.addr);
                 if link.state == BrokerState::Connected {
@@ -315,6 +358,7 @@ impl BrokerClient {
                 link.next_attempt = now;
             }
         }
+        self.publish_ice();
     }
 
     pub fn dial_failed(&mut self, id: ConnectionId, error: &impl std::fmt::Display) {
@@ -338,34 +382,4 @@ impl BrokerClient {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn broker_address_keeps_its_peer_id_apart() {
-        let id = PeerId::random();
-        let a: Multiaddr = format!("/ip4/10.0.0.1/tcp/7170/ws/p2p/{id}")
-            .parse()
-            .unwrap();
-        let (bare, peer) = split_peer(&a);
-        assert_eq!(bare.to_string(), "/ip4/10.0.0.1/tcp/7170/ws");
-        assert_eq!(peer, Some(id));
-        let b: Multiaddr = "/ip4/10.0.0.1/tcp/7171".parse().unwrap();
-        assert_eq!(split_peer(&b), (b.clone(), None));
-    }
-
-    #[test]
-    fn a_new_client_is_connecting_to_every_broker() {
-        let a: Multiaddr = "/ip4/10.0.0.1/tcp/7171".parse().unwrap();
-        let c = BrokerClient::new(std::slice::from_ref(&a), None);
-        assert_eq!(
-            c.views(),
-            vec![BrokerView {
-                addr: a.to_string(),
-                state: BrokerState::Connecting,
-                peer_id: None
-            }]
-        );
-    }
-}
+mod tests;

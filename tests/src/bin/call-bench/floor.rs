@@ -5,10 +5,8 @@
 
 use crate::args::Args;
 use crate::num;
-use anyhow::{bail, Context};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 
 /// The floor: `media-bench --json` figures.
 pub struct Floor {
@@ -43,45 +41,17 @@ impl Floor {
 
 /// `runs` runs of media-bench (next to this binary, or `--media-bin`).
 pub fn media_floor(args: &Args, runs: usize) -> anyhow::Result<Floor> {
-    let bin = match &args.media_bin {
-        Some(b) => b.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("no folder of the running binary")?
-            .join("examples/media-bench"),
-    };
-    if !bin.exists() {
-        bail!(
-            "{} not found: build it (cargo build --release -p duet-gst --example media-bench) \
-             or pass --media-bin / --no-media",
-            bin.display()
-        );
-    }
-    let out = Command::new(&bin)
-        .args([
-            "--json",
+    let v = duet_tests::measure::media_bench_json(
+        args.media_bin.as_deref(),
+        &[
             "--runs",
             &runs.to_string(),
             "--seconds",
             &args.media_seconds.to_string(),
             "--codec",
             &args.codec,
-        ])
-        .current_dir(duet_tests::workspace_root())
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .with_context(|| format!("running {}", bin.display()))?;
-    if !out.status.success() {
-        bail!("{} failed: {}", bin.display(), out.status);
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .context("media-bench printed no JSON (does it have --json?)")?;
-    let v: Value = serde_json::from_str(line)?;
+        ],
+    )?;
     let list = |k: &str| -> Vec<f64> {
         v[k].as_array()
             .map(|a| a.iter().filter_map(Value::as_f64).collect())

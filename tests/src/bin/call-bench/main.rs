@@ -27,8 +27,9 @@
 //! --no-media, --log RUST_LOG (info,duet_node=debug), --codec vp8|h264,
 //! --first-call-delay S (0: the first call as soon as both list each other),
 //! --display none|window (none: headless; window: each node in window mode
-//! on its own Xvfb — glass-to-glass is then read where the remote video
-//! enters the call window's compositor, due time at the window's sink),
+//! on its own Xvfb — glass-to-glass is then read on the call window's
+//! composed picture, when the remote frame is first composed; the window's
+//! sink shows it without waiting on the clock),
 //! --ring MS (0: auto-answer; else bob rings MS ms, is answered with
 //! `duet answer`, and the first-frame figures count from that answer).
 //!

@@ -1,0 +1,143 @@
+//! The video bitrate controller: a loss-based rule in the manner of
+//! GCC's loss controller (draft-ietf-rmcat-gcc §6), fed once per stats
+//! interval with what the peer's RTCP receiver reports say about our
+//! video (fraction lost) and the round-trip time.
+//!
+//! GStreamer 1.22 on Debian 12 has no `rtpgccbwe` (it ships with the Rust
+//! plugins, not packaged here), so the session adapts the encoder itself.
+//! Pure: no GStreamer, no clock; [`crate::resilience`] applies its
+//! decisions to the encoders. Under random loss a lower bitrate means fewer
+//! packets per frame, so fewer frames lose a packet; under congestion it
+//! relieves the link. The same report sets how much in-band FEC Opus adds.
+
+/// What the controller decided after one report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decision {
+    /// The video encoder's target bitrate (kbit/s).
+    pub video_kbps: u32,
+    /// The loss Opus should protect against with in-band FEC (0–100 %).
+    pub audio_loss_percent: u32,
+}
+
+/// Loss below this is noise: the bitrate may grow.
+const LOSS_LOW: f64 = 0.02;
+/// Loss above this cuts the bitrate in proportion.
+const LOSS_HIGH: f64 = 0.10;
+/// Growth per report with low loss.
+const GROWTH: f64 = 1.08;
+/// The floor of the video bitrate, as a share of the configured one.
+const MIN_SHARE: f64 = 0.2;
+/// RTT above this many times the smallest seen (and above [`RTT_SLACK_MS`])
+/// is a queue building up: treated as congestion.
+const RTT_RISE: f64 = 3.0;
+const RTT_SLACK_MS: f64 = 30.0;
+
+#[derive(Debug, Clone)]
+pub struct Controller {
+    max_kbps: f64,
+    min_kbps: f64,
+    kbps: f64,
+    min_rtt_ms: Option<f64>,
+}
+
+impl Controller {
+    /// Starts at the configured bitrate, which is also the ceiling.
+    pub fn new(configured_kbps: u32) -> Controller {
+        let max = f64::from(configured_kbps.max(1));
+        Controller {
+            max_kbps: max,
+            min_kbps: (max * MIN_SHARE).max(50.0).min(max),
+            kbps: max,
+            min_rtt_ms: None,
+        }
+    }
+
+    /// The current target (kbit/s).
+    pub fn kbps(&self) -> u32 {
+        self.kbps.round() as u32
+    }
+
+    /// One receiver report: `fraction_lost` (0..1) of our video since the
+    /// last report, the RTT when known.
+    pub fn on_report(&mut self, fraction_lost: f64, rtt_ms: Option<f64>) -> Decision {
+        let loss = if fraction_lost.is_finite() {
+            fraction_lost.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let queueing = match rtt_ms.filter(|r| r.is_finite() && *r > 0.0) {
+            Some(rtt) => {
+                let min = self.min_rtt_ms.map_or(rtt, |m| m.min(rtt));
+                self.min_rtt_ms = Some(min);
+                rtt > min * RTT_RISE && rtt > min + RTT_SLACK_MS
+            }
+            None => false,
+        };
+        if loss > LOSS_HIGH {
+            self.kbps *= 1.0 - 0.5 * loss;
+        } else if queueing {
+            self.kbps *= 0.85;
+        } else if loss < LOSS_LOW {
+            self.kbps *= GROWTH;
+        }
+        self.kbps = self.kbps.clamp(self.min_kbps, self.max_kbps);
+        Decision {
+            video_kbps: self.kbps(),
+            audio_loss_percent: audio_loss_percent(loss),
+        }
+    }
+}
+
+/// The loss Opus's in-band FEC is told to expect: what was measured,
+/// rounded up, with a floor of 1 % once any loss was seen, at most 30 %.
+pub fn audio_loss_percent(loss: f64) -> u32 {
+    if loss <= 0.0 {
+        0
+    } else {
+        ((loss * 100.0).ceil() as u32).clamp(1, 30)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn high_loss_cuts_low_loss_grows_back_to_the_ceiling() {
+        let mut c = Controller::new(1500);
+        assert_eq!(c.on_report(0.0, None).video_kbps, 1500);
+        let d = c.on_report(0.2, None);
+        assert_eq!(d.video_kbps, 1350);
+        assert_eq!(d.audio_loss_percent, 20);
+        for _ in 0..20 {
+            c.on_report(0.3, None);
+        }
+        assert_eq!(c.kbps(), 300, "never below a fifth of the ceiling");
+        // Moderate loss holds the rate.
+        assert_eq!(c.on_report(0.05, None).video_kbps, 300);
+        let mut last = 300;
+        for _ in 0..40 {
+            last = c.on_report(0.0, None).video_kbps;
+        }
+        assert_eq!(last, 1500);
+    }
+
+    #[test]
+    fn a_growing_rtt_is_congestion_and_nonsense_is_ignored() {
+        let mut c = Controller::new(1000);
+        c.on_report(0.0, Some(1.0));
+        assert_eq!(c.on_report(0.0, Some(80.0)).video_kbps, 850);
+        assert_eq!(c.on_report(0.0, Some(20.0)).video_kbps, 918);
+        let d = c.on_report(f64::NAN, Some(-1.0));
+        assert_eq!((d.video_kbps, d.audio_loss_percent), (991, 0));
+        assert_eq!(Controller::new(100).on_report(1.0, None).video_kbps, 50);
+    }
+
+    #[test]
+    fn opus_is_told_the_loss_rounded_up() {
+        assert_eq!(audio_loss_percent(0.0), 0);
+        assert_eq!(audio_loss_percent(0.001), 1);
+        assert_eq!(audio_loss_percent(0.101), 11);
+        assert_eq!(audio_loss_percent(0.9), 30);
+    }
+}

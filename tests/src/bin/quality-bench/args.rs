@@ -1,0 +1,78 @@
+//! The command line of `quality-bench`, apart so the usage text and the
+//! parser can be read together.
+
+use anyhow::{bail, Context};
+use std::path::PathBuf;
+
+const USAGE: &str = "\
+quality-bench: a call between two nodes on a simulated LAN under random UDP
+loss (nftables in the callee's host, each way); needs root, DUET_BIN names
+the duet binary. Options (defaults in brackets; --quick in parentheses):
+  --quick                shorter windows, fewer floor runs
+  --losses A,B,…         loss levels in % [0,1,5,10,20]
+  --seconds S            measurement window per level [20] (8)
+  --long-seconds S       how long the call must stay up at the highest level [60] (20)
+  --media-runs N         in-process media-bench runs for the floor [3] (1)
+  --media-bin PATH       the media-bench binary [target/release/examples/media-bench]
+  --no-media             skip the floor
+  --plot PATH            the SVG plot [docs/quality-loss.svg]";
+
+pub struct Args {
+    pub quick: bool,
+    pub losses: Vec<u32>,
+    pub seconds: u64,
+    pub long_seconds: u64,
+    pub media_runs: usize,
+    pub media_bin: Option<PathBuf>,
+    pub media: bool,
+    pub plot: PathBuf,
+}
+
+pub fn parse_args() -> anyhow::Result<Args> {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let quick = all.iter().any(|a| a == "--quick");
+    let mut a = Args {
+        quick,
+        losses: vec![0, 1, 5, 10, 20],
+        seconds: if quick { 8 } else { 20 },
+        long_seconds: if quick { 20 } else { 60 },
+        media_runs: if quick { 1 } else { 3 },
+        media_bin: None,
+        media: true,
+        plot: duet_tests::workspace_root().join("docs/quality-loss.svg"),
+    };
+    let mut it = all.into_iter();
+    while let Some(k) = it.next() {
+        match k.as_str() {
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            "--quick" => continue,
+            "--no-media" => {
+                a.media = false;
+                continue;
+            }
+            _ => {}
+        }
+        let v = it.next().with_context(|| format!("{k} needs a value"))?;
+        match k.as_str() {
+            "--losses" => {
+                a.losses = v
+                    .split(',')
+                    .map(|x| x.trim().parse::<u32>())
+                    .collect::<Result<_, _>>()?
+            }
+            "--seconds" => a.seconds = v.parse()?,
+            "--long-seconds" => a.long_seconds = v.parse()?,
+            "--media-runs" => a.media_runs = v.parse()?,
+            "--media-bin" => a.media_bin = Some(PathBuf::from(v)),
+            "--plot" => a.plot = PathBuf::from(v),
+            _ => bail!("unknown option {k}\n{USAGE}"),
+        }
+    }
+    if a.losses.is_empty() || a.losses.iter().any(|l| *l > 100) {
+        bail!("--losses takes percentages from 0 to 100");
+    }
+    Ok(a)
+}

@@ -1,0 +1,158 @@
+//! One loss level: set the loss, place a call, time it to a first frame on
+//! both sides, measure a window, hang up.
+
+use anyhow::{bail, Context};
+use duet_tests::node::DuetNode;
+use duet_tests::{wait_until, Lan};
+use serde_json::Value;
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long a call may take to connect and show frames under loss.
+const DEADLINE: Duration = Duration::from_secs(60);
+/// After the first frames, before the window.
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// One side's figures over the window.
+#[derive(Debug, Clone, Default)]
+pub struct Side {
+    pub fps: f64,
+    pub freezes: u64,
+    /// The longest gap between two frames since the first one (ms).
+    pub longest_gap_ms: f64,
+    pub g2g_median: f64,
+    pub g2g_p95: f64,
+    /// Received bitrate over the window (kbit/s, all media).
+    pub rx_kbps: f64,
+    /// The encoder's target at the end (kbit/s).
+    pub target_kbps: f64,
+    pub packets_lost: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Level {
+    pub loss: u32,
+    /// `duet call` → first remote frame on both sides (ms).
+    pub setup_ms: f64,
+    /// `duet call` → the client returns (connected, ms).
+    pub connect_ms: f64,
+    /// caller, callee.
+    pub sides: [Side; 2],
+    /// The call was still up at the end of the window.
+    pub up: bool,
+    pub window_s: f64,
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+fn call_of(node: &DuetNode) -> anyhow::Result<Value> {
+    Ok(node.status()?.call)
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+fn u(v: &Value) -> u64 {
+    v.as_u64().unwrap_or(0)
+}
+
+fn wait_no_call(node: &DuetNode) -> anyhow::Result<()> {
+    wait_until(&format!("{} to have no call", node.name), DEADLINE, || {
+        let s = node.status()?;
+        Ok((s.call.is_null() && s.status == "available").then_some(()))
+    })
+}
+
+/// Runs one level: `loss` % on bob's host, a call from alice, a window of
+/// `window` seconds.
+pub fn run(
+    lan: &Lan,
+    alice: &DuetNode,
+    bob: &DuetNode,
+    loss: u32,
+    window: Duration,
+) -> anyhow::Result<Level> {
+    wait_no_call(alice)?;
+    wait_no_call(bob)?;
+    lan.set_loss(lan.host(1), loss)?;
+    let t0 = unix_now();
+    let out = alice
+        .cli()
+        .args(["call", "bob"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()?;
+    let connect_ms = (unix_now() - t0) * 1000.0;
+    if !out.status.success() {
+        bail!(
+            "duet call bob at {loss} % loss: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut first_at: f64 = 0.0;
+    for node in [alice, bob] {
+        let c = wait_until(&format!("{}'s first frame", node.name), DEADLINE, || {
+            let c = call_of(node)?;
+            Ok(c["stats"]["first_frame_at"].is_f64().then_some(c))
+        })?;
+        first_at = first_at.max(f(&c["stats"]["first_frame_at"]));
+    }
+    std::thread::sleep(SETTLE);
+    let start = [call_of(alice)?, call_of(bob)?];
+    let t = Instant::now();
+    // The window: polled, so a call that ends is seen when it ends.
+    let mut up = true;
+    while t.elapsed() < window && up {
+        std::thread::sleep(Duration::from_millis(500));
+        up = [alice, bob]
+            .iter()
+            .all(|n| call_of(n).is_ok_and(|c| c["state"] == "connected"));
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let end = [call_of(alice)?, call_of(bob)?];
+    let mut sides: [Side; 2] = Default::default();
+    for i in 0..2 {
+        let (a, b) = (&start[i]["stats"], &end[i]["stats"]);
+        if end[i].is_null() {
+            continue;
+        }
+        sides[i] = Side {
+            fps: (u(&b["video_frames_received"]).saturating_sub(u(&a["video_frames_received"])))
+                as f64
+                / secs,
+            freezes: u(&b["video_freezes"]).saturating_sub(u(&a["video_freezes"])),
+            longest_gap_ms: f(&b["longest_freeze_ms"]),
+            g2g_median: f(&b["glass_to_glass_ms"]["median"]),
+            g2g_p95: f(&b["glass_to_glass_ms"]["p95"]),
+            rx_kbps: (u(&b["bytes_received"]).saturating_sub(u(&a["bytes_received"]))) as f64 * 8.0
+                / 1000.0
+                / secs,
+            target_kbps: f(&b["video_bitrate_kbps"]),
+            packets_lost: u(&b["packets_lost"]).saturating_sub(u(&a["packets_lost"])),
+        };
+    }
+    lan.set_loss(lan.host(1), 0)?;
+    if up {
+        let out = alice.cli().arg("hangup").output()?;
+        if !out.status.success() {
+            bail!("duet hangup: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    wait_no_call(alice).context("after the level")?;
+    wait_no_call(bob)?;
+    Ok(Level {
+        loss,
+        setup_ms: (first_at - t0) * 1000.0,
+        connect_ms,
+        sides,
+        up,
+        window_s: secs,
+    })
+}

@@ -1,0 +1,129 @@
+//! The Markdown of `quality-bench`: one row per loss level, the floor, and
+//! the issue's targets with a verdict each.
+
+use crate::args::Args;
+use crate::level::Level;
+use crate::Floor;
+use duet_tests::measure::{table_head, verdict};
+
+fn pair(a: f64, b: f64, digits: usize) -> String {
+    format!("{a:.digits$} / {b:.digits$}")
+}
+
+pub fn print(
+    args: &Args,
+    started: &str,
+    load0: &str,
+    load1: &str,
+    levels: &[Level],
+    floor: Option<&Floor>,
+) {
+    println!("Measured on {started} (load average {load0} at the start, {load1} at the end).\n");
+    println!(
+        "Loss: each level drops that share of the callee's UDP packets at random, each way \
+         (nftables in its host). Window {} s per level ({} s at the highest), after 2 s of \
+         settling; figures are caller / callee (what each side received).{}\n",
+        args.seconds,
+        args.long_seconds,
+        if args.quick { " `--quick` run." } else { "" }
+    );
+    println!(
+        "{}",
+        table_head(&[
+            "loss",
+            "connected / first frames ms",
+            "fps decoded",
+            "freezes > 200 ms",
+            "longest gap ms",
+            "glass-to-glass median ms",
+            "p95 ms",
+            "received kbit/s",
+            "video target kbit/s",
+            "packets lost",
+            "call up",
+        ])
+    );
+    for l in levels {
+        let [a, b] = &l.sides;
+        println!(
+            "| {} % | {:.0} / {:.0} | {} | {} / {} | {} | {} | {} | {} | {} | {} / {} | {} ({:.0} s) |",
+            l.loss,
+            l.connect_ms,
+            l.setup_ms,
+            pair(a.fps, b.fps, 1),
+            a.freezes,
+            b.freezes,
+            pair(a.longest_gap_ms, b.longest_gap_ms, 0),
+            pair(a.g2g_median, b.g2g_median, 1),
+            pair(a.g2g_p95, b.g2g_p95, 1),
+            pair(a.rx_kbps, b.rx_kbps, 0),
+            pair(a.target_kbps, b.target_kbps, 0),
+            a.packets_lost,
+            b.packets_lost,
+            if l.up { "yes" } else { "**no**" },
+            l.window_s
+        );
+    }
+    if let Some(f) = floor {
+        println!(
+            "\nFloor (in-process MediaSession pair, no loss, {} runs): glass-to-glass {:.1} ms \
+             median, {:.1} ms p95; create-offer → first frame {:.0} ms median.",
+            f.runs, f.g2g_median, f.g2g_p95, f.first_frame_ms
+        );
+    }
+    println!("\n{}", table_head(&["target", "measured", "verdict"]));
+    let at = |p: u32| levels.iter().find(|l| l.loss == p);
+    let min_fps = |l: &Level| l.sides[0].fps.min(l.sides[1].fps);
+    let longest = |l: &Level| l.sides[0].longest_gap_ms.max(l.sides[1].longest_gap_ms);
+    if let Some(l) = at(10) {
+        row(
+            "10 % loss: ≥ 24 fps both sides",
+            format!("{:.1} fps", min_fps(l)),
+            min_fps(l) >= 24.0,
+        );
+    }
+    if let Some(l) = at(20) {
+        row(
+            &format!("20 % loss: call up {} s with ≥ 15 fps", args.long_seconds),
+            format!("up {:.0} s, {:.1} fps", l.window_s, min_fps(l)),
+            l.up && min_fps(l) >= 15.0,
+        );
+    }
+    if let Some(l) = at(5) {
+        row(
+            "5 % loss: no freeze > 500 ms",
+            format!("longest gap {:.0} ms", longest(l)),
+            longest(l) <= 500.0,
+        );
+        row(
+            "5 % loss: first frame ≤ 500 ms",
+            format!("{:.0} ms", l.setup_ms),
+            l.setup_ms <= 500.0,
+        );
+    }
+    if let Some(l) = at(1) {
+        let n = l.sides[0].freezes + l.sides[1].freezes;
+        row("1 % loss: no freezes", format!("{n} freezes"), n == 0);
+    }
+    if let Some(l) = at(0) {
+        let med = l.sides[0].g2g_median.max(l.sides[1].g2g_median);
+        row(
+            "no loss: glass-to-glass median ≤ 20 ms",
+            format!("{med:.1} ms"),
+            med <= 20.0,
+        );
+        if let Some(f) = floor {
+            let p95 = l.sides[0].g2g_p95.max(l.sides[1].g2g_p95);
+            row(
+                "no loss: call p95 ≤ 1.2× the pair's p95",
+                format!("{p95:.1} ms = {:.2}×", p95 / f.g2g_p95),
+                p95 <= 1.2 * f.g2g_p95,
+            );
+        }
+    }
+    println!("\nPlot: {}", args.plot.display());
+}
+
+fn row(what: &str, measured: String, ok: bool) {
+    println!("| {what} | {measured} | {} |", verdict(ok));
+}

@@ -1,0 +1,91 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! A call on a lossy link: 10 % of the UDP packets dropped at random in
+//! each direction (nftables in the callee's host, `Lan::set_loss`), from
+//! before the call starts. Both sides must keep decoding at least 20
+//! frames a second over 10 s, and the call must stay up (retransmissions,
+//! key frames on loss, and a BYE for an unused SSRC not taken as the peer
+//! leaving). How the media does at other loss rates is measured by
+//! `scripts/bench quality`, not asserted here.
+
+use duet_tests::node::{DuetNode, NodeOptions};
+use duet_tests::{wait_until, Lan};
+use serde_json::Value;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(45);
+const WINDOW: Duration = Duration::from_secs(10);
+const MIN_FPS: f64 = 20.0;
+
+fn call_of(node: &DuetNode) -> Value {
+    node.status().unwrap().call
+}
+
+fn frames(call: &Value) -> u64 {
+    call["stats"]["video_frames_received"].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn a_call_with_10_percent_loss_each_way_keeps_decoding_20_fps() {
+    let lan = Lan::new(2).unwrap();
+    let alice = DuetNode::start_with(lan.host(0), NodeOptions::named("alice")).unwrap();
+    let bob = DuetNode::start_with(
+        lan.host(1),
+        NodeOptions::named("bob").args(["--auto-answer", "--accept-from", "any"]),
+    )
+    .unwrap();
+    let (aid, bid) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
+    alice.wait_for_peers(&[&bid], DEADLINE).unwrap();
+    bob.wait_for_peers(&[&aid], DEADLINE).unwrap();
+    lan.set_loss(lan.host(1), 10).unwrap();
+
+    let out = alice
+        .cli()
+        .args(["call", "bob"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "duet call under 10 % loss: {}{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        alice.logs()
+    );
+    // Both sides show pictures before the window starts.
+    let mut start = Vec::new();
+    for node in [&alice, &bob] {
+        let c = wait_until(
+            &format!("{} to decode 30 frames", node.name),
+            DEADLINE,
+            || {
+                let c = call_of(node);
+                Ok((c["state"] == "connected" && frames(&c) >= 30).then_some(c))
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", node.logs()));
+        start.push((c, Instant::now()));
+    }
+    // The measurement window itself: frames decoded over 10 s.
+    std::thread::sleep(WINDOW);
+    for (node, (first, at)) in [&alice, &bob].into_iter().zip(start) {
+        let now = call_of(node);
+        assert_eq!(
+            (now["id"].clone(), now["state"].clone()),
+            (first["id"].clone(), Value::from("connected")),
+            "{}'s call did not stay up: {now}\n{}",
+            node.name,
+            node.logs()
+        );
+        let fps = (frames(&now) - frames(&first)) as f64 / at.elapsed().as_secs_f64();
+        assert!(
+            fps >= MIN_FPS,
+            "{} decoded {fps:.1} fps under 10 % loss (want ≥ {MIN_FPS}): {now}\n{}",
+            node.name,
+            node.logs()
+        );
+        eprintln!("{}: {fps:.1} fps, stats {}", node.name, now["stats"]);
+    }
+    lan.set_loss(lan.host(1), 0).unwrap();
+}
