@@ -96,7 +96,9 @@ pub fn spawn(me: PeerId, my_name: String, config: CallConfig, net: net::Client) 
     let (notices, _) = broadcast::channel(NOTICE_CAPACITY);
     let (dnd_tx, dnd) = watch::channel(false);
     let actor = Actor {
-        machine: CallMachine::new(me, my_name, config.timeouts).with_policy(config.policy),
+        machine: CallMachine::new(me, my_name, config.timeouts)
+            .with_policy(config.policy)
+            .with_prepare(media::prepare_while_ringing(&config)),
         config,
         net,
         media: None,
@@ -237,6 +239,7 @@ impl Actor {
                 self.machine.on_local_candidate(mline, candidate)
             }
             MediaEvent::ConnectionState(ConnectionState::Connected) => {
+                self.keyframe_on_connect();
                 self.machine.on_media_connected()
             }
             MediaEvent::ConnectionState(s) if s.is_terminal() => self

@@ -20,6 +20,7 @@
 mod media;
 mod mute;
 mod policy;
+mod prepare;
 mod signals;
 mod types;
 
@@ -54,8 +55,12 @@ pub struct Call<P> {
     remote_candidates: usize,
     /// Outgoing: whether the callee has the invite (so candidates may go).
     peer_has_call: bool,
-    /// Our candidates held until the peer has the call.
+    /// Our candidates held until the peer has the call (an incoming call:
+    /// until it is answered).
     held_local: Vec<(u32, String)>,
+    /// Incoming, prepared while ringing: our answer, held until the user
+    /// answers.
+    held_answer: Option<String>,
     media_started: bool,
     /// What this side sends muted.
     pub muted: Mute,
@@ -101,6 +106,8 @@ pub struct CallMachine<P> {
     policy: AnswerPolicy,
     /// Do-not-disturb: invites that find no call are answered `busy`.
     dnd: bool,
+    /// Whether an incoming call's media is prepared while it rings.
+    prepare: bool,
     call: Option<Call<P>>,
 }
 
@@ -112,8 +119,15 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             timeouts,
             policy: AnswerPolicy::default(),
             dnd: false,
+            prepare: false,
             call: None,
         }
+    }
+
+    /// Prepares an incoming call's media while it rings (module `prepare`).
+    pub fn with_prepare(mut self, prepare: bool) -> Self {
+        self.prepare = prepare;
+        self
     }
 
     /// Sets who is answered at once or turned away (kiosks).
@@ -161,6 +175,7 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             remote_candidates: 0,
             peer_has_call: false,
             held_local: Vec::new(),
+            held_answer: None,
             media_started: true,
             muted: Mute::default(),
             remote_muted: Mute::default(),
@@ -187,6 +202,9 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
     }
 
     fn take_incoming(call: &mut Call<P>, connect: Duration) -> Vec<Action<P>> {
+        if call.media_started {
+            return Self::take_prepared(call, connect);
+        }
         let offer = call.remote_offer.take().unwrap_or_default();
         call.media_started = true;
         let mut actions = vec![Action::StartMedia(MediaRole::Answerer)];
@@ -223,10 +241,14 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
 
     /// The media session produced our offer (outgoing) or answer (incoming).
     pub fn on_local_description(&mut self, sdp: String) -> Vec<Action<P>> {
-        let Some(call) = &self.call else {
+        let Some(call) = self.call.as_mut() else {
             return Vec::new();
         };
         let signal = match (call.direction, call.phase) {
+            (Direction::Incoming, Phase::Ringing) if call.media_started => {
+                call.held_answer = Some(sdp);
+                return Vec::new();
+            }
             (Direction::Outgoing, Phase::Dialing) => CallSignal::Invite {
                 call_id: call.id.clone(),
                 caller_name: self.my_name.clone(),
@@ -249,7 +271,7 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
         let Some(call) = self.call.as_mut() else {
             return Vec::new();
         };
-        if !call.peer_has_call {
+        if !call.peer_has_call || Self::prepared_ringing(call) {
             if call.held_local.len() < MAX_BUFFERED_CANDIDATES {
                 call.held_local.push((mline, candidate));
             }

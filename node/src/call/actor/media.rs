@@ -3,6 +3,14 @@
 
 use super::*;
 
+/// Whether an incoming call's media is prepared while it rings (see the
+/// machine's `prepare`). Not in window mode, where the media session's call
+/// window would open over the ringing card, and not when recording, where
+/// a call declined would leave a file behind.
+pub(super) fn prepare_while_ringing(config: &CallConfig) -> bool {
+    !config.media.display.is_windowed() && config.record_dir.is_none()
+}
+
 impl Actor {
     /// A media failure; an untrusted peer certificate has its own reason.
     pub(super) fn media_error(&mut self, e: duet_gst::MediaError) -> Vec<Action<PeerId>> {
@@ -61,6 +69,16 @@ impl Actor {
             &peer,
             SystemTime::now(),
         ))
+    }
+
+    /// Media just connected: the encoders ran before (a session prepared
+    /// while ringing, for seconds), so what they send next is a delta frame
+    /// the peer cannot decode; a key frame now shows the first picture at
+    /// once rather than after the peer's PLI round trip.
+    pub(super) fn keyframe_on_connect(&self) {
+        if let Some(Err(e)) = self.media.as_ref().map(|m| m.session.request_keyframe()) {
+            tracing::debug!("key frame at connect: {e}");
+        }
     }
 
     pub(super) fn stop_media(&mut self) {

@@ -26,6 +26,9 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
 
     /// Media failed (ICE failed, pipeline error, peer's media gone).
     pub fn on_media_failed(&mut self, why: String) -> Vec<Action<P>> {
+        if let Some(actions) = self.unprepare() {
+            return actions;
+        }
         if self.call.as_ref().is_some_and(|c| c.media_started) {
             self.end_with_hangup(HangupReason::Error, EndReason::MediaFailed(why))
         } else {
@@ -36,6 +39,9 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
     /// The peer's media is not the one its signalling vouched for (DTLS
     /// certificate vs SDP fingerprint): end the call on both sides.
     pub fn on_media_untrusted(&mut self, why: String) -> Vec<Action<P>> {
+        if let Some(actions) = self.unprepare() {
+            return actions;
+        }
         if self.call.as_ref().is_some_and(|c| c.media_started) {
             self.end_with_hangup(HangupReason::MediaUntrusted, EndReason::MediaUntrusted(why))
         } else {

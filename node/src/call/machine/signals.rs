@@ -140,11 +140,12 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
             remote_candidates: 0,
             peer_has_call: true,
             held_local: Vec::new(),
+            held_answer: None,
             media_started: false,
             muted: Mute::default(),
             remote_muted: Mute::default(),
         });
-        vec![
+        let mut actions = vec![
             Action::Send {
                 to: from.clone(),
                 signal: CallSignal::Ringing {
@@ -161,7 +162,13 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
                 peer: from,
                 peer_name: caller_name,
             }),
-        ]
+        ];
+        if self.prepare {
+            if let Some(call) = self.call.as_mut() {
+                actions.extend(Self::prepare_incoming(call));
+            }
+        }
+        actions
     }
 
     fn on_ringing(&mut self, call_id: CallId) -> Vec<Action<P>> {
@@ -177,12 +184,10 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
         actions
     }
 
-    /// The peer has the call: send the candidates held back so far.
-    fn release_held(call: &mut Call<P>) -> Vec<Action<P>> {
-        let first = !std::mem::replace(&mut call.peer_has_call, true);
+    /// Our candidates held back so far, as `Ice` messages to the peer.
+    pub(super) fn send_held_candidates(call: &mut Call<P>) -> Vec<Action<P>> {
         let (to, id) = (call.peer.clone(), call.id.clone());
-        let mut actions: Vec<Action<P>> = call
-            .held_local
+        call.held_local
             .drain(..)
             .map(|(mline, candidate)| Action::Send {
                 to: to.clone(),
@@ -192,7 +197,13 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
                     candidate,
                 },
             })
-            .collect();
+            .collect()
+    }
+
+    /// The peer has the call: send the candidates held back so far.
+    fn release_held(call: &mut Call<P>) -> Vec<Action<P>> {
+        let first = !std::mem::replace(&mut call.peer_has_call, true);
+        let mut actions = Self::send_held_candidates(call);
         if first {
             actions.extend(Self::held_mute(call));
         }

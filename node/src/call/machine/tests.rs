@@ -6,6 +6,7 @@ mod failures;
 mod liveness;
 mod mute;
 mod policy;
+mod prepare;
 
 const ALICE: u32 = 1;
 const BOB: u32 = 2;

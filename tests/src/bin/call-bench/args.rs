@@ -18,7 +18,9 @@ DUET_BIN names the duet binary). Options (defaults in brackets):
   --log FILTER           RUST_LOG of the nodes [info,duet_node=debug]
   --codec vp8|h264       video codec [vp8]
   --first-call-delay S   wait between listing and the first call [0]
-  --display none|window  headless nodes, or each node in window mode on its own Xvfb [none]";
+  --display none|window  headless nodes, or each node in window mode on its own Xvfb [none]
+  --ring MS              0: bob auto-answers, figures from `duet call`; else bob rings and
+                         `duet answer` runs MS ms after it rings, figures from `duet answer` [0]";
 
 pub struct Args {
     pub calls: usize,
@@ -34,6 +36,8 @@ pub struct Args {
     pub first_call_delay: f64,
     /// `none` (headless) or `window` (each node on its own Xvfb).
     pub display: String,
+    /// 0: auto-answer; else ms of ringing before `duet answer`.
+    pub ring_ms: u64,
 }
 
 pub fn parse_args() -> anyhow::Result<Args> {
@@ -50,6 +54,7 @@ pub fn parse_args() -> anyhow::Result<Args> {
         codec: "vp8".into(),
         first_call_delay: 0.0,
         display: "none".into(),
+        ring_ms: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -73,6 +78,7 @@ pub fn parse_args() -> anyhow::Result<Args> {
             "--log" => a.log = v,
             "--codec" => a.codec = v,
             "--first-call-delay" => a.first_call_delay = v.parse()?,
+            "--ring" => a.ring_ms = v.parse()?,
             "--display" if v == "none" || v == "window" => a.display = v,
             _ => bail!("unknown option {k}"),
         }

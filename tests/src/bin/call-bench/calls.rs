@@ -9,11 +9,11 @@ use duet_tests::node::{DuetNode, NodeOptions};
 use duet_tests::wait_until;
 use serde_json::Value;
 use std::process::Stdio;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// `duet up` options of a bench node; bob answers at once. With an X
-/// display the node runs in window mode on it, else headless.
-pub fn node_opts(name: &str, log: &str, codec: &str, x: Option<&str>) -> NodeOptions {
+/// `duet up` options of a bench node; bob answers at once if `auto`. With
+/// an X display the node runs in window mode on it, else headless.
+pub fn node_opts(name: &str, log: &str, codec: &str, x: Option<&str>, auto: bool) -> NodeOptions {
     let mut o = match x {
         Some(d) => NodeOptions::named(name).window(d),
         None => NodeOptions::named(name).arg("--display").arg("none"),
@@ -30,7 +30,7 @@ pub fn node_opts(name: &str, log: &str, codec: &str, x: Option<&str>) -> NodeOpt
     ] {
         o = o.arg(a);
     }
-    if name == "bob" {
+    if name == "bob" && auto {
         o = o.arg("--auto-answer").arg("--accept-from").arg("any");
     }
     NodeOptions {
@@ -39,7 +39,8 @@ pub fn node_opts(name: &str, log: &str, codec: &str, x: Option<&str>) -> NodeOpt
     }
 }
 
-/// One call's first-frame figures, ms from starting `duet call`.
+/// One call's first-frame figures, ms from starting `duet call` (or
+/// `duet answer` when bob rings).
 pub struct CallRun {
     pub connected: f64,
     pub caller: f64,
@@ -96,17 +97,38 @@ fn log_len(node: &DuetNode) -> u64 {
     std::fs::metadata(&node.log).map(|m| m.len()).unwrap_or(0)
 }
 
-/// alice calls bob by name; timed until both sides show a first remote frame.
-pub fn one_call(alice: &DuetNode, bob: &DuetNode) -> anyhow::Result<CallRun> {
+/// alice calls bob by name; timed until both sides show a first remote
+/// frame. With `ring`, bob rings that long and the timing starts at
+/// `duet answer` on bob.
+pub fn one_call(
+    alice: &DuetNode,
+    bob: &DuetNode,
+    ring: Option<Duration>,
+) -> anyhow::Result<CallRun> {
     wait_no_call(&[alice, bob])?;
     let (la, lb) = (log_len(alice), log_len(bob));
-    let t0 = unix_now();
-    let out = alice
+    let mut t0 = unix_now();
+    let call = alice
         .cli()
         .args(["call", "bob"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .output()?;
+        .spawn()?;
+    if let Some(ring) = ring {
+        wait_until("bob to ring", DEADLINE, || {
+            Ok((call_of(bob)?["state"] == "ringing").then_some(()))
+        })?;
+        std::thread::sleep(ring);
+        t0 = unix_now();
+        let out = bob.cli().arg("answer").output()?;
+        if !out.status.success() {
+            bail!(
+                "duet answer failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let out = call.wait_with_output()?;
     let connected = (unix_now() - t0) * 1000.0;
     if !out.status.success() {
         bail!(

@@ -29,7 +29,9 @@
 //! --display none|window (none: headless; window: each node in window mode
 //! on its own Xvfb — glass-to-glass is then read on the call window's
 //! composed picture, when the remote frame is first composed; the window's
-//! sink shows it without waiting on the clock).
+//! sink shows it without waiting on the clock),
+//! --ring MS (0: auto-answer; else bob rings MS ms, is answered with
+//! `duet answer`, and the first-frame figures count from that answer).
 //!
 //! This file runs the bench in order; the parts are [`args`] (options),
 //! [`floor`] (media-bench runs), [`calls`] (placing and timing a call),
@@ -94,11 +96,11 @@ fn main() -> anyhow::Result<()> {
     let x = |i: usize| xs.as_ref().map(|xs| xs[i].display.as_str());
     let alice = DuetNode::start_with(
         lan.host(0),
-        calls::node_opts("alice", &args.log, &args.codec, x(0)),
+        calls::node_opts("alice", &args.log, &args.codec, x(0), args.ring_ms == 0),
     )?;
     let bob = DuetNode::start_with(
         lan.host(1),
-        calls::node_opts("bob", &args.log, &args.codec, x(1)),
+        calls::node_opts("bob", &args.log, &args.codec, x(1), args.ring_ms == 0),
     )?;
     let (aid, bid) = (alice.peer_id()?, bob.peer_id()?);
     alice.wait_for_peers(&[&bid], DEADLINE)?;
@@ -114,7 +116,8 @@ fn main() -> anyhow::Result<()> {
     let mut runs = Vec::new();
     let mut steadies: Vec<[steady::Steady; 2]> = Vec::new();
     for i in 0..args.calls {
-        let run = calls::one_call(&alice, &bob).with_context(|| format!("call {}", i + 1))?;
+        let ring = (args.ring_ms > 0).then(|| Duration::from_millis(args.ring_ms));
+        let run = calls::one_call(&alice, &bob, ring).with_context(|| format!("call {}", i + 1))?;
         eprintln!(
             "call {:2}: connected {:6.1} ms, first frame caller {:6.1} ms callee {:6.1} ms \
              (media start → frame: {:5.1} / {:5.1} ms), RSS {:.1} / {:.1} MiB",
