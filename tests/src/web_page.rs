@@ -17,20 +17,10 @@ pub fn page_url(host: &Host) -> String {
     format!("https://{}:{WEB_PORT}/", host.ip)
 }
 
-/// `duet up` options of a headless node with test sources that uses
-/// `broker` (so web users can reach it), plus `extra`.
+/// `duet up` options of a node that uses `broker` (so web users can reach
+/// it), plus `extra`; the harness makes it headless with test sources.
 pub fn node_options(name: &str, broker: &DuetBroker, extra: &[&str]) -> NodeOptions {
-    let mut o = NodeOptions::named(name).args([
-        "--video",
-        "test",
-        "--audio",
-        "test",
-        "--display",
-        "none",
-        "--no-console",
-        "--broker",
-        &broker.addr,
-    ]);
+    let mut o = NodeOptions::named(name).args(["--no-console", "--broker", &broker.addr]);
     for a in extra {
         o = o.arg(a);
     }

@@ -59,17 +59,7 @@ fn parse_args() -> anyhow::Result<Args> {
 }
 
 fn node_opts(name: &str, args: &Args) -> NodeOptions {
-    let mut o = NodeOptions::named(name).args([
-        "--video",
-        "test",
-        "--audio",
-        "test",
-        "--display",
-        "none",
-        "--no-console",
-        "--codec",
-        &args.codec,
-    ]);
+    let mut o = NodeOptions::named(name).args(["--no-console", "--codec", &args.codec]);
     if name == "bob" {
         o = o.args(["--auto-answer", "--accept-from", "any"]);
     }

@@ -59,16 +59,7 @@ fn floor(args: &args::Args) -> anyhow::Result<Floor> {
 }
 
 fn node(lan: &Lan, i: usize, name: &str) -> anyhow::Result<DuetNode> {
-    let mut o = NodeOptions::named(name).args([
-        "--video",
-        "test",
-        "--audio",
-        "test",
-        "--display",
-        "none",
-        "--latency-probe",
-        "--no-console",
-    ]);
+    let mut o = NodeOptions::named(name).args(["--latency-probe", "--no-console"]);
     if name == "bob" {
         o = o.args(["--auto-answer", "--accept-from", "any"]);
     }
