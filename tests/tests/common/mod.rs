@@ -1,4 +1,6 @@
-//! Helpers shared by the end-to-end tests that play a hostile peer.
+//! Helpers shared by end-to-end tests: a hostile peer (`rogue`), the
+//! broker's web endpoint with scripted clients (`web_socket`).
 #![allow(dead_code)]
 
 pub mod rogue;
+pub mod web_socket;
