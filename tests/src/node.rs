@@ -305,6 +305,14 @@ impl DuetNode {
     }
 
     /// Waits until `duet peers` lists exactly the given PeerIds (any order).
+    /// Waits until this node and `other` list each other.
+    pub fn wait_to_meet(&self, other: &DuetNode, deadline: Duration) -> anyhow::Result<()> {
+        let (mine, theirs) = (self.peer_id()?, other.peer_id()?);
+        self.wait_for_peers(&[&theirs], deadline)?;
+        other.wait_for_peers(&[&mine], deadline)?;
+        Ok(())
+    }
+
     pub fn wait_for_peers(&self, ids: &[&str], deadline: Duration) -> anyhow::Result<Vec<Peer>> {
         let mut want: Vec<&str> = ids.to_vec();
         want.sort();

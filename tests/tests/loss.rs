@@ -34,9 +34,7 @@ fn a_call_with_10_percent_loss_each_way_keeps_decoding_20_fps() {
         NodeOptions::named("bob").args(["--auto-answer", "--accept-from", "any"]),
     )
     .unwrap();
-    let (aid, bid) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
-    alice.wait_for_peers(&[&bid], DEADLINE).unwrap();
-    bob.wait_for_peers(&[&aid], DEADLINE).unwrap();
+    alice.wait_to_meet(&bob, DEADLINE).unwrap();
     lan.set_loss(lan.host(1), 10).unwrap();
 
     let out = alice

@@ -17,12 +17,7 @@ fn back_to_back_calls_end_as_rate_limited() {
         NodeOptions::named("bob").args(["--auto-answer", "--accept-from", "any"]),
     )
     .unwrap();
-    let (aid, bid) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
-    alice
-        .wait_for_peers(&[&bid], Duration::from_secs(30))
-        .unwrap();
-    bob.wait_for_peers(&[&aid], Duration::from_secs(30))
-        .unwrap();
+    alice.wait_to_meet(&bob, Duration::from_secs(30)).unwrap();
     let mut outcomes = Vec::new();
     for _ in 0..20 {
         let out = alice.cli().args(["call", "bob"]).output().unwrap();

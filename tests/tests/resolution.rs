@@ -27,12 +27,7 @@ fn a_720p_call_decodes_1280x720_frames_both_ways() {
         ]),
     )
     .unwrap();
-    let (aid, bid) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
-    alice
-        .wait_for_peers(&[&bid], Duration::from_secs(30))
-        .unwrap();
-    bob.wait_for_peers(&[&aid], Duration::from_secs(30))
-        .unwrap();
+    alice.wait_to_meet(&bob, Duration::from_secs(30)).unwrap();
     let out = alice.cli().args(["call", "bob"]).output().unwrap();
     assert!(
         out.status.success(),

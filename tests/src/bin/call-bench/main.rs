@@ -102,9 +102,7 @@ fn main() -> anyhow::Result<()> {
         lan.host(1),
         calls::node_opts("bob", &args.log, &args.codec, x(1), args.ring_ms == 0),
     )?;
-    let (aid, bid) = (alice.peer_id()?, bob.peer_id()?);
-    alice.wait_for_peers(&[&bid], DEADLINE)?;
-    bob.wait_for_peers(&[&aid], DEADLINE)?;
+    alice.wait_to_meet(&bob, DEADLINE)?;
 
     if args.first_call_delay > 0.0 {
         std::thread::sleep(Duration::from_secs_f64(args.first_call_delay));

@@ -77,9 +77,7 @@ fn main() -> anyhow::Result<()> {
     let lan = Lan::new(2)?;
     let alice = DuetNode::start_with(lan.host(0), node_opts("alice", &args))?;
     let bob = DuetNode::start_with(lan.host(1), node_opts("bob", &args))?;
-    let (aid, bid) = (alice.peer_id()?, bob.peer_id()?);
-    alice.wait_for_peers(&[&bid], Duration::from_secs(30))?;
-    bob.wait_for_peers(&[&aid], Duration::from_secs(30))?;
+    alice.wait_to_meet(&bob, Duration::from_secs(30))?;
     // Let the start-up warm-up end before the baseline.
     std::thread::sleep(Duration::from_secs(2));
     let mut curve: Vec<[Footprint; 2]> =

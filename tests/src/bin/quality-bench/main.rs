@@ -86,9 +86,7 @@ fn main() -> anyhow::Result<()> {
     let lan = Lan::new(2)?;
     let alice = node(&lan, 0, "alice")?;
     let bob = node(&lan, 1, "bob")?;
-    let (aid, bid) = (alice.peer_id()?, bob.peer_id()?);
-    alice.wait_for_peers(&[&bid], Duration::from_secs(30))?;
-    bob.wait_for_peers(&[&aid], Duration::from_secs(30))?;
+    alice.wait_to_meet(&bob, Duration::from_secs(30))?;
     let top = args.losses.iter().copied().max().unwrap_or(0);
     let mut levels = Vec::new();
     for &loss in &args.losses {
