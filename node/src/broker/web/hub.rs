@@ -250,8 +250,12 @@ impl Hub {
     fn track(&mut self, from: &str, to: &str, signal: &CallSignal) {
         let id = signal.call_id().to_string();
         match signal {
+            // An invite never takes over a call id already tracked for
+            // another pair: the first pair keeps it.
             CallSignal::Invite { .. } if self.calls.len() < MAX_CALLS => {
-                self.calls.insert(id, (from.to_string(), to.to_string()));
+                self.calls
+                    .entry(id)
+                    .or_insert_with(|| (from.to_string(), to.to_string()));
             }
             CallSignal::Reject { .. } | CallSignal::Hangup { .. }
                 if self
@@ -359,3 +363,7 @@ impl Hub {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "hub_tests.rs"]
+mod tests;
