@@ -90,6 +90,7 @@ pub fn print(args: &Args, results: &[Results], floor: Option<&Floor>) {
         println!("- `{}`: {}", r.topology.name(), r.topology.describe());
     }
     println!();
+    let delta = format!("Δ vs `{}`", direct.topology.name());
     println!(
         "{}",
         table_head(&[
@@ -99,7 +100,7 @@ pub fn print(args: &Args, results: &[Results], floor: Option<&Floor>) {
             "→ first frame both sides, median / p95",
             "÷ first row",
             "glass-to-glass caller → callee / callee → caller",
-            "Δ vs direct (routed)",
+            &delta,
             "CPU caller / callee",
         ])
     );
