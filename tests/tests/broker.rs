@@ -328,9 +328,10 @@ fn only_nodes_with_the_network_key_are_admitted() {
 }
 
 #[test]
-fn without_a_direct_route_signalling_goes_over_the_broker_relay() {
+fn without_a_direct_route_signalling_goes_over_the_broker_relay_and_media_through_turn() {
     // broker and alice on subnet 1, bob on subnet 2; the router passes only
-    // traffic to and from the broker.
+    // traffic to and from the broker: signalling crosses the relay circuit,
+    // media the broker's TURN.
     let lan = Lan::routed(2, 2).unwrap();
     lan.filter(Filter::AllBut(lan.host(0).ip)).unwrap();
     let broker = DuetBroker::start(lan.host(0), &[]).unwrap();
@@ -357,13 +358,22 @@ fn without_a_direct_route_signalling_goes_over_the_broker_relay() {
         Ok((alice.status()?.call["state"] == "ringing").then_some(()))
     })
     .unwrap();
+
+    // Answered, it connects, and the media goes through the broker's TURN.
+    let out = bob.cli().args(["answer"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}\n{}", bob.logs());
+    let dialed = dialing.wait().unwrap();
+    assert!(dialed.success(), "duet call: {dialed:?}\n{}", alice.logs());
+    for n in [&alice, &bob] {
+        wait_route(n, "relay");
+        wait_media(n, 60);
+    }
     let out = alice.cli().args(["hangup"]).output().unwrap();
     assert!(out.status.success(), "{out:?}");
     wait_until("bob's call to end", CONNECTED, || {
         Ok(bob.status()?.call.is_null().then_some(()))
     })
     .unwrap();
-    let _ = dialing.wait();
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The command line of `call-bench`: its options and their defaults, kept
 //! apart so the list in `main.rs`'s doc and the parser can be read together.
 
+use crate::topology::Topology;
 use anyhow::{bail, Context};
 use std::path::PathBuf;
 
@@ -20,7 +21,12 @@ DUET_BIN names the duet binary). Options (defaults in brackets):
   --first-call-delay S   wait between listing and the first call [0]
   --display none|window  headless nodes, or each node in window mode on its own Xvfb [none]
   --ring MS              0: bob auto-answers, figures from `duet call`; else bob rings and
-                         `duet answer` runs MS ms after it rings, figures from `duet answer` [0]";
+                         `duet answer` runs MS ms after it rings, figures from `duet answer` [0]
+  --topology LIST        where the nodes sit, comma-separated, calls taking turns:
+                         same (one subnet, no broker), same-broker, routed (two subnets,
+                         a router, a broker), relay (routed, UDP between the subnets
+                         dropped but to the broker: TURN), circuit (routed, everything
+                         dropped but to the broker), or all [same]";
 
 pub struct Args {
     pub calls: usize,
@@ -38,6 +44,8 @@ pub struct Args {
     pub display: String,
     /// 0: auto-answer; else ms of ringing before `duet answer`.
     pub ring_ms: u64,
+    /// Where the nodes sit; with several, the calls take turns.
+    pub topologies: Vec<Topology>,
 }
 
 pub fn parse_args() -> anyhow::Result<Args> {
@@ -55,6 +63,7 @@ pub fn parse_args() -> anyhow::Result<Args> {
         first_call_delay: 0.0,
         display: "none".into(),
         ring_ms: 0,
+        topologies: vec![Topology::Same],
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -79,6 +88,7 @@ pub fn parse_args() -> anyhow::Result<Args> {
             "--codec" => a.codec = v,
             "--first-call-delay" => a.first_call_delay = v.parse()?,
             "--ring" => a.ring_ms = v.parse()?,
+            "--topology" => a.topologies = Topology::parse_list(&v)?,
             "--display" if v == "none" || v == "window" => a.display = v,
             _ => bail!("unknown option {k}"),
         }

@@ -50,6 +50,9 @@ pub struct CallRun {
     pub callee_media: f64,
     /// (side, message) -> ms after the start of `duet call`.
     pub phases: Vec<(String, f64)>,
+    /// `stats.route` of both sides (`direct`, `relay`; `caller/callee` if
+    /// they differ), read after the first frames.
+    pub route: String,
 }
 
 impl CallRun {
@@ -139,6 +142,7 @@ pub fn one_call(
     }
     let ca = wait_first_frame(alice)?;
     let cb = wait_first_frame(bob)?;
+    let route = format_route(&wait_route(alice)?, &wait_route(bob)?);
     let mut ph = phases::phases(alice, la, t0);
     ph.extend(phases::phases(bob, lb, t0));
     Ok(CallRun {
@@ -148,7 +152,26 @@ pub fn one_call(
         caller_media: num(&ca["stats"]["first_frame_ms"]),
         callee_media: num(&cb["stats"]["first_frame_ms"]),
         phases: ph,
+        route,
     })
+}
+
+/// Waits until `node`'s call reports the route of its media.
+fn wait_route(node: &DuetNode) -> anyhow::Result<String> {
+    wait_until(
+        &format!("{}'s call to report its route", node.name),
+        DEADLINE,
+        || Ok(call_of(node)?["stats"]["route"].as_str().map(String::from)),
+    )
+}
+
+/// One word when both sides agree, `caller/callee` when not.
+fn format_route(caller: &str, callee: &str) -> String {
+    if caller == callee {
+        caller.to_string()
+    } else {
+        format!("{caller}/{callee}")
+    }
 }
 
 /// `duet hangup` on alice, then both nodes have no call.

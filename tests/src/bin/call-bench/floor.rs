@@ -9,6 +9,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The floor: `media-bench --json` figures.
+#[derive(Clone)]
 pub struct Floor {
     pub runs: usize,
     pub ff_offerer: Vec<f64>,

@@ -9,10 +9,13 @@ use crate::calls::CallRun;
 use crate::floor::Floor;
 use crate::phases;
 use crate::steady::Steady;
+use crate::topology::Topology;
 use duet_tests::measure::{median as med, percentile, table_head, verdict};
 
 /// Everything one bench measured.
 pub struct Results {
+    /// Where the two nodes sat.
+    pub topology: Topology,
     /// [`duet_tests::measure::machine_line`] at the start.
     pub started: String,
     /// Load averages at the start and at the end.
@@ -85,8 +88,8 @@ pub fn print(args: &Args, r: &Results) {
     println!();
     println!(
         "Settings: two `duet up --video test --audio test --display {} --latency-probe \
-         --codec {}` nodes ({}; in window mode each on its own Xvfb) on a simulated LAN of two network \
-         namespaces, 640x480@30 + Opus (node defaults), node logs at `{}`; {} calls \
+         --codec {}` nodes ({}; in window mode each on its own Xvfb) on a simulated LAN \
+         (network namespaces; topology `{}`: {}), 640x480@30 + Opus (node defaults), node logs at `{}`; {} calls \
          alice → bob by name between the same two nodes (the first reported alone), \
          `duet hangup` and no call on either side between calls; steady window {} s \
          after {} s of settling on the last {} calls. Floor: `media-bench --json`, {} runs \
@@ -94,6 +97,8 @@ pub fn print(args: &Args, r: &Results) {
         args.display,
         args.codec,
         answer_mode(args.ring_ms),
+        r.topology.name(),
+        r.topology.describe(),
         args.log,
         args.calls,
         args.window,
@@ -167,6 +172,11 @@ pub fn print(args: &Args, r: &Results) {
         med(&callee_media),
         p95(&caller_media),
         p95(&callee_media)
+    );
+    println!(
+        "| media route (`stats.route`, both sides) | {} | {} | | | | |",
+        first.route,
+        routes(warm)
     );
     let floor_a2b = fl(|f| med(&f.a2b));
     let floor_b2a = fl(|f| med(&f.b2a));
@@ -267,6 +277,21 @@ pub fn print(args: &Args, r: &Results) {
     if let Some(f) = floor {
         floor_line(f);
     }
+}
+
+/// Each route the calls took, with how many calls took it: `direct (20)`.
+pub fn routes(runs: &[CallRun]) -> String {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for r in runs {
+        match seen.iter_mut().find(|(k, _)| *k == r.route) {
+            Some((_, n)) => *n += 1,
+            None => seen.push((r.route.as_str(), 1)),
+        }
+    }
+    seen.iter()
+        .map(|(k, n)| format!("{k} ({n})"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The rows of the main table on what the nodes keep with no call.
