@@ -134,3 +134,50 @@ fn fullscreen_covers_the_screen_and_comes_back() {
     pipeline.set_state(gst::State::Null).unwrap();
     let _ = std::fs::remove_file(&png);
 }
+
+/// The node's spare sink, opened ahead (READY: connected to the X
+/// server), is the one the next call window takes; the window shows the
+/// remote picture with it.
+#[test]
+fn a_call_window_takes_the_spare_sink_opened_ahead() {
+    let _serial = one_at_a_time();
+    gst::init().unwrap();
+    let x = Xvfb::start().unwrap();
+    spare::keep_spare_sink_on(Some(x.display.clone()));
+    let start = std::time::Instant::now();
+    while !spare::is_kept() && start.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(spare::is_kept(), "a spare sink was opened");
+    let pipeline = gst::Pipeline::new();
+    let _stop = StopOnDrop(pipeline.clone());
+    let (events, _rx) = crate::events::Events::channel();
+    let w = CallWindow::build(&pipeline, events, false).unwrap();
+    assert_eq!(
+        w.sink().current_state(),
+        gst::State::Ready,
+        "the call window's sink is the spare, already open"
+    );
+    assert!(!spare::is_kept(), "the spare was taken");
+    let src = gst::ElementFactory::make("videotestsrc")
+        .property("is-live", true)
+        .property_from_str("pattern", "red")
+        .build()
+        .unwrap();
+    pipeline.add(&src).unwrap();
+    src.static_pad("src")
+        .unwrap()
+        .link(&w.remote_input().unwrap())
+        .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let png = format!("/tmp/duet-window-spare-{}.png", std::process::id());
+    let start = std::time::Instant::now();
+    let mut shown = false;
+    while !shown && start.elapsed() < std::time::Duration::from_secs(20) {
+        shown = x.screenshot(&png).is_ok() && red(&png, 400, 200);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(shown, "the remote picture in the window ({png})");
+    pipeline.set_state(gst::State::Null).unwrap();
+    let _ = std::fs::remove_file(&png);
+}
