@@ -101,8 +101,9 @@
 //!    each, `init`, `warm_up`), `sdp` (checks on remote SDP, offered payload
 //!    types), [`congestion`] (the video bitrate controller), [`freeze`]
 //!    (freezes of the remote picture).
-//! 2. Devices and windows: [`audio_device`] (device elements, the audio
-//!    output), [`devices`] (DeviceMonitor; the start-up check of the chosen
+//! 2. Devices and windows: `background` (a small pipeline started and
+//!    stopped on a thread of its own), [`audio_device`] (device elements,
+//!    the audio output), [`devices`] (DeviceMonitor; the start-up check of the chosen
 //!    devices), [`window`] (the call window: remote video, preview, name,
 //!    call time, cards; keys), `ringing` (the card while the phone rings),
 //!    [`tone`] (ringback and ringtone), `record` (recording the remote
@@ -122,6 +123,7 @@
 //! 6. [`session`]: the public handle, [`MediaSession`].
 
 pub mod audio_device;
+mod background;
 mod bus;
 mod command;
 pub mod config;

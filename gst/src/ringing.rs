@@ -5,6 +5,7 @@
 //! answered this window closes and the call window (in the session's
 //! pipeline) opens.
 
+use crate::background::Background;
 use crate::events::{Events, MediaEvent};
 use crate::window::{
     black_source, screen_window, set_title, window_sink, WINDOW_HEIGHT, WINDOW_WIDTH,
@@ -16,11 +17,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-/// A small pipeline (black picture, text, X window); closed on drop.
+/// A small pipeline (black picture, text, X window), opened in the
+/// background ([`RingingWindow::open_on`] returns before the X window
+/// exists); closed on drop.
 #[derive(Debug)]
 pub struct RingingWindow {
-    pipeline: gst::Pipeline,
-    stop: Arc<AtomicBool>,
+    _run: Background,
     _screen: Arc<crate::x11_window::ScreenWindow>,
 }
 
@@ -59,32 +61,34 @@ impl RingingWindow {
         card.set_property("text", text);
         let conv = make("videoconvert", None)?;
         let sink = window_sink(events.clone())?;
+        let bus = pipeline
+            .bus()
+            .ok_or_else(|| MediaError::StateChange("the ringing window has no bus".into()))?;
         let chain = [&src, &caps, &card, &conv, &sink];
         pipeline
             .add_many(chain)
             .map_err(|e| MediaError::Negotiation(e.to_string()))?;
         gst::Element::link_many(chain)
             .map_err(|e| MediaError::Negotiation(format!("linking the card: {e}")))?;
-        if let Err(e) = pipeline.set_state(gst::State::Playing) {
-            let _ = pipeline.set_state(gst::State::Null);
-            return Err(MediaError::StateChange(format!("ringing window: {e}")));
-        }
-        // Once the sink's pad is active (an event before is dropped).
-        set_title(&sink, title);
-        let stop = Arc::new(AtomicBool::new(false));
-        if let Some(bus) = pipeline.bus() {
-            let stop = stop.clone();
-            std::thread::Builder::new()
-                .name("duet-ringing".into())
-                .spawn(move || watch_bus(&bus, &stop, &events))
-                .map_err(|e| MediaError::StateChange(format!("spawning: {e}")))?;
-        }
-        let ringing = RingingWindow {
+        let title = title.to_string();
+        // Started and stopped on its own thread (see `background`).
+        let run = Background::spawn(
+            "duet-ringing",
+            "ringing window",
             pipeline,
-            stop,
-            _screen: screen,
-        };
-        Ok((ringing, rx))
+            move |_, stop| {
+                // Once the sink's pad is active (an event before is dropped).
+                set_title(&sink, &title);
+                watch_bus(&bus, stop, &events)
+            },
+        )?;
+        Ok((
+            RingingWindow {
+                _run: run,
+                _screen: screen,
+            },
+            rx,
+        ))
     }
 }
 
@@ -100,26 +104,5 @@ fn watch_bus(bus: &gst::Bus, stop: &AtomicBool, events: &Events) {
             events.send(MediaEvent::WindowClosed);
             return;
         }
-    }
-}
-
-impl Drop for RingingWindow {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        // The NULL state change closes the X window.
-        stop_in_background(&self.pipeline);
-    }
-}
-
-/// Sets a small pipeline to NULL off the caller's thread (the actor's).
-pub(crate) fn stop_in_background(pipeline: &gst::Pipeline) {
-    let pipeline = pipeline.clone();
-    let spawned = std::thread::Builder::new()
-        .name("duet-stop".into())
-        .spawn(move || {
-            let _ = pipeline.set_state(gst::State::Null);
-        });
-    if let Err(e) = spawned {
-        tracing::warn!("could not spawn a thread to stop a pipeline: {e}");
     }
 }

@@ -81,12 +81,19 @@ impl MediaSession {
         let (events, rx) = Events::channel();
         let shared = Arc::new(Shared::new(config, role, events));
         let (cmd_tx, cmd_rx) = CmdTx::channel();
+        let t0 = Instant::now();
         let (pipeline, webrtc) = crate::webrtc_wiring::build(&shared, &cmd_tx)?;
+        let built = t0.elapsed();
         if let Err(e) = pipeline.set_state(gst::State::Playing) {
             let err = crate::bus::startup_error(&pipeline, &shared.config, e);
             let _ = pipeline.set_state(gst::State::Null);
             return Err(err);
         }
+        tracing::debug!(
+            "pipeline built in {:.1} ms, playing {:.1} ms later",
+            built.as_secs_f64() * 1000.0,
+            (t0.elapsed() - built).as_secs_f64() * 1000.0
+        );
         let thread_shared = shared.clone();
         let thread_pipeline = pipeline.clone();
         let thread_tx = cmd_tx.clone();

@@ -5,12 +5,12 @@
 //! yet for the callee). With no output device autoaudiosink falls back to
 //! a fake sink: nothing is heard, nothing fails.
 
+use crate::background::Background;
 use crate::elements::make;
 use crate::MediaError;
 use gstreamer as gst;
 use gstreamer::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Which ringing sound.
@@ -39,12 +39,12 @@ impl ToneKind {
     }
 }
 
-/// A playing tone; stops on drop.
+/// A playing tone (started in the background: [`Tone::play`] returns
+/// before the audio device is open); stops on drop.
 #[derive(Debug)]
 pub struct Tone {
     kind: ToneKind,
-    pipeline: gst::Pipeline,
-    stop: Arc<AtomicBool>,
+    run: Background,
 }
 
 impl Tone {
@@ -65,34 +65,22 @@ impl Tone {
             .map_err(|e| MediaError::Negotiation(e.to_string()))?;
         gst::Element::link_many(chain)
             .map_err(|e| MediaError::Negotiation(format!("linking the {}: {e}", kind.as_str())))?;
-        if let Err(e) = pipeline.set_state(gst::State::Playing) {
-            let _ = pipeline.set_state(gst::State::Null);
-            return Err(MediaError::StateChange(format!("{}: {e}", kind.as_str())));
-        }
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        std::thread::Builder::new()
-            .name("duet-tone".into())
-            .spawn(move || {
-                for (i, ms) in cadence.iter().cycle().enumerate() {
-                    volume.set_property("mute", i % 2 == 1);
-                    let mut left = *ms;
-                    while left > 0 {
-                        if flag.load(Ordering::Relaxed) {
-                            return;
-                        }
-                        let step = left.min(50);
-                        std::thread::sleep(Duration::from_millis(step));
-                        left -= step;
+        // Started and stopped on its own thread (see `background`).
+        let run = Background::spawn("duet-tone", kind.as_str(), pipeline, move |_, stop| {
+            for (i, ms) in cadence.iter().cycle().enumerate() {
+                volume.set_property("mute", i % 2 == 1);
+                let mut left = *ms;
+                while left > 0 {
+                    if stop.load(Ordering::Acquire) {
+                        return;
                     }
+                    let step = left.min(50);
+                    std::thread::sleep(Duration::from_millis(step));
+                    left -= step;
                 }
-            })
-            .map_err(|e| MediaError::StateChange(format!("spawning: {e}")))?;
-        Ok(Tone {
-            kind,
-            pipeline,
-            stop,
-        })
+            }
+        })?;
+        Ok(Tone { kind, run })
     }
 
     pub fn kind(&self) -> ToneKind {
@@ -101,14 +89,7 @@ impl Tone {
 
     /// Whether the tone's pipeline is running (PLAYING).
     pub fn is_playing(&self) -> bool {
-        self.pipeline.current_state() == gst::State::Playing
-    }
-}
-
-impl Drop for Tone {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        crate::ringing::stop_in_background(&self.pipeline);
+        self.run.pipeline().current_state() == gst::State::Playing
     }
 }
 
@@ -127,6 +108,14 @@ mod tests {
             }
             assert!(tone.is_playing(), "{kind:?}");
             assert_eq!(tone.kind(), kind);
+            let pipeline = tone.run.pipeline().clone();
+            drop(tone);
+            while pipeline.current_state() != gst::State::Null
+                && start.elapsed() < Duration::from_secs(20)
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            assert_eq!(pipeline.current_state(), gst::State::Null, "{kind:?}");
         }
     }
 }

@@ -30,6 +30,7 @@ use gstreamer_video as gst_video;
 use layout::{preview_rect, remote_rect};
 pub(crate) use parts::{black_source, set_title, window_sink};
 use parts::{set_str, text_overlay};
+pub use spare::keep_spare_sink;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -144,7 +145,8 @@ impl CallWindow {
         let card = text_overlay("window-card", "Sans 26", "center", "center")?;
         let label = text_overlay("window-label", "Sans 16", "top", "left")?;
         let conv = make("videoconvert", None)?;
-        let sink = window_sink(events)?;
+        // Already connected to the X server, if a spare was kept.
+        let sink = parts::with_keys(spare::take_sink()?, events);
         let chain = [
             &src,
             &caps,
@@ -380,6 +382,7 @@ impl CallWindow {
 mod layout;
 mod on_time;
 mod parts;
+mod spare;
 mod stamps;
 #[cfg(test)]
 mod tests;

@@ -122,6 +122,9 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> Resu
     // Runs alone; a blocking task cannot be aborted, so it is not kept.
     drop(tokio::task::spawn_blocking(move || {
         duet_gst::warm_up(&media);
+        if media.display.is_windowed() {
+            duet_gst::window::keep_spare_sink();
+        }
         crate::allocator::release_free_memory();
     }));
     let keypair = identity::load_or_create(&config.data_dir)?;

@@ -2,7 +2,7 @@
 //! ([`crate::RingingWindow`]): the black live source, the text overlays,
 //! the X sink that reports keys, and the window title.
 
-use super::{FRAMERATE, WINDOW_FORMAT, WINDOW_SINK};
+use super::{FRAMERATE, WINDOW_FORMAT};
 use crate::elements::make;
 use crate::events::{MediaEvent, WindowKey};
 use crate::MediaError;
@@ -49,13 +49,14 @@ pub(crate) fn black_source(width: u32, height: u32) -> Result<[gst::Element; 2],
     Ok([src, caps])
 }
 
-/// The window's X sink: no preroll (it may join a running pipeline), keys
-/// caught on its pad and sent as [`MediaEvent::Key`].
+/// The window's X sink ([`super::spare::new_sink`]), keys caught on its
+/// pad and sent as [`MediaEvent::Key`].
 pub(crate) fn window_sink(events: crate::events::Events) -> Result<gst::Element, MediaError> {
-    let sink = make("ximagesink", Some(WINDOW_SINK))?;
-    sink.set_property("sync", false);
-    sink.set_property("async", false);
-    sink.set_property("force-aspect-ratio", true);
+    Ok(with_keys(super::spare::new_sink()?, events))
+}
+
+/// `sink` with its keys sent as [`MediaEvent::Key`].
+pub(super) fn with_keys(sink: gst::Element, events: crate::events::Events) -> gst::Element {
     if let Some(pad) = sink.static_pad("sink") {
         pad.add_probe(gst::PadProbeType::EVENT_UPSTREAM, move |_, info| {
             if let Some(ev) = info.event() {
@@ -70,7 +71,7 @@ pub(crate) fn window_sink(events: crate::events::Events) -> Result<gst::Element,
             gst::PadProbeReturn::Ok
         });
     }
-    Ok(sink)
+    sink
 }
 
 /// Sets the X window's title (ximagesink takes it from a title tag).

@@ -33,12 +33,25 @@ fn red_window() -> (Xvfb, gst::Pipeline, CallWindow, gst::Element) {
     let (events, _rx) = crate::events::Events::channel();
     let w = CallWindow::build(&pipeline, events, false).unwrap();
     w.sink().set_property("display", x.display.as_str());
-    let src = gst::ElementFactory::make("videotestsrc")
+    (x, pipeline, w, red_source())
+}
+
+fn red_source() -> gst::Element {
+    gst::ElementFactory::make("videotestsrc")
         .property("is-live", true)
         .property_from_str("pattern", "red")
         .build()
+        .unwrap()
+}
+
+/// `src` as the window's remote video, the pipeline playing.
+fn play_as_remote(pipeline: &gst::Pipeline, w: &CallWindow, src: &gst::Element) {
+    pipeline.add(src).unwrap();
+    src.static_pad("src")
+        .unwrap()
+        .link(&w.remote_input().unwrap())
         .unwrap();
-    (x, pipeline, w, src)
+    pipeline.set_state(gst::State::Playing).unwrap();
 }
 
 /// A remote resolution change mid-call (640x480 → 1280x720) keeps
@@ -92,12 +105,7 @@ fn fullscreen_covers_the_screen_and_comes_back() {
     let _serial = one_at_a_time();
     let (x, pipeline, w, src) = red_window();
     let _stop = StopOnDrop(pipeline.clone());
-    pipeline.add(&src).unwrap();
-    src.static_pad("src")
-        .unwrap()
-        .link(&w.remote_input().unwrap())
-        .unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
+    play_as_remote(&pipeline, &w, &src);
     let png = format!("/tmp/duet-window-fullscreen-{}.png", std::process::id());
     let until = |what: &str, check: &dyn Fn() -> bool| {
         let start = std::time::Instant::now();
@@ -131,6 +139,43 @@ fn fullscreen_covers_the_screen_and_comes_back() {
         .unwrap()
         .pop_filtered(&[gst::MessageType::Error]);
     assert!(error.is_none(), "{error:?}");
+    pipeline.set_state(gst::State::Null).unwrap();
+    let _ = std::fs::remove_file(&png);
+}
+
+/// The node's spare sink, opened ahead (READY: connected to the X
+/// server), is the one the next call window takes; the window shows the
+/// remote picture with it.
+#[test]
+fn a_call_window_takes_the_spare_sink_opened_ahead() {
+    let _serial = one_at_a_time();
+    gst::init().unwrap();
+    let x = Xvfb::start().unwrap();
+    spare::keep_spare_sink_on(Some(x.display.clone()));
+    let start = std::time::Instant::now();
+    while !spare::is_kept() && start.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(spare::is_kept(), "a spare sink was opened");
+    let pipeline = gst::Pipeline::new();
+    let _stop = StopOnDrop(pipeline.clone());
+    let (events, _rx) = crate::events::Events::channel();
+    let w = CallWindow::build(&pipeline, events, false).unwrap();
+    assert_eq!(
+        w.sink().current_state(),
+        gst::State::Ready,
+        "the call window's sink is the spare, already open"
+    );
+    assert!(!spare::is_kept(), "the spare was taken");
+    play_as_remote(&pipeline, &w, &red_source());
+    let png = format!("/tmp/duet-window-spare-{}.png", std::process::id());
+    let start = std::time::Instant::now();
+    let mut shown = false;
+    while !shown && start.elapsed() < std::time::Duration::from_secs(20) {
+        shown = x.screenshot(&png).is_ok() && red(&png, 400, 200);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(shown, "the remote picture in the window ({png})");
     pipeline.set_state(gst::State::Null).unwrap();
     let _ = std::fs::remove_file(&png);
 }

@@ -327,7 +327,10 @@ impl Actor {
                     }
                 }
                 Action::StopMedia => self.stop_media(),
-                Action::Send { to, signal } => self.net.send_signal(to, signal).await,
+                Action::Send { to, signal } => {
+                    tracing::debug!("sending {}", signal_name(&signal));
+                    self.net.send_signal(to, signal).await
+                }
                 Action::Arm {
                     call_id,
                     timer,

@@ -35,6 +35,7 @@ impl Actor {
         config.ice_servers.extend(self.net.ice_servers());
         config.record = self.record_file();
         self.recording = config.record.as_ref().map(|p| p.display().to_string());
+        let t0 = std::time::Instant::now();
         let start = tokio::task::spawn_blocking(move || MediaSession::start(config, role));
         let started = tokio::time::timeout(MEDIA_START_TIMEOUT, start)
             .await
@@ -46,6 +47,10 @@ impl Actor {
             })?
             .map_err(|e| duet_gst::MediaError::Init(format!("media start task: {e}")))??;
         let (session, events) = started;
+        tracing::debug!(
+            "media started in {:.1} ms",
+            t0.elapsed().as_secs_f64() * 1000.0
+        );
         self.media = Some(Media {
             session,
             events,

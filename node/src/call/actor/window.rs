@@ -51,8 +51,12 @@ impl Actor {
                 let name = call.peer_name.clone();
                 let card = format!("{name} is calling — y answer, n reject");
                 let display = self.config.media.display;
+                let t0 = std::time::Instant::now();
                 match RingingWindow::open_on(display, &format!("duet — {name}"), &card) {
-                    Ok(w) => self.ringing = Some(w),
+                    Ok(w) => {
+                        tracing::debug!("ringing card open in {:.1} ms", ms_since(t0));
+                        self.ringing = Some(w)
+                    }
                     Err(e) => tracing::warn!("cannot open the ringing window: {e}"),
                 }
             }
@@ -74,14 +78,22 @@ impl Actor {
         let Some(kind) = kind.filter(|_| self.windowed() && !self.config.quiet) else {
             return;
         };
+        let t0 = std::time::Instant::now();
         match duet_gst::Tone::play(kind) {
-            Ok(t) => self.tone = Some(t),
+            Ok(t) => {
+                tracing::debug!("{} playing in {:.1} ms", kind.as_str(), ms_since(t0));
+                self.tone = Some(t)
+            }
             Err(e) => tracing::warn!("cannot play the {}: {e}", kind.as_str()),
         }
     }
 
     /// After the media session started: the peer's name and the card.
     pub(super) fn window_on_media_start(&mut self) {
+        if self.windowed() {
+            // The call window took the spare sink: the next call's.
+            duet_gst::window::keep_spare_sink();
+        }
         self.ringing = None;
         if self.tone.as_ref().map(|t| t.kind()) == Some(ToneKind::Ringtone) {
             self.tone = None;
@@ -139,4 +151,8 @@ impl Actor {
             tracing::info!("window key: cannot mute {kind}: {e}");
         }
     }
+}
+
+fn ms_since(t0: std::time::Instant) -> f64 {
+    t0.elapsed().as_secs_f64() * 1000.0
 }
