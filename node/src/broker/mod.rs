@@ -7,11 +7,14 @@
 //! - [`registry`]: who is registered where until when (pure, unit-tested).
 //! - [`server`]: the Swarm owner: listeners, requests, admission, logs.
 //! - [`turn`]: the STUN/TURN server for media, and its credentials.
+//! - [`boxed`]: per-connection handlers kept out of the connection's task
+//!   (memory: docs/broker.md, `## Memory`).
 //!
 //! The wire types ([`crate::proto::broker`]), the request-response behaviour
 //! ([`crate::net::broker_proto`]), the identity ([`crate::identity`]) and the
 //! admission proof ([`crate::network_key`]) are shared with the node.
 
+mod boxed;
 pub mod cli;
 pub mod registry;
 mod server;

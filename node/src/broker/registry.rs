@@ -21,10 +21,11 @@ use std::time::{Duration, Instant};
 
 /// Departures a namespace remembers for incremental answers.
 const MAX_DEPARTURES: usize = 4096;
-/// Most peers in one answer (about 12 KB): every connection's buffers grow
-/// to the largest message written on it and stay that large, so a long
-/// list goes in pages.
-pub const PAGE: usize = 100;
+/// Most peers in one answer (about 2 KB): every connection's Noise buffers
+/// grow to the largest message written on it and stay that large (three
+/// of them: 100 peers a page cost ~30 KB per connection), so a long list
+/// goes in small pages (docs/broker.md, `## Memory`).
+pub const PAGE: usize = 16;
 
 #[derive(Debug, Clone, Copy)]
 pub struct TtlRange {

@@ -8,6 +8,7 @@
 //! disconnected, and a relay reservation or circuit involving a peer not
 //! (yet) admitted is cut by disconnecting that peer.
 
+use super::boxed::Boxed;
 use super::registry::{Changes, Registry};
 use super::turn::Turn;
 use super::web::bridge::Bridge;
@@ -40,28 +41,30 @@ const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3600);
 
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
-    identify: identify::Behaviour,
-    ping: ping::Behaviour,
-    broker: broker_proto::Behaviour,
-    relay: relay::Behaviour,
+    // Each Boxed: its per-connection handler out of the connection's task
+    // (1,000 connections; see super::boxed).
+    identify: Boxed<identify::Behaviour>,
+    ping: Boxed<ping::Behaviour>,
+    broker: Boxed<broker_proto::Behaviour>,
+    relay: Boxed<relay::Behaviour>,
     /// Browsers' calls to nodes (`/duet/web-call/1`, see web::bridge).
-    web_call: web_call_proto::Behaviour,
+    web_call: Boxed<web_call_proto::Behaviour>,
 }
 
 impl Behaviour {
     fn new(key: &Keypair) -> Self {
         Self {
-            identify: identify::Behaviour::new(
+            identify: Boxed(identify::Behaviour::new(
                 identify::Config::new(IDENTIFY_PROTOCOL.to_string(), key.public())
                     .with_agent_version(format!("duet-broker/{}", env!("CARGO_PKG_VERSION"))),
-            ),
-            ping: ping::Behaviour::new(
+            )),
+            ping: Boxed(ping::Behaviour::new(
                 ping::Config::new()
                     .with_interval(PING_INTERVAL)
                     .with_timeout(PING_TIMEOUT),
-            ),
-            broker: broker_proto::behaviour(true),
-            relay: relay::Behaviour::new(
+            )),
+            broker: Boxed(broker_proto::behaviour(true)),
+            relay: Boxed(relay::Behaviour::new(
                 key.public().to_peer_id(),
                 relay::Config {
                     max_reservations: 4096,
@@ -72,8 +75,8 @@ impl Behaviour {
                     max_circuit_bytes: 0,
                     ..relay::Config::default()
                 },
-            ),
-            web_call: web_call_proto::behaviour(),
+            )),
+            web_call: Boxed(web_call_proto::behaviour()),
         }
     }
 }
@@ -155,7 +158,7 @@ impl Server {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
                 Some(msg) = from_hub(&mut self.bridge) => {
                     if let Some(bridge) = &mut self.bridge {
-                        bridge.on_hub(&mut self.swarm.behaviour_mut().web_call, msg);
+                        bridge.on_hub(&mut self.swarm.behaviour_mut().web_call.0, msg);
                     }
                 }
                 _ = expire.tick() => {
@@ -237,7 +240,7 @@ impl Server {
                 };
                 let admitted = self.key.is_none() || self.admitted.contains(&peer);
                 if let Some(bridge) = &mut self.bridge {
-                    bridge.on_event(&mut self.swarm.behaviour_mut().web_call, event, admitted);
+                    bridge.on_event(&mut self.swarm.behaviour_mut().web_call.0, event, admitted);
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
@@ -329,6 +332,7 @@ impl Server {
             .swarm
             .behaviour_mut()
             .broker
+            .0
             .send_response(channel, response)
             .is_err()
         {

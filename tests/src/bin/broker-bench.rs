@@ -5,7 +5,7 @@
 //! - register: from sending `register` to its answer, each client once,
 //!   at most `--parallel` connecting and registering at a time;
 //! - discover: with all N registered, `--samples` clients one after the
-//!   other ask for the whole list (N-1 peers, in pages of 100), then as many
+//!   other ask for the whole list (N-1 peers, in pages), then as many
 //!   ask with the cursor of their last answer (what changed since: nothing);
 //! - meanwhile every client asks what changed every 2 s, as nodes do;
 //! - the broker's VmRSS and VmHWM with N registered, and its CPU over the run.
@@ -72,6 +72,8 @@ fn start_broker(dir: &std::path::Path) -> anyhow::Result<(Child, Multiaddr)> {
         .arg(dir)
         .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
         .args(["--turn-listen", "127.0.0.1:0"])
+        // Its default configuration, on ports that cannot clash.
+        .args(["--web", "127.0.0.1:0"])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -79,9 +81,14 @@ fn start_broker(dir: &std::path::Path) -> anyhow::Result<(Child, Multiaddr)> {
         .spawn()
         .context("starting duet broker")?;
     let stdout = child.stdout.take().context("no stdout")?;
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    Ok((child, line.trim().parse()?))
+    // The web endpoint's lines come first; the libp2p address starts with '/'.
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        let line = lines.next().context("the broker printed no address")??;
+        if line.starts_with('/') {
+            return Ok((child, line.trim().parse()?));
+        }
+    }
 }
 
 async fn build() -> anyhow::Result<Swarm<Client>> {
