@@ -9,7 +9,7 @@
 use duet_tests::node::{DuetNode, NodeOptions};
 use duet_tests::xvfb::{region, Xvfb};
 use duet_tests::{wait_until, Lan};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -52,12 +52,8 @@ fn writes_the_call_window_screenshot() {
         ],
     );
     alice.wait_to_meet(&bob, DEADLINE).unwrap();
-    let status = alice
-        .cli()
-        .args(["call", "bob"])
-        .stdout(Stdio::null())
-        .status();
-    assert!(status.unwrap().success(), "{}", alice.logs());
+    let out = alice.cli().args(["call", "bob"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}\n{}", alice.logs());
     // A few seconds in, so that the call time reads more than 00:00.
     wait_until("3 s of bob's video", DEADLINE, || {
         let call = alice.status()?.call;
