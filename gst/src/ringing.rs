@@ -54,7 +54,7 @@ impl RingingWindow {
         let [src, caps] = black_source(WINDOW_WIDTH, WINDOW_HEIGHT)?;
         let screen = screen_window(&pipeline, fullscreen);
         let card = make("textoverlay", None)?;
-        card.set_property("font-desc", "Sans 26");
+        card.set_property("font-desc", crate::window::CARD_FONT);
         card.set_property_from_str("valignment", "center");
         card.set_property_from_str("halignment", "center");
         card.set_property("shaded-background", true);

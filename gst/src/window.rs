@@ -2,17 +2,21 @@
 //! session's pipeline.
 //!
 //! ```text
-//! 16x16 black (live)        ─► compositor ─► card text ─► name/time text ─► ximagesink
-//! remote video (receive.rs) ─►  (own size centred, or fitted; aspect kept)
-//! local preview (send.rs)   ─►  (bottom-right corner)
+//! 16x16 black (live)        ─► compositor ─► card text ─► name/time text ─► videoconvert ─► ximagesink
+//! remote video (receive.rs) ─►  (fills the picture, aspect kept)
+//! local preview (send.rs)   ─►  (scaled once to its corner's size, bottom-right)
 //! ```
 //!
 //! The tiny black live input keeps the window alive and showing the card
 //! ("calling bob…") before any remote frame; the compositor's own black
-//! background fills the rest. The remote picture is placed at its own size
-//! when it fits and scaled down to fit otherwise ([`layout`]), recomputed
-//! on each of its caps, so a remote resolution change mid-call keeps
-//! showing video. Key presses come back from the sink as
+//! background fills the rest. The remote picture fills the composed one,
+//! its aspect ratio kept ([`layout`]), recomputed on each of its caps, so a
+//! remote resolution change mid-call keeps showing video. The window has
+//! the size of a default call's picture (640x480), so that picture is
+//! composed unscaled: scaling it to fill a larger window was the largest
+//! cost of the window (BENCHMARKS.md `## window mode vs headless`). The
+//! preview is scaled by a `videoscale` to its corner's size before the
+//! compositor, so the compositor scales nothing in a default call. Key presses come back from the sink as
 //! navigation events and leave as [`MediaEvent::Key`]; the window manager's
 //! close button makes ximagesink post an error, turned into
 //! [`MediaEvent::WindowClosed`]. The card shown while the callee's phone
@@ -34,18 +38,25 @@ pub use spare::keep_spare_sink;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// Size of the window (and of the composed picture).
-pub const WINDOW_WIDTH: u32 = 960;
-pub const WINDOW_HEIGHT: u32 = 540;
-/// The preview rectangle: a quarter of the width, bottom-right, 16 px in.
-pub const PREVIEW_WIDTH: u32 = 240;
-pub const PREVIEW_HEIGHT: u32 = 180;
+/// Size of the window (and of the composed picture): a default call's
+/// picture (`--resolution 640x480`), which then fills it unscaled.
+pub const WINDOW_WIDTH: u32 = 640;
+pub const WINDOW_HEIGHT: u32 = 480;
+/// The preview rectangle: a quarter of the width, bottom-right, 16 px in,
+/// its 4 px white frame included.
+pub const PREVIEW_WIDTH: u32 = 160;
+pub const PREVIEW_HEIGHT: u32 = 120;
 pub const PREVIEW_MARGIN: u32 = 16;
+/// Width of the preview's white frame.
+const PREVIEW_BORDER: u32 = 4;
 /// Name of the window's sink (bus errors from it are the window closing).
 pub(crate) const WINDOW_SINK: &str = "call-window";
 const FRAMERATE: i32 = 30;
+/// The card's font: "bob is calling — y answer, n reject" fits one line.
+pub(crate) const CARD_FONT: &str = "Sans 20";
 /// The composed picture's format: the compositor blends I420 with ORC and
-/// one videoconvert before ximagesink makes it BGRx. With the remote picture
+/// one videoconvert before ximagesink makes it BGRx (Xvfb has no XVideo
+/// adaptor, so ximagesink takes only BGRx). With the remote picture
 /// unscaled this cost 0.53 s of CPU per 300 frames against 0.75 s composing
 /// in ximagesink's BGRx (each input then converted by the compositor).
 const WINDOW_FORMAT: &str = "I420";
@@ -142,7 +153,7 @@ impl CallWindow {
         set_str(&compositor, "background", "black");
         let out_caps = make("capsfilter", None)?;
         out_caps.set_property("caps", picture_caps(size));
-        let card = text_overlay("window-card", "Sans 26", "center", "center")?;
+        let card = text_overlay("window-card", CARD_FONT, "center", "center")?;
         let label = text_overlay("window-label", "Sans 16", "top", "left")?;
         let conv = make("videoconvert", None)?;
         // Already connected to the X server, if a spare was kept.
@@ -225,48 +236,6 @@ impl CallWindow {
         Ok(pad)
     }
 
-    /// Adds the local preview: a tee (returned, for the send chain) and
-    /// its branch into the bottom-right corner (returned, to be started):
-    /// a leaky queue, the "camera off" marker (a text overlay) and a thin
-    /// white frame, so a dark picture still shows where it is.
-    pub(crate) fn add_preview(
-        &self,
-        pipeline: &gst::Pipeline,
-        muted: bool,
-    ) -> Result<(gst::Element, Vec<gst::Element>), MediaError> {
-        let pad = self.request_pad(preview_rect(self.size()), 2)?;
-        if let Ok(mut g) = self.preview_pad.lock() {
-            *g = Some(pad.clone());
-        }
-        let tee = make("tee", None)?;
-        let q = make("queue", None)?;
-        set_str(&q, "leaky", "downstream");
-        q.set_property("max-size-buffers", 2u32);
-        let marker = text_overlay("preview-marker", "Sans 20", "center", "center")?;
-        let border = make("videobox", None)?;
-        for side in ["left", "right", "top", "bottom"] {
-            border.set_property(side, -4i32);
-        }
-        set_str(&border, "fill", "white");
-        let chain = [&tee, &q, &marker, &border];
-        pipeline
-            .add_many(chain)
-            .map_err(|e| MediaError::Negotiation(e.to_string()))?;
-        gst::Element::link_many(chain)
-            .map_err(|e| MediaError::Negotiation(format!("linking the preview: {e}")))?;
-        border
-            .static_pad("src")
-            .ok_or_else(|| MediaError::Negotiation("no src pad".into()))?
-            .link(&pad)
-            .map_err(|e| MediaError::Negotiation(format!("linking the preview: {e:?}")))?;
-        on_time::local_input_on_time(&pad);
-        if let Ok(mut g) = self.preview_marker.lock() {
-            *g = Some(marker.clone());
-        }
-        self.set_local_video_muted(muted);
-        Ok((tee, vec![q, marker, border]))
-    }
-
     /// The peer's name (drawn with the call time, and in the title) and the
     /// card shown until remote video arrives.
     pub(crate) fn set_labels(&self, peer: &str, card: Option<&str>) {
@@ -303,13 +272,6 @@ impl CallWindow {
             s.remote_muted = muted;
         }
         self.apply();
-    }
-
-    pub(crate) fn set_local_video_muted(&self, muted: bool) {
-        let marker = self.preview_marker.lock().ok().and_then(|g| g.clone());
-        if let Some(m) = marker {
-            m.set_property("text", if muted { "camera off" } else { "" });
-        }
     }
 
     /// Updates the card and the remote picture's visibility.
@@ -382,6 +344,7 @@ impl CallWindow {
 mod layout;
 mod on_time;
 mod parts;
+mod preview;
 mod spare;
 mod stamps;
 #[cfg(test)]

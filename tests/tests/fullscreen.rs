@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Fullscreen call windows on a real Xvfb (no window manager): the `f` key
-//! toggles the call window between its 960x540 and the whole screen (and
+//! toggles the call window between its 640x480 and the whole screen (and
 //! the picture is composed at the screen's size, not shown small in the
 //! middle); a `--display fullscreen` node covers the screen from the
 //! ringing card on, with the mouse cursor hidden over it.
@@ -72,7 +72,7 @@ fn wait_geometry(
     .unwrap_or_else(|e| panic!("{e:#}\n{}\n{}", x.tree(), node.logs()))
 }
 
-/// The bottom strip of the screen, below a 960x540 window: red when the
+/// The bottom strip of the screen, below a 640x480 window: red when the
 /// remote `test:red` picture is composed at the screen's size.
 fn bottom_strip_red(x: &Xvfb, png: &str) -> bool {
     x.screenshot(png).is_ok()
@@ -110,7 +110,7 @@ fn f_toggles_the_call_window_fullscreen_and_back() {
         &x,
         "bob",
         None,
-        |g| (g.width, g.height) == (960, 540),
+        |g| (g.width, g.height) == (640, 480),
         &alice,
     );
     let png = format!("/tmp/duet-fullscreen-{}.png", std::process::id());

@@ -12,12 +12,12 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(30);
-/// The call window's geometry (duet_gst::window): 960x540, the preview
-/// 240x180 in the bottom-right corner, 16 px in.
-const WINDOW_WIDTH: u32 = 960;
-const WINDOW_HEIGHT: u32 = 540;
-const PREVIEW_WIDTH: u32 = 240;
-const PREVIEW_HEIGHT: u32 = 180;
+/// The call window's geometry (duet_gst::window): 640x480, the preview
+/// 160x120 in the bottom-right corner, 16 px in.
+const WINDOW_WIDTH: u32 = 640;
+const WINDOW_HEIGHT: u32 = 480;
+const PREVIEW_WIDTH: u32 = 160;
+const PREVIEW_HEIGHT: u32 = 120;
 const PREVIEW_MARGIN: u32 = 16;
 
 /// A node plus the X display it shows its window on (None: headless).

@@ -3,10 +3,10 @@
 //!
 //! The remote picture fills the composed one, its aspect ratio kept (the
 //! pad's sizing policy letterboxes it on black), whatever its size: people
-//! expect the peer to fill the window. Composing it unscaled when it fits
-//! saved ~1.2 ms per 640x480 frame (BENCHMARKS.md), but left it small in
-//! the middle of the window; a picture of the window's own size is not
-//! scaled anyway.
+//! expect the peer to fill the window. Scaling a 640x480 picture to fill a
+//! 960x540 window cost ~1.2 ms per frame (BENCHMARKS.md); the window now
+//! has a default call's 640x480, and a picture of the window's own size is
+//! not scaled.
 
 use super::{PREVIEW_HEIGHT, PREVIEW_MARGIN, PREVIEW_WIDTH};
 
@@ -46,7 +46,8 @@ mod tests {
 
     #[test]
     fn the_preview_sits_in_the_bottom_right_corner() {
-        assert_eq!(preview_rect((960, 540)), (704, 344, 240, 180));
-        assert_eq!(preview_rect((100, 100)), (0, 0, 240, 180));
+        assert_eq!(preview_rect((640, 480)), (464, 344, 160, 120));
+        assert_eq!(preview_rect((1280, 720)), (1104, 584, 160, 120));
+        assert_eq!(preview_rect((100, 100)), (0, 0, 160, 120));
     }
 }

@@ -5,9 +5,10 @@
 //! the window's sink does not wait on the clock (`sync=false`). So the
 //! figure includes the compositor's wait for its inputs. Read only while
 //! the remote picture is composed unscaled — it fills the window
-//! ([`super::layout`]), so only when it has the window's size (a peer on
-//! `--resolution 960x540`); each stamped frame is counted once, when first
-//! composed.
+//! ([`super::layout`]), so when it has the window's size: a default call's
+//! 640x480 (a scaled picture's 16x16 blocks are not read back exactly, so
+//! other sizes and fullscreen give no figure); each stamped frame is
+//! counted once, when first composed.
 
 use super::layout::remote_rect;
 use super::CallWindow;
