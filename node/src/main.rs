@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 fn main() -> ExitCode {
-    duet_node::allocator::limit_arenas();
+    duet_node::allocator::configure();
     // Bad arguments exit 1: 2 means "no node" (see `duet call --help`).
     let parsed = Cli::command()
         .try_get_matches()

@@ -3,11 +3,13 @@
 //! `duet up` nodes (test sources, headless, auto-answer) leave each node
 //! with no more than 1.1× the VmRSS it had with no call after the first
 //! call, and with as many open fds and threads. The curve over 100 calls is
-//! `scripts/bench memory`.
+//! `scripts/bench memory`. On failure the message has each node's
+//! footprint after every call, so a node that jumped (and when) shows.
 
-use duet_tests::memory::{settled_footprint, Caller, Footprint};
+use duet_tests::memory::{footprint, settled_footprint, Caller, Footprint};
 use duet_tests::node::{DuetNode, NodeOptions};
 use duet_tests::{wait_until, Lan};
+use std::fmt::Write;
 use std::time::Duration;
 
 const CALLS: usize = 20;
@@ -18,8 +20,31 @@ fn flat(first: &Footprint, now: &Footprint) -> bool {
     now.rss_kib <= first.rss_kib * 1.1 && now.fds <= first.fds && now.threads <= first.threads + 2
 }
 
+/// One line per call: VmRSS and RssAnon (MiB), fds and threads of each node
+/// as soon as neither has a call (settled after call 1 only: a row with
+/// more fds is a session still tearing down).
+fn table(rows: &[[Footprint; 2]]) -> String {
+    let mut t =
+        String::from("call: alice VmRSS/RssAnon MiB fds thr | bob VmRSS/RssAnon MiB fds thr\n");
+    for (i, [a, b]) in rows.iter().enumerate() {
+        let _ = writeln!(
+            t,
+            "{:>4}: {:5.1}/{:4.1} {} {} | {:5.1}/{:4.1} {} {}",
+            i + 1,
+            a.rss_mib(),
+            a.anon_mib(),
+            a.fds,
+            a.threads,
+            b.rss_mib(),
+            b.anon_mib(),
+            b.fds,
+            b.threads
+        );
+    }
+    t
+}
+
 #[test]
-#[ignore = "flaky (issue 12): about 1 run in 3 on the merged tree one node keeps ~13 MiB more RssAnon after 20 calls (11.8 -> 24.7 MiB) while the other stays flat; run with --ignored"]
 fn twenty_calls_leave_memory_fds_and_threads_flat() {
     let lan = Lan::new(2).unwrap();
     let alice = DuetNode::start(lan.host(0), "alice").unwrap();
@@ -29,6 +54,8 @@ fn twenty_calls_leave_memory_fds_and_threads_flat() {
     )
     .unwrap();
     alice.wait_to_meet(&bob, Duration::from_secs(30)).unwrap();
+    let pids = [alice.pid().unwrap(), bob.pid().unwrap()];
+    let now = || pids.map(|p| footprint(p).unwrap());
 
     let mut caller = Caller::default();
     caller.cycle(&alice, &bob, "bob", Duration::ZERO).unwrap();
@@ -36,13 +63,15 @@ fn twenty_calls_leave_memory_fds_and_threads_flat() {
         settled_footprint(&alice).unwrap(),
         settled_footprint(&bob).unwrap(),
     ];
+    let mut rows = vec![first];
     for i in 2..=CALLS {
         caller
             .cycle(&alice, &bob, "bob", Duration::ZERO)
-            .unwrap_or_else(|e| panic!("call {i}: {e:#}"));
+            .unwrap_or_else(|e| panic!("call {i}: {e:#}\n{}", table(&rows)));
+        rows.push(now());
     }
-    for (node, first) in [(&alice, &first[0]), (&bob, &first[1])] {
-        let pid = node.pid().unwrap();
+    eprint!("{}", table(&rows));
+    for ((node, pid), first) in [&alice, &bob].into_iter().zip(pids).zip(&first) {
         // A closed session's threads and memory go a little after the call.
         let last = wait_until(
             &format!(
@@ -51,11 +80,11 @@ fn twenty_calls_leave_memory_fds_and_threads_flat() {
             ),
             Duration::from_secs(20),
             || {
-                let now = duet_tests::memory::footprint(pid)?;
+                let now = footprint(pid)?;
                 Ok(flat(first, &now).then_some(now))
             },
         )
-        .unwrap_or_else(|e| panic!("{e:#}; now {:?}", duet_tests::memory::footprint(pid)));
+        .unwrap_or_else(|e| panic!("{e:#}; now {:?}\n{}", footprint(pid), table(&rows)));
         eprintln!(
             "{}: after call 1 {first:?}, after call {CALLS} {last:?} ({:.2}× VmRSS)",
             node.name,
