@@ -9,8 +9,9 @@
 //!
 //! Options: --calls N (100), --hold S (1), --plot PATH
 //! (docs/memory-curve.svg), --codec vp8|h264 (vp8), --log RUST_LOG (warn).
-//! The nodes inherit this process's environment, so an allocator setting
-//! can be compared from outside (e.g. `MALLOC_ARENA_MAX=8`).
+//! The nodes set glibc's arena limit and trim/mmap thresholds themselves at
+//! start (node/src/allocator.rs), so `MALLOC_ARENA_MAX` and the threshold
+//! variables in the environment no longer change what is measured.
 
 mod plot;
 
@@ -113,8 +114,7 @@ fn report(args: &Args, curve: &[[Footprint; 2]], started: &str, load0: &str, min
     println!(
         "{n} calls alice → bob (auto-answer), each held {} s after both sides showed a \
          remote frame, paced ≥ 1.1 s apart; `duet up --video test --audio test --display none \
-         --codec {}`, {} build. Measured on {started} (load {load0} → {}), {minutes:.1} min; \
-         MALLOC_ARENA_MAX={}.\n",
+         --codec {}`, {} build. Measured on {started} (load {load0} → {}), {minutes:.1} min.\n",
         args.hold,
         args.codec,
         if duet_bin().to_string_lossy().contains("/debug/") {
@@ -123,7 +123,6 @@ fn report(args: &Args, curve: &[[Footprint; 2]], started: &str, load0: &str, min
             "release"
         },
         loadavg(),
-        std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "unset".into()),
     );
     println!(
         "{}",
