@@ -105,12 +105,17 @@ fn assert_no_errors(pair: &common::Pair) {
 
 /// Mapped top-level windows of the call window's size.
 fn video_windows(display: &str) -> usize {
+    let size = format!(
+        "{}x{}",
+        duet_gst::window::WINDOW_WIDTH,
+        duet_gst::window::WINDOW_HEIGHT
+    );
     let out = Command::new("xwininfo")
         .args(["-root", "-children", "-display", display])
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter(|l| l.contains("960x540"))
+        .filter(|l| l.contains(&size))
         .count()
 }
