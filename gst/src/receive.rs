@@ -25,12 +25,12 @@ use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 /// How long a remote buffer may take from the jitterbuffer to the sink.
-/// Every ms of it is a ms of glass-to-glass for every frame: decoding a
-/// 640x480 VP8 frame takes ~1 ms here, and the jitterbuffer's own latency
-/// is slack for the frames that did not wait in it. Measured on the pair
-/// (busy machine): 10 ms gave ~26 ms glass-to-glass, 3 ms ~14 ms with a
-/// longer tail under load (late frames); 5 ms keeps a margin.
-const PROCESSING_DEADLINE: gst::ClockTime = gst::ClockTime::from_mseconds(5);
+/// Every ms of it is a ms of glass-to-glass, but it is also the slack for
+/// a decoder or sink thread that waits for a core: on the pair 3–5 ms
+/// gave ~14–21 ms median instead of ~26, while two real nodes on a busy
+/// machine got a far longer tail (p95 ~130 ms instead of ~40–50) and a
+/// higher median (docs/loss.md). Kept at 10 ms.
+const PROCESSING_DEADLINE: gst::ClockTime = gst::ClockTime::from_mseconds(10);
 
 /// Handles `pad-added` of webrtcbin; errors become an Error event.
 pub(crate) fn on_pad_added(webrtc: &gst::Element, pad: &gst::Pad, shared: &Arc<Shared>) {
