@@ -128,21 +128,30 @@ pub struct LatencySummary {
     pub max_ms: f64,
 }
 
-/// Keeps the most recent samples (bounded) and a running count.
+/// Keeps the most recent samples (bounded), each with when it was taken,
+/// and a running count.
 #[derive(Debug, Default)]
 pub(crate) struct Samples {
-    inner: Mutex<(VecDeque<f64>, u64)>,
+    inner: Mutex<(VecDeque<(u64, f64)>, u64)>,
 }
 
 const MAX_SAMPLES: usize = 1 << 16;
 
+/// The span of [`Samples::recent`]: long enough for a p95 over ~300 frames
+/// at 30 fps, short enough to leave a call's first seconds behind.
+pub const RECENT: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Samples {
     pub(crate) fn push(&self, ms: f64) {
+        self.push_at(now_us(), ms);
+    }
+
+    fn push_at(&self, at_us: u64, ms: f64) {
         if let Ok(mut g) = self.inner.lock() {
             if g.0.len() == MAX_SAMPLES {
                 g.0.pop_front();
             }
-            g.0.push_back(ms);
+            g.0.push_back((at_us, ms));
             g.1 += 1;
         }
     }
@@ -150,19 +159,37 @@ impl Samples {
     pub(crate) fn take(&self) -> Vec<f64> {
         self.inner
             .lock()
-            .map(|mut g| g.0.drain(..).collect())
+            .map(|mut g| g.0.drain(..).map(|(_, ms)| ms).collect())
             .unwrap_or_default()
     }
 
+    /// Every sample kept; `count` is every sample ever pushed.
     pub(crate) fn summary(&self) -> Option<LatencySummary> {
+        self.summary_since(0, true)
+    }
+
+    /// The samples of the last [`RECENT`] (a call's steady state, without
+    /// its first seconds); `count` is theirs.
+    pub(crate) fn recent(&self) -> Option<LatencySummary> {
+        let since = now_us().saturating_sub(RECENT.as_micros() as u64);
+        self.summary_since(since, false)
+    }
+
+    fn summary_since(&self, since_us: u64, total_count: bool) -> Option<LatencySummary> {
         let g = self.inner.lock().ok()?;
-        let last = *g.0.back()?;
-        let mut v: Vec<f64> = g.0.iter().copied().collect();
+        let last = g.0.back()?.1;
+        let mut v: Vec<f64> =
+            g.0.iter()
+                .filter(|(at, _)| *at >= since_us)
+                .map(|(_, ms)| *ms)
+                .collect();
         let count = g.1;
         drop(g);
         let mut s = summarize(&mut v)?;
         s.last_ms = last;
-        s.count = count;
+        if total_count {
+            s.count = count;
+        }
         Some(s)
     }
 }
@@ -265,5 +292,23 @@ mod tests {
         assert!((95.0..=96.0).contains(&sum.p95_ms));
         assert_eq!(sum.max_ms, 100.0);
         assert_eq!(s.take().len(), 100);
+    }
+
+    #[test]
+    fn recent_leaves_old_samples_out() {
+        let s = Samples::default();
+        let now = now_us();
+        let old = now.saturating_sub(RECENT.as_micros() as u64 + 1_000_000);
+        for _ in 0..50 {
+            s.push_at(old, 100.0);
+        }
+        for _ in 0..50 {
+            s.push_at(now, 10.0);
+        }
+        assert_eq!(s.summary().unwrap().p95_ms, 100.0);
+        let r = s.recent().unwrap();
+        assert_eq!((r.count, r.median_ms, r.p95_ms), (50, 10.0, 10.0));
+        s.take();
+        assert!(s.recent().is_none());
     }
 }

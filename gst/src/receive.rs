@@ -25,6 +25,11 @@ use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 /// How long a remote buffer may take from the jitterbuffer to the sink.
+/// Every ms of it is a ms of glass-to-glass, but it is also the slack for
+/// a decoder or sink thread that waits for a core: on the pair 3–5 ms
+/// gave ~14–21 ms median instead of ~26, while two real nodes on a busy
+/// machine got a far longer tail (p95 ~130 ms instead of ~40–50) and a
+/// higher median (docs/loss.md). Kept at 10 ms.
 const PROCESSING_DEADLINE: gst::ClockTime = gst::ClockTime::from_mseconds(10);
 
 /// Handles `pad-added` of webrtcbin; errors become an Error event.
@@ -256,7 +261,7 @@ pub(crate) fn no_preroll(sink: &gst::Element) {
 }
 
 /// The sink's processing deadline (default 20 ms) adds to the pipeline
-/// latency; decoding a 640x480 VP8 frame takes ~1 ms here. A bin
+/// latency (see [`PROCESSING_DEADLINE`]). A bin
 /// (autoaudiosink, window mode's default speaker) gets it on the sink it
 /// picks: its fallback fake sink's 20 ms made window mode's pipeline
 /// latency, and so its glass-to-glass, 10 ms more than headless.

@@ -177,6 +177,7 @@ impl Shared {
                 p => Some(f64::from(p - 1) / 1e6),
             },
             glass_to_glass: self.samples.summary(),
+            glass_to_glass_recent: self.samples.recent(),
             audio_output: self.audio_output.lock().ok().and_then(|g| *g),
             video_size_received: match self.video_size_rx.load(Ordering::Relaxed) {
                 0 => None,

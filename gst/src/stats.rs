@@ -42,6 +42,9 @@ pub struct MediaStats {
     /// `count` is every sample so far; last/median/p95/max are over the
     /// samples kept since the last `take_latency_samples` (at most 65536).
     pub glass_to_glass: Option<LatencySummary>,
+    /// The same over the last [`crate::probe::RECENT`] (10 s) only: a
+    /// call's steady state, without its first, slower second.
+    pub glass_to_glass_recent: Option<LatencySummary>,
     /// Where remote audio goes; None until remote audio is linked.
     pub audio_output: Option<AudioOutput>,
     /// Width and height of the decoded remote video reaching the sink;

@@ -164,6 +164,21 @@ pub fn media_bench_json(bin: Option<&Path>, args: &[&str]) -> anyhow::Result<ser
     Ok(serde_json::from_str(line)?)
 }
 
+/// The font the benches' plots use for their labels: DejaVu Sans
+/// (fonts-dejavu-core, which scripts/install-deps installs), registered
+/// with plotters as "sans-serif" (plotters draws text only with a font it
+/// was given).
+pub const PLOT_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
+/// Registers [`PLOT_FONT`] with plotters; call before drawing.
+pub fn register_plot_font() -> anyhow::Result<()> {
+    let bytes = std::fs::read(PLOT_FONT).with_context(|| format!("reading {PLOT_FONT}"))?;
+    // plotters keeps the font for the life of the process.
+    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+    plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, bytes)
+        .map_err(|_| anyhow::anyhow!("{PLOT_FONT} is not a font plotters can read"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -116,6 +116,18 @@ pub struct LatencyView {
     pub count: u64,
     pub median: f64,
     pub p95: f64,
+    /// The same over the last 10 s only (a call's steady state, without
+    /// its first seconds); null when no frame came in that time.
+    #[serde(default)]
+    pub recent: Option<RecentLatencyView>,
+}
+
+/// Glass-to-glass over the last 10 s.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecentLatencyView {
+    pub count: u64,
+    pub median: f64,
+    pub p95: f64,
 }
 
 impl CallStats {
@@ -134,6 +146,11 @@ impl CallStats {
                 count: l.count,
                 median: l.median_ms,
                 p95: l.p95_ms,
+                recent: s.glass_to_glass_recent.as_ref().map(|r| RecentLatencyView {
+                    count: r.count,
+                    median: r.median_ms,
+                    p95: r.p95_ms,
+                }),
             }),
             first_frame_ms: first_frame.map(|f| f.0),
             first_frame_at: first_frame.map(|f| f.1),

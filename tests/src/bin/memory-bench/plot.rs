@@ -2,7 +2,7 @@
 //! against the number of calls made. Labels use DejaVu Sans
 //! (fonts-dejavu-core, which scripts/install-deps installs).
 
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use duet_tests::memory::Footprint;
 use plotters::prelude::*;
 use std::path::Path;
@@ -10,19 +10,9 @@ use std::path::Path;
 /// A line: its legend, the node (0 alice, 1 bob), the figure, the colour.
 type Series = (&'static str, usize, fn(&Footprint) -> f64, RGBColor);
 
-const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-
-fn register_font() -> anyhow::Result<()> {
-    let bytes = std::fs::read(FONT).with_context(|| format!("reading {FONT}"))?;
-    // plotters keeps the font for the life of the process.
-    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-    plotters::style::register_font("sans-serif", FontStyle::Normal, bytes)
-        .map_err(|_| anyhow!("{FONT} is not a font plotters can read"))
-}
-
 /// Draws `curve` (index = calls made so far) into `path`.
 pub fn draw(path: &Path, curve: &[[Footprint; 2]]) -> anyhow::Result<()> {
-    register_font()?;
+    duet_tests::measure::register_plot_font()?;
     let err = |e: &dyn std::fmt::Display| anyhow!("drawing {}: {e}", path.display());
     let n = curve.len().saturating_sub(1).max(1);
     let top = curve

@@ -20,8 +20,11 @@ pub struct Side {
     pub freezes: u64,
     /// The longest gap between two frames since the first one (ms).
     pub longest_gap_ms: f64,
+    /// Glass-to-glass over the window's last 10 s (the node's `recent`).
     pub g2g_median: f64,
     pub g2g_p95: f64,
+    /// p95 over every frame since the call began (its first seconds too).
+    pub g2g_p95_call: f64,
     /// Received bitrate over the window (kbit/s, all media).
     pub rx_kbps: f64,
     /// The encoder's target at the end (kbit/s).
@@ -129,8 +132,9 @@ pub fn run(
                 / secs,
             freezes: u(&b["video_freezes"]).saturating_sub(u(&a["video_freezes"])),
             longest_gap_ms: f(&b["longest_freeze_ms"]),
-            g2g_median: f(&b["glass_to_glass_ms"]["median"]),
-            g2g_p95: f(&b["glass_to_glass_ms"]["p95"]),
+            g2g_median: f(&b["glass_to_glass_ms"]["recent"]["median"]),
+            g2g_p95: f(&b["glass_to_glass_ms"]["recent"]["p95"]),
+            g2g_p95_call: f(&b["glass_to_glass_ms"]["p95"]),
             rx_kbps: (u(&b["bytes_received"]).saturating_sub(u(&a["bytes_received"]))) as f64 * 8.0
                 / 1000.0
                 / secs,

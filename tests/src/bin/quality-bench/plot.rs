@@ -8,6 +8,7 @@ use plotters::prelude::*;
 use std::path::Path;
 
 pub fn write(path: &Path, levels: &[Level], floor: Option<&Floor>) -> anyhow::Result<()> {
+    duet_tests::measure::register_plot_font()?;
     let max_loss = levels.iter().map(|l| l.loss).max().unwrap_or(0).max(1) as f64;
     let root = SVGBackend::new(path, (960, 400)).into_drawing_area();
     root.fill(&WHITE)?;

@@ -22,7 +22,9 @@ pub fn print(
     println!(
         "Loss: each level drops that share of the callee's UDP packets at random, each way \
          (nftables in its host). Window {} s per level ({} s at the highest), after 2 s of \
-         settling; figures are caller / callee (what each side received).{}\n",
+         settling; figures are caller / callee (what each side received). Glass-to-glass \
+         median and p95 are over the window's last 10 s (the node's `recent`); the last \
+         column is the p95 over every frame since the call began.{}\n",
         args.seconds,
         args.long_seconds,
         if args.quick { " `--quick` run." } else { "" }
@@ -37,6 +39,7 @@ pub fn print(
             "longest gap ms",
             "glass-to-glass median ms",
             "p95 ms",
+            "p95 ms, whole call",
             "received kbit/s",
             "video target kbit/s",
             "packets lost",
@@ -46,7 +49,7 @@ pub fn print(
     for l in levels {
         let [a, b] = &l.sides;
         println!(
-            "| {} % | {:.0} / {:.0} | {} | {} / {} | {} | {} | {} | {} | {} | {} / {} | {} ({:.0} s) |",
+            "| {} % | {:.0} / {:.0} | {} | {} / {} | {} | {} | {} | {} | {} | {} | {} / {} | {} ({:.0} s) |",
             l.loss,
             l.connect_ms,
             l.setup_ms,
@@ -56,6 +59,7 @@ pub fn print(
             pair(a.longest_gap_ms, b.longest_gap_ms, 0),
             pair(a.g2g_median, b.g2g_median, 1),
             pair(a.g2g_p95, b.g2g_p95, 1),
+            pair(a.g2g_p95_call, b.g2g_p95_call, 1),
             pair(a.rx_kbps, b.rx_kbps, 0),
             pair(a.target_kbps, b.target_kbps, 0),
             a.packets_lost,
