@@ -100,7 +100,8 @@
 //!    parsing), [`elements`] (required elements, the Debian package of
 //!    each, `init`, `warm_up`), `sdp` (checks on remote SDP, offered payload
 //!    types), [`congestion`] (the video bitrate controller), [`freeze`]
-//!    (freezes of the remote picture).
+//!    (freezes of the remote picture), `first_packet` (RTP sessions take a
+//!    new sender's first packet without probation).
 //! 2. Devices and windows: `background` (a small pipeline started and
 //!    stopped on a thread of its own), [`audio_device`] (device elements,
 //!    the audio output), [`devices`] (DeviceMonitor; the start-up check of the chosen
@@ -134,6 +135,7 @@ mod dtls_trust;
 pub mod elements;
 pub mod error;
 pub mod events;
+mod first_packet;
 pub mod freeze;
 mod health;
 pub mod ice_route;

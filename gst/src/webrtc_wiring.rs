@@ -60,6 +60,7 @@ pub(crate) fn build(
     if let Some(rtpbin) = crate::resilience::rtpbin_of(&webrtc) {
         crate::resilience::watch_rtcp(&rtpbin, shared);
         crate::remote_bye::watch(&rtpbin, shared);
+        crate::first_packet::accept_senders_at_once(&rtpbin);
     }
     // On a LAN, UDP host candidates connect; ICE-TCP pairs only slow the
     // connectivity checks down (a TURN server still relays over TCP).
