@@ -27,6 +27,9 @@ pub const READY_DEADLINE: Duration = Duration::from_secs(20);
 static BUILD: Once = Once::new();
 
 /// The `duet` binary under test.
+/// `duet up` flags of a node that answers every call by itself.
+pub const AUTO_ANSWER_ANY: [&str; 3] = ["--auto-answer", "--accept-from", "any"];
+
 pub fn duet_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("DUET_BIN").filter(|b| !b.is_empty()) {
         return PathBuf::from(bin);
@@ -304,7 +307,6 @@ impl DuetNode {
         Ok(self.status()?.peer_id)
     }
 
-    /// Waits until `duet peers` lists exactly the given PeerIds (any order).
     /// Waits until this node and `other` list each other.
     pub fn wait_to_meet(&self, other: &DuetNode, deadline: Duration) -> anyhow::Result<()> {
         let (mine, theirs) = (self.peer_id()?, other.peer_id()?);
@@ -313,6 +315,20 @@ impl DuetNode {
         Ok(())
     }
 
+    /// alice on `lan`'s first host and bob, answering anyone's call by
+    /// himself, on its second; returned once each lists the other.
+    pub fn alice_and_answering_bob(
+        lan: &crate::Lan,
+        deadline: Duration,
+    ) -> anyhow::Result<(DuetNode, DuetNode)> {
+        let alice = DuetNode::start(lan.host(0), "alice")?;
+        let bob =
+            DuetNode::start_with(lan.host(1), NodeOptions::named("bob").args(AUTO_ANSWER_ANY))?;
+        alice.wait_to_meet(&bob, deadline)?;
+        Ok((alice, bob))
+    }
+
+    /// Waits until `duet peers` lists exactly the given PeerIds (any order).
     pub fn wait_for_peers(&self, ids: &[&str], deadline: Duration) -> anyhow::Result<Vec<Peer>> {
         let mut want: Vec<&str> = ids.to_vec();
         want.sort();

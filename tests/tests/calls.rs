@@ -265,7 +265,7 @@ fn ended_as_lost(node: &DuetNode, events: &EventStream, since: Instant) -> Durat
 fn third_caller_gets_busy_and_the_call_goes_on() {
     let lan = Lan::new(3).unwrap();
     let alice = start(&lan, 0, "alice", &[]);
-    let bob = start(&lan, 1, "bob", &["--auto-answer", "--accept-from", "any"]);
+    let bob = start(&lan, 1, "bob", &duet_tests::node::AUTO_ANSWER_ANY);
     let carol = start(&lan, 2, "carol", &[]);
     mutually_listed(&[&alice, &bob, &carol]);
     let before = call_auto_answered(&alice, &bob);
@@ -283,7 +283,7 @@ fn third_caller_gets_busy_and_the_call_goes_on() {
 
 #[test]
 fn killed_peer_ends_the_call_and_frees_the_caller() {
-    let (_lan, alice, mut bob) = alice_and_bob(&[], &["--auto-answer", "--accept-from", "any"]);
+    let (_lan, alice, mut bob) = alice_and_bob(&[], &duet_tests::node::AUTO_ANSWER_ANY);
     let alice_events = alice.events().unwrap();
     call_auto_answered(&alice, &bob);
 
@@ -294,7 +294,7 @@ fn killed_peer_ends_the_call_and_frees_the_caller() {
 
 #[test]
 fn network_loss_ends_the_call_on_both_sides() {
-    let (lan, alice, bob) = alice_and_bob(&[], &["--auto-answer", "--accept-from", "any"]);
+    let (lan, alice, bob) = alice_and_bob(&[], &duet_tests::node::AUTO_ANSWER_ANY);
     let (alice_events, bob_events) = (alice.events().unwrap(), bob.events().unwrap());
     call_auto_answered(&alice, &bob);
 

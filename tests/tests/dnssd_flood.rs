@@ -5,7 +5,7 @@
 //! keep listing each other, and still call each other.
 
 use duet_tests::measure::status_kb;
-use duet_tests::node::{DuetNode, NodeOptions};
+use duet_tests::node::DuetNode;
 use duet_tests::{wait_until, Lan};
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
@@ -25,15 +25,7 @@ fn rss_kib_and_fds(node: &DuetNode) -> (f64, usize) {
 #[test]
 fn two_thousand_fake_dnssd_services_leave_real_nodes_bounded_and_working() {
     let lan = Lan::new(3).unwrap();
-    let alice = DuetNode::start(lan.host(0), "alice").unwrap();
-    let bob = DuetNode::start_with(
-        lan.host(1),
-        NodeOptions::named("bob").args(["--auto-answer", "--accept-from", "any"]),
-    )
-    .unwrap();
-    let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
-    alice.wait_for_peers(&[&b], DEADLINE).unwrap();
-    bob.wait_for_peers(&[&a], DEADLINE).unwrap();
+    let (alice, bob) = DuetNode::alice_and_answering_bob(&lan, DEADLINE).unwrap();
     let before = [rss_kib_and_fds(&alice), rss_kib_and_fds(&bob)];
 
     let mut ids = tempfile::NamedTempFile::new().unwrap();
@@ -76,6 +68,7 @@ fn two_thousand_fake_dnssd_services_leave_real_nodes_bounded_and_working() {
         assert!(rss < rss0 + 64.0 * 1024.0, "RSS {rss0} -> {rss} KiB");
     }
     let listed = alice.peers().unwrap();
+    let b = bob.peer_id().unwrap();
     assert!(listed.iter().any(|p| p.peer_id == b), "{listed:?}");
     assert!(listed.len() == 1, "a fake record got listed: {listed:?}");
     let call = alice.cli().args(["call", "bob"]).output().unwrap();

@@ -109,7 +109,7 @@ fn an_invite_flood_does_not_disturb_the_call_in_progress() {
     in_host(
         "an_invite_flood_does_not_disturb_the_call_in_progress",
         || {
-            let (alice, bob) = alice_and_bob(&["--auto-answer", "--accept-from", "any"]);
+            let (alice, bob) = alice_and_bob(&duet_tests::node::AUTO_ANSWER_ANY);
             let call = alice.cli().args(["call", "bob"]).output().unwrap();
             assert!(call.status.success(), "{call:?}\n{}", bob.logs());
             let frames = |n: &DuetNode| {
@@ -254,8 +254,7 @@ fn a_connection_flood_leaves_the_node_responsive_and_bounded() {
 #[test]
 fn a_node_named_like_another_s_short_id_cannot_take_its_calls() {
     let lan = duet_tests::Lan::new(3).unwrap();
-    let auto =
-        |name: &str| NodeOptions::named(name).args(["--auto-answer", "--accept-from", "any"]);
+    let auto = |name: &str| NodeOptions::named(name).args(duet_tests::node::AUTO_ANSWER_ANY);
     let bob = DuetNode::start_with(lan.host(1), auto("bob")).unwrap();
     let bob_id = bob.peer_id().unwrap();
     let short = &bob_id[bob_id.len() - 6..];

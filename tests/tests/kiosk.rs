@@ -193,7 +193,7 @@ fn one_shot_call_waits_for_the_peer_holds_and_hangs_up() {
         &alice,
         &["call", "bob", "--wait-for-peer", "30", "--for", "3"],
     );
-    let mut bob = start(&lan, 1, "bob", &["--auto-answer", "--accept-from", "any"]);
+    let mut bob = start(&lan, 1, "bob", &duet_tests::node::AUTO_ANSWER_ANY);
     let bob_events = bob.events().unwrap();
     let connected = alice_events
         .wait_for("connected", CONNECTED + LISTED, |e| e.kind() == "connected")

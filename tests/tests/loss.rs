@@ -7,7 +7,7 @@
 //! leaving). How the media does at other loss rates is measured by
 //! `scripts/bench quality`, not asserted here.
 
-use duet_tests::node::{DuetNode, NodeOptions};
+use duet_tests::node::DuetNode;
 use duet_tests::{wait_until, Lan};
 use serde_json::Value;
 use std::process::Stdio;
@@ -28,13 +28,7 @@ fn frames(call: &Value) -> u64 {
 #[test]
 fn a_call_with_10_percent_loss_each_way_keeps_decoding_20_fps() {
     let lan = Lan::new(2).unwrap();
-    let alice = DuetNode::start_with(lan.host(0), NodeOptions::named("alice")).unwrap();
-    let bob = DuetNode::start_with(
-        lan.host(1),
-        NodeOptions::named("bob").args(["--auto-answer", "--accept-from", "any"]),
-    )
-    .unwrap();
-    alice.wait_to_meet(&bob, DEADLINE).unwrap();
+    let (alice, bob) = DuetNode::alice_and_answering_bob(&lan, DEADLINE).unwrap();
     lan.set_loss(lan.host(1), 10).unwrap();
 
     let out = alice

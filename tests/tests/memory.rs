@@ -7,7 +7,7 @@
 //! footprint after every call, so a node that jumped (and when) shows.
 
 use duet_tests::memory::{footprint, settled_footprint, Caller, Footprint};
-use duet_tests::node::{DuetNode, NodeOptions};
+use duet_tests::node::DuetNode;
 use duet_tests::{wait_until, Lan};
 use std::fmt::Write;
 use std::time::Duration;
@@ -47,13 +47,7 @@ fn table(rows: &[[Footprint; 2]]) -> String {
 #[test]
 fn twenty_calls_leave_memory_fds_and_threads_flat() {
     let lan = Lan::new(2).unwrap();
-    let alice = DuetNode::start(lan.host(0), "alice").unwrap();
-    let bob = DuetNode::start_with(
-        lan.host(1),
-        NodeOptions::named("bob").args(["--auto-answer", "--accept-from", "any"]),
-    )
-    .unwrap();
-    alice.wait_to_meet(&bob, Duration::from_secs(30)).unwrap();
+    let (alice, bob) = DuetNode::alice_and_answering_bob(&lan, Duration::from_secs(30)).unwrap();
     let pids = [alice.pid().unwrap(), bob.pid().unwrap()];
     let now = || pids.map(|p| footprint(p).unwrap());
 

@@ -46,7 +46,7 @@ fn peak(call: &Value) -> f64 {
 fn mute_is_signalled_to_the_peer() {
     let lan = Lan::new(2).unwrap();
     let alice = DuetNode::start_with(lan.host(0), NodeOptions::named("alice")).unwrap();
-    let bob_opts = NodeOptions::named("bob").args(["--auto-answer", "--accept-from", "any"]);
+    let bob_opts = NodeOptions::named("bob").args(duet_tests::node::AUTO_ANSWER_ANY);
     let bob = DuetNode::start_with(lan.host(1), bob_opts).unwrap();
     let bob_id = bob.peer_id().unwrap();
     alice.wait_for_peers(&[&bob_id], DEADLINE).unwrap();

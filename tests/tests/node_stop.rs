@@ -28,7 +28,7 @@ fn status_seen(node: &DuetNode, who: &str) -> Option<String> {
 fn sigterm_mid_call_hangs_up_instead_of_vanishing() {
     let lan = Lan::new(2).unwrap();
     let mut alice = start(&lan, 0, "alice", &[]);
-    let bob = start(&lan, 1, "bob", &["--auto-answer", "--accept-from", "any"]);
+    let bob = start(&lan, 1, "bob", &duet_tests::node::AUTO_ANSWER_ANY);
     let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
     alice.wait_for_peers(&[&b], LISTED).unwrap();
     bob.wait_for_peers(&[&a], LISTED).unwrap();
@@ -73,7 +73,7 @@ fn a_call_that_fails_at_once_leaves_no_in_call_presence() {
     // Codecs that do not match: bob answers at once and each call fails as
     // soon as bob's media sees alice's offer.
     let alice = start(&lan, 0, "alice", &["--codec", "h264"]);
-    let bob = start(&lan, 1, "bob", &["--auto-answer", "--accept-from", "any"]);
+    let bob = start(&lan, 1, "bob", &duet_tests::node::AUTO_ANSWER_ANY);
     let (a, b) = (alice.peer_id().unwrap(), bob.peer_id().unwrap());
     alice.wait_for_peers(&[&b], LISTED).unwrap();
     bob.wait_for_peers(&[&a], LISTED).unwrap();

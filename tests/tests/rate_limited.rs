@@ -4,20 +4,14 @@
 //! call as `rate-limited` (exit 10, the reason in its message), not as
 //! `unreachable`.
 
-use duet_tests::node::{DuetNode, NodeOptions};
+use duet_tests::node::DuetNode;
 use duet_tests::{wait_until, Lan};
 use std::time::Duration;
 
 #[test]
 fn back_to_back_calls_end_as_rate_limited() {
     let lan = Lan::new(2).unwrap();
-    let alice = DuetNode::start(lan.host(0), "alice").unwrap();
-    let bob = DuetNode::start_with(
-        lan.host(1),
-        NodeOptions::named("bob").args(["--auto-answer", "--accept-from", "any"]),
-    )
-    .unwrap();
-    alice.wait_to_meet(&bob, Duration::from_secs(30)).unwrap();
+    let (alice, _bob) = DuetNode::alice_and_answering_bob(&lan, Duration::from_secs(30)).unwrap();
     let mut outcomes = Vec::new();
     for _ in 0..20 {
         let out = alice.cli().args(["call", "bob"]).output().unwrap();

@@ -113,7 +113,7 @@ fn an_offer_without_dtls_fingerprint_ends_the_call_as_media_untrusted() {
             let host = current_host().unwrap();
             let opts = NodeOptions::named("target")
                 .arg("--no-mdns")
-                .args(["--auto-answer", "--accept-from", "any"])
+                .args(duet_tests::node::AUTO_ANSWER_ANY)
                 .arg("--listen")
                 .arg("/ip4/127.0.0.1/tcp/0");
             let node = DuetNode::start_with(&host, opts).unwrap();

@@ -174,7 +174,7 @@ fn web_client_with_real_media_and_a_node_call_each_other() {
         "web_client_with_real_media_and_a_node_call_each_other",
         || {
             let b = broker(&[]);
-            let (kiosk, kiosk_id) = start_kiosk(&b, &["--auto-answer", "--accept-from", "any"]);
+            let (kiosk, kiosk_id) = start_kiosk(&b, &duet_tests::node::AUTO_ANSWER_ANY);
             let events = kiosk.events().unwrap();
             let mut alice = client(&b, "");
             alice.join("alice").unwrap();

@@ -54,7 +54,7 @@ fn page_calls_a_node_which_answers_and_the_page_hangs_up() {
         1,
         "kiosk",
         &broker,
-        &["--auto-answer", "--accept-from", "any"],
+        &duet_tests::node::AUTO_ANSWER_ANY,
     );
     let events = kiosk.events().unwrap();
     let mut page = Chromium::launch(Some(lan.host(2))).unwrap();

@@ -69,7 +69,7 @@ fn main() -> anyhow::Result<()> {
     let alice = DuetNode::start_with(lan.host(0), opts("alice"))?;
     let bob = DuetNode::start_with(
         lan.host(1),
-        opts("bob").args(["--auto-answer", "--accept-from", "any"]),
+        opts("bob").args(duet_tests::node::AUTO_ANSWER_ANY),
     )?;
     alice.wait_for_peers(&[&bob.peer_id()?], DEADLINE)?;
     let events = bob.events()?;

@@ -95,7 +95,7 @@ fn page_to_node(calls: usize) -> anyhow::Result<Vec<Run>> {
     let broker = DuetBroker::start(lan.host(0), &[])?;
     let node = DuetNode::start_with(
         lan.host(1),
-        node_options("kiosk", &broker, &["--auto-answer", "--accept-from", "any"]),
+        node_options("kiosk", &broker, &duet_tests::node::AUTO_ANSWER_ANY),
     )?;
     let mut page = Chromium::launch(Some(lan.host(2)))?;
     open_and_join(&mut page, &page_url(lan.host(0)), "bench")?;

@@ -62,7 +62,7 @@ fn parse_args() -> anyhow::Result<Args> {
 fn node_opts(name: &str, args: &Args) -> NodeOptions {
     let mut o = NodeOptions::named(name).args(["--no-console", "--codec", &args.codec]);
     if name == "bob" {
-        o = o.args(["--auto-answer", "--accept-from", "any"]);
+        o = o.args(duet_tests::node::AUTO_ANSWER_ANY);
     }
     NodeOptions {
         rust_log: Some(args.log.clone()),

@@ -61,7 +61,7 @@ fn floor(args: &args::Args) -> anyhow::Result<Floor> {
 fn node(lan: &Lan, i: usize, name: &str) -> anyhow::Result<DuetNode> {
     let mut o = NodeOptions::named(name).args(["--latency-probe", "--no-console"]);
     if name == "bob" {
-        o = o.args(["--auto-answer", "--accept-from", "any"]);
+        o = o.args(duet_tests::node::AUTO_ANSWER_ANY);
     }
     DuetNode::start_with(
         lan.host(i),
