@@ -3,6 +3,10 @@
 //! processes, each on its own Xvfb: the call holds on both sides, and the
 //! mixed cases (one side headless) too.
 
+// The call window's geometry: the preview sits in the bottom-right corner.
+use duet_gst::window::{
+    PREVIEW_HEIGHT, PREVIEW_MARGIN, PREVIEW_WIDTH, WINDOW_HEIGHT, WINDOW_WIDTH,
+};
 use duet_tests::events::EventStream;
 use duet_tests::node::{DuetNode, NodeOptions};
 use duet_tests::xvfb::{region, Region, Xvfb};
@@ -12,13 +16,6 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(30);
-/// The call window's geometry (duet_gst::window): 640x480, the preview
-/// 160x120 in the bottom-right corner, 16 px in.
-const WINDOW_WIDTH: u32 = 640;
-const WINDOW_HEIGHT: u32 = 480;
-const PREVIEW_WIDTH: u32 = 160;
-const PREVIEW_HEIGHT: u32 = 120;
-const PREVIEW_MARGIN: u32 = 16;
 
 /// A node plus the X display it shows its window on (None: headless).
 struct Node {
