@@ -39,7 +39,7 @@ fn wait_via(node: &DuetNode, peer: &str, via: &[&str]) -> Vec<Peer> {
         let ok = peers.iter().any(|p| p.peer_id == peer && p.via == via);
         Ok(ok.then_some(peers))
     })
-    .unwrap_or_else(|e| panic!("{e:#}\n{}", node.logs()))
+    .unwrap_or_else(|e| panic!("{e:#}\nlisted: {:?}\n{}", node.peers(), node.logs()))
 }
 
 fn wait_media(node: &DuetNode, frames: u64) -> Value {
