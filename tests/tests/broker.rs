@@ -191,9 +191,6 @@ fn nodes_on_two_subnets_meet_through_the_broker_and_call() {
 }
 
 #[test]
-#[ignore = "flaky (about 1 run in 2 alone): an mDNS record counts only after our own dial of it, \
-            so a peer that connected first is listed via broker alone; and a call whose only \
-            connection is the relay circuit ends when the broker dies. Issue 10."]
 fn broker_restart_nodes_come_back_and_direct_calls_keep_going() {
     // broker and alice on subnet 1; bob and carol on subnet 2.
     let lan = Lan::routed(2, 2).unwrap();
