@@ -245,6 +245,13 @@ impl Dialer {
         }
     }
 
+    /// Whether `peer` is on our link: we resolved a DNS-SD record of it.
+    pub fn on_link(&self, peer: &PeerId) -> bool {
+        self.records
+            .values()
+            .any(|k| k.record.peer == *peer && !k.rejected)
+    }
+
     /// How many records are kept, and how many of them are unproven.
     pub fn counts(&self) -> (usize, usize) {
         let unproven = self.records.values().filter(|k| !k.verified).count();

@@ -190,6 +190,9 @@ impl EventLoop {
                 let _ = reply.send(self.swarm.disconnect_peer_id(peer).is_ok());
             }
             Command::SendSignal { peer, signal } => {
+                if self.off_link(&peer, &signal) {
+                    return tracing::debug!("not sending a link-local candidate to {peer}");
+                }
                 let b = self.swarm.behaviour_mut();
                 if !self.web.is_web(&peer) {
                     self.outbox.send(&mut b.call, peer, signal);
@@ -200,22 +203,6 @@ impl EventLoop {
             Command::Shutdown { reply } => {
                 let _ = reply.send(());
             }
-        }
-    }
-
-    fn publish_presence(&mut self) {
-        let data = match self.presence.next_message() {
-            Ok(d) => d,
-            Err(e) => return tracing::error!("cannot encode presence: {e}"),
-        };
-        match self
-            .swarm
-            .behaviour_mut()
-            .gossipsub
-            .publish(self.topic.clone(), data)
-        {
-            Ok(_) | Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {}
-            Err(e) => tracing::debug!("presence not published: {e}"),
         }
     }
 
@@ -299,8 +286,12 @@ impl EventLoop {
             BehaviourEvent::WebCall(event) => self.on_web_call(event).await,
             BehaviourEvent::Call(event) => {
                 let behaviour = &mut self.swarm.behaviour_mut().call;
-                if let Some(event) = self.outbox.on_event(behaviour, event) {
-                    self.emit(event).await;
+                match self.outbox.on_event(behaviour, event) {
+                    Some(NetEvent::Signal { from, signal }) if self.off_link(&from, &signal) => {
+                        tracing::debug!("ignoring a link-local candidate from {from}");
+                    }
+                    Some(event) => self.emit(event).await,
+                    None => {}
                 }
                 self.close_redundant_circuits();
             }

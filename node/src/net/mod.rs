@@ -13,6 +13,7 @@
 //! - [`dialer`]: which discovered records to dial, and what proves a record.
 //! - [`direct`]: a peer reached only over a relay circuit is dialed directly;
 //!   circuits close once a direct connection exists.
+//! - [`link_scope`]: link-local ICE candidates only between peers on one link.
 //! - [`rate_limit`]: per-peer limits on inbound call signalling.
 //! - [`web_peers`], [`web_call_proto`]: web users bridged by brokers
 //!   (`/duet/web-call/1`), shown to the node as peers.
@@ -29,6 +30,7 @@ pub mod discovery;
 pub mod event_loop;
 #[cfg(test)]
 mod fake_links;
+pub mod link_scope;
 pub mod presence;
 pub mod rate_limit;
 mod signal_codec;

@@ -77,6 +77,14 @@ impl EventLoop {
         self.direct.dial_due(&mut self.swarm, now);
     }
 
+    /// Whether `signal` is a link-local ICE candidate and `peer` is not on
+    /// our link ([`crate::net::link_scope`]).
+    pub(super) fn off_link(&self, peer: &PeerId, signal: &crate::proto::call::CallSignal) -> bool {
+        crate::net::link_scope::is_link_local_candidate(signal)
+            && !self.web.is_web(peer)
+            && !self.dialer.on_link(peer)
+    }
+
     /// Closes the circuits to peers that have a direct connection, once no
     /// signalling is in flight to them.
     pub(super) fn close_redundant_circuits(&mut self) {
