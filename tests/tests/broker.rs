@@ -188,6 +188,14 @@ fn nodes_on_two_subnets_meet_through_the_broker_and_call() {
 
     // UDP routes between the subnets: the media goes straight.
     call_and_hang_up(&alice, &bob, "direct");
+    // Link-local candidates cannot cross the router: neither side sends them.
+    for n in [&alice, &bob] {
+        let logs = n.logs();
+        assert!(
+            logs.contains("not sending a link-local candidate"),
+            "{logs}"
+        );
+    }
 }
 
 #[test]
