@@ -6,7 +6,7 @@
 //! link-local host candidate beside the IPv4 one. Between peers on two
 //! subnets (found through a broker) the pairs it forms can never connect,
 //! yet ICE paces their checks among the good ones and keeps retrying them:
-//! measured on a routed simulated LAN, ICE reached `connected` ~4–7 ms
+//! measured on a routed simulated LAN, ICE reached `connected` ~1–6 ms
 //! later and `completed` only after ~2 s of failing checks, against the
 //! same calls with IPv6 off. A peer counts as on our link when it sent a
 //! DNS-SD record we resolved (mDNS does not cross a router); candidates
