@@ -13,8 +13,13 @@
 //!
 //! Dials try one address at a time and carry the PeerId the record claims:
 //! Noise proves it, and a record whose address answers with another PeerId
-//! is rejected for good. A record's name is passed on only once a dial
-//! proved the record; otherwise peers are named by their signed presence.
+//! is rejected for good. A record's name is passed on only once the record
+//! is proven; otherwise peers are named by their signed presence. A record
+//! is proven by our dial of it, or, when the peer is connected already (it
+//! dialed us first, or a broker introduced us), by that connection: an
+//! address of the record is one the authenticated peer reported itself
+//! (identify) or one we reached it at. No extra dial, and an unverified
+//! record is never trusted: its addresses must be the peer's own.
 //!
 //! Anyone on the LAN can announce records, so the records not yet proven
 //! by a dial are bounded: at most [`MAX_UNPROVEN`] are kept (a newcomer
@@ -84,6 +89,18 @@ struct Known {
 pub struct Dialer {
     records: HashMap<String, Known>,
     dialing: HashMap<ConnectionId, String>,
+    /// Addresses connected peers are known to hold: reported by the peer
+    /// over identify, or where we reached it. Cleared when it disconnects.
+    owned: HashMap<PeerId, HashSet<Multiaddr>>,
+}
+
+/// The address without a trailing `/p2p/…`.
+fn bare(addr: &Multiaddr) -> Multiaddr {
+    let mut a = addr.clone();
+    if matches!(a.iter().last(), Some(libp2p::multiaddr::Protocol::P2p(_))) {
+        a.pop();
+    }
+    a
 }
 
 fn discovered(r: &Record) -> NetEvent {
@@ -134,6 +151,7 @@ impl Dialer {
         } else {
             now + FALLBACK_GRACE
         };
+        let verified = verified || self.owns(&record, links);
         let event = (verified && links.is_connected(&record.peer)).then(|| discovered(&record));
         let known = Known {
             record,
@@ -146,6 +164,49 @@ impl Dialer {
         };
         self.records.insert(known.record.fullname.clone(), known);
         event
+    }
+
+    /// Whether `record`'s peer is connected and holds one of its addresses.
+    fn owns(&self, record: &Record, links: &impl Links) -> bool {
+        let Some(owned) = self.owned.get(&record.peer) else {
+            return false;
+        };
+        links.is_connected(&record.peer) && record.addrs.iter().any(|a| owned.contains(&bare(a)))
+    }
+
+    /// The connected `peer` holds `addrs` (it reported them over identify,
+    /// or we reached it there). Its unproven records naming one of them are
+    /// proven now; returns their events.
+    pub fn peer_addresses(
+        &mut self,
+        peer: PeerId,
+        addrs: &[Multiaddr],
+        links: &impl Links,
+    ) -> Vec<NetEvent> {
+        if !links.is_connected(&peer) {
+            return Vec::new();
+        }
+        self.owned
+            .entry(peer)
+            .or_default()
+            .extend(addrs.iter().map(bare));
+        let proven: Vec<String> = self
+            .records
+            .iter()
+            .filter(|(_, k)| k.record.peer == peer && !k.verified && !k.rejected)
+            .filter(|(_, k)| self.owns(&k.record, links))
+            .map(|(f, _)| f.clone())
+            .collect();
+        let mut events = Vec::new();
+        for f in proven {
+            if let Some(k) = self.records.get_mut(&f) {
+                tracing::debug!("DNS-SD record {f:?} proven by the connection to {peer}");
+                k.verified = true;
+                k.backoff = FIRST_BACKOFF;
+                events.push(discovered(&k.record));
+            }
+        }
+        events
     }
 
     /// Unproven records that may be forgotten: not being dialed.
@@ -182,6 +243,13 @@ impl Dialer {
             tracing::debug!("forgetting DNS-SD record {f:?}: never proven by a dial");
             self.records.remove(&f);
         }
+    }
+
+    /// Whether `peer` is on our link: we resolved a DNS-SD record of it.
+    pub fn on_link(&self, peer: &PeerId) -> bool {
+        self.records
+            .values()
+            .any(|k| k.record.peer == *peer && !k.rejected)
     }
 
     /// How many records are kept, and how many of them are unproven.
@@ -285,6 +353,7 @@ impl Dialer {
 
     /// After losing every connection to `peer`, dial its records again later.
     pub fn disconnected(&mut self, peer: PeerId, local: PeerId, now: Instant) {
+        self.owned.remove(&peer);
         let delay = if local < peer {
             Duration::from_secs(1)
         } else {
@@ -298,65 +367,4 @@ impl Dialer {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-    use super::*;
-    use crate::proto::DisplayName;
-
-    fn keep(d: &mut Dialer, n: usize, verified: bool, seen: Instant) -> String {
-        let fullname = format!("fake{n}._duet._udp.local.");
-        if !verified && !d.make_room() {
-            return fullname;
-        }
-        let record = Record {
-            fullname: fullname.clone(),
-            peer: PeerId::random(),
-            name: DisplayName::new("x").unwrap(),
-            addrs: vec!["/ip4/10.77.9.9/tcp/1".parse().unwrap()],
-        };
-        let known = Known {
-            record,
-            rejected: false,
-            verified,
-            next_dial: seen,
-            backoff: FIRST_BACKOFF,
-            seen,
-            failures: 0,
-        };
-        d.records.insert(fullname.clone(), known);
-        fullname
-    }
-
-    mod rules;
-
-    #[test]
-    fn unproven_records_are_bounded_in_count_and_age() {
-        let mut d = Dialer::default();
-        let t0 = Instant::now();
-        let proven = keep(&mut d, 0, true, t0);
-        for n in 1..=2000 {
-            keep(&mut d, n, false, t0 + Duration::from_millis(n as u64));
-        }
-        assert_eq!(d.counts(), (MAX_UNPROVEN + 1, MAX_UNPROVEN));
-        assert!(d.records.contains_key(&proven), "a proven record stays");
-        assert!(
-            d.records.contains_key("fake2000._duet._udp.local."),
-            "the newest is kept"
-        );
-        d.forget_stale(t0 + MAX_UNPROVEN_AGE + Duration::from_secs(3));
-        assert_eq!(d.counts(), (1, 0));
-    }
-
-    #[test]
-    fn no_room_while_every_unproven_record_is_being_dialed() {
-        let mut d = Dialer::default();
-        let t0 = Instant::now();
-        for n in 0..MAX_UNPROVEN {
-            let f = keep(&mut d, n, false, t0);
-            d.dialing.insert(ConnectionId::new_unchecked(n), f);
-        }
-        let late = keep(&mut d, 9999, false, t0);
-        assert!(!d.records.contains_key(&late));
-        assert_eq!(d.counts(), (MAX_UNPROVEN, MAX_UNPROVEN));
-    }
-}
+mod tests;

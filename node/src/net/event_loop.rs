@@ -2,11 +2,14 @@
 //! [`NetEvent`]s, announces and browses DNS-SD, publishes presence, and
 //! dials discovered peers.
 //!
-//! Which records to dial, and when, is the [`dialer`](super::dialer)'s business.
+//! Which records to dial, and when, is the [`dialer`](super::dialer)'s
+//! business; replacing relay circuits with direct connections the
+//! [`direct`](super::direct) rules'.
 
 use super::behaviour::{Behaviour, BehaviourEvent};
 use super::broker_client::BrokerClient;
 use super::dialer::Dialer;
+use super::direct::DirectLinks;
 use super::discovery::{self, Discovery, DiscoveryEvent};
 use super::presence::{self, LocalPresence};
 use super::rate_limit::Throttle;
@@ -26,6 +29,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 mod announce;
+mod connections;
 mod web;
 
 /// Sleep target when no dial is pending.
@@ -47,6 +51,7 @@ pub struct EventLoop {
     pending_listeners: HashSet<ListenerId>,
     announced: Option<(Vec<IpAddr>, Option<u16>, Option<u16>)>,
     dialer: Dialer,
+    direct: DirectLinks,
     outbox: Outbox,
     refused_incoming: Throttle,
     brokers: BrokerClient,
@@ -106,6 +111,7 @@ impl EventLoop {
             pending_listeners,
             announced: None,
             dialer: Dialer::default(),
+            direct: DirectLinks::default(),
             outbox: Outbox::default(),
             refused_incoming: Throttle::default(),
             brokers: BrokerClient::new(&config.brokers, config.network_key.clone()),
@@ -128,6 +134,10 @@ impl EventLoop {
                 .brokers
                 .next_due(&self.swarm)
                 .unwrap_or_else(|| tokio::time::Instant::now() + NO_DIAL);
+            let direct_at = self
+                .direct
+                .next_due()
+                .unwrap_or_else(|| tokio::time::Instant::now() + NO_DIAL);
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event).await,
                 command = self.commands.recv() => match command {
@@ -147,9 +157,11 @@ impl EventLoop {
                     self.publish_presence();
                     self.web_heartbeat().await;
                     self.dialer.forget_stale(tokio::time::Instant::now());
+                    self.close_redundant_circuits();
                 }
                 _ = tokio::time::sleep_until(dial_at) => self.dialer.dial_due(&mut self.swarm, tokio::time::Instant::now()),
                 _ = tokio::time::sleep_until(broker_at) => self.brokers.tick(&mut self.swarm),
+                _ = tokio::time::sleep_until(direct_at) => self.direct.dial_due(&mut self.swarm, tokio::time::Instant::now()),
             }
         }
     }
@@ -178,6 +190,9 @@ impl EventLoop {
                 let _ = reply.send(self.swarm.disconnect_peer_id(peer).is_ok());
             }
             Command::SendSignal { peer, signal } => {
+                if self.off_link(&peer, &signal) {
+                    return tracing::debug!("not sending a link-local candidate to {peer}");
+                }
                 let b = self.swarm.behaviour_mut();
                 if !self.web.is_web(&peer) {
                     self.outbox.send(&mut b.call, peer, signal);
@@ -188,22 +203,6 @@ impl EventLoop {
             Command::Shutdown { reply } => {
                 let _ = reply.send(());
             }
-        }
-    }
-
-    fn publish_presence(&mut self) {
-        let data = match self.presence.next_message() {
-            Ok(d) => d,
-            Err(e) => return tracing::error!("cannot encode presence: {e}"),
-        };
-        match self
-            .swarm
-            .behaviour_mut()
-            .gossipsub
-            .publish(self.topic.clone(), data)
-        {
-            Ok(_) | Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {}
-            Err(e) => tracing::debug!("presence not published: {e}"),
         }
     }
 
@@ -237,21 +236,7 @@ impl EventLoop {
                 connection_id,
                 endpoint,
                 ..
-            } => {
-                if let Some(event) = self.dialer.connected(connection_id) {
-                    self.emit(event).await;
-                }
-                let addr = endpoint.get_remote_address().clone();
-                if self.brokers.connected(peer_id, connection_id) {
-                    return tracing::debug!("connected to broker {peer_id} at {addr}");
-                }
-                tracing::debug!("connected to {peer_id} at {addr}");
-                self.emit(NetEvent::Connected {
-                    peer: peer_id,
-                    addr,
-                })
-                .await;
-            }
+            } => self.on_established(peer_id, connection_id, endpoint).await,
             SwarmEvent::ConnectionClosed {
                 peer_id,
                 connection_id,
@@ -261,30 +246,8 @@ impl EventLoop {
                 ..
             } => {
                 let addr = endpoint.get_remote_address().clone();
-                if self.brokers.is_broker(&peer_id) {
-                    if num_established == 0 {
-                        for event in self.web.broker_gone(&peer_id) {
-                            self.emit(event).await;
-                        }
-                    }
-                    return self
-                        .brokers
-                        .disconnected(peer_id, connection_id, num_established);
-                }
-                tracing::debug!("connection to {peer_id} at {addr} closed: {cause:?}");
-                if num_established == 0 {
-                    let local = *self.swarm.local_peer_id();
-                    self.dialer
-                        .disconnected(peer_id, local, tokio::time::Instant::now());
-                    self.outbox.forget(&peer_id);
-                }
-                let remaining = num_established;
-                self.emit(NetEvent::Disconnected {
-                    peer: peer_id,
-                    addr,
-                    remaining,
-                })
-                .await;
+                self.on_closed(peer_id, connection_id, addr, num_established, cause)
+                    .await
             }
             SwarmEvent::OutgoingConnectionError {
                 connection_id,
@@ -294,6 +257,7 @@ impl EventLoop {
                 tracing::debug!("dial to {peer_id:?} failed: {error}");
                 self.dialer.dial_failed(connection_id, &error);
                 self.brokers.dial_failed(connection_id, &error);
+                self.direct.dial_failed(connection_id);
             }
             SwarmEvent::IncomingConnectionError {
                 send_back_addr,
@@ -322,9 +286,14 @@ impl EventLoop {
             BehaviourEvent::WebCall(event) => self.on_web_call(event).await,
             BehaviourEvent::Call(event) => {
                 let behaviour = &mut self.swarm.behaviour_mut().call;
-                if let Some(event) = self.outbox.on_event(behaviour, event) {
-                    self.emit(event).await;
+                match self.outbox.on_event(behaviour, event) {
+                    Some(NetEvent::Signal { from, signal }) if self.off_link(&from, &signal) => {
+                        tracing::debug!("ignoring a link-local candidate from {from}");
+                    }
+                    Some(event) => self.emit(event).await,
+                    None => {}
                 }
+                self.close_redundant_circuits();
             }
             BehaviourEvent::Gossipsub(gossipsub::Event::Message { message, .. }) => {
                 if message.topic != self.topic.hash() {
@@ -360,6 +329,7 @@ impl EventLoop {
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
                 if info.protocol_version == crate::proto::IDENTIFY_PROTOCOL {
                     let listen_addrs = info.listen_addrs;
+                    self.peer_addresses(peer_id, &listen_addrs).await;
                     self.emit(NetEvent::Identified {
                         peer: peer_id,
                         listen_addrs,

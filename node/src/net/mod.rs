@@ -10,7 +10,10 @@
 //! - [`broker_proto`]: the `/duet/broker/1` behaviour, shared with `duet broker`.
 //! - [`discovery`]: DNS-SD (mdns-sd) registration and browsing.
 //! - [`presence`]: gossipsub presence messages (name, status, heartbeat).
-//! - [`dialer`]: which discovered records to dial, and what a dial proved.
+//! - [`dialer`]: which discovered records to dial, and what proves a record.
+//! - [`direct`]: a peer reached only over a relay circuit is dialed directly;
+//!   circuits close once a direct connection exists.
+//! - [`link_scope`]: link-local ICE candidates only between peers on one link.
 //! - [`rate_limit`]: per-peer limits on inbound call signalling.
 //! - [`web_peers`], [`web_call_proto`]: web users bridged by brokers
 //!   (`/duet/web-call/1`), shown to the node as peers.
@@ -22,8 +25,12 @@ pub mod behaviour;
 pub mod broker_client;
 pub mod broker_proto;
 pub mod dialer;
+pub mod direct;
 pub mod discovery;
 pub mod event_loop;
+#[cfg(test)]
+mod fake_links;
+pub mod link_scope;
 pub mod presence;
 pub mod rate_limit;
 mod signal_codec;

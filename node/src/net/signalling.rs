@@ -43,6 +43,11 @@ impl Outbox {
         self.pending.insert(id, (peer, call_id));
     }
 
+    /// Whether a request to `peer` awaits its acknowledgement.
+    pub fn in_flight(&self, peer: &PeerId) -> bool {
+        self.pending.values().any(|(p, _)| p == peer)
+    }
+
     /// The last connection to `peer` closed: its limits start afresh.
     pub fn forget(&mut self, peer: &PeerId) {
         self.limiter.forget(peer);

@@ -8,9 +8,10 @@
 //!
 //! Once registered, the node also listens through the broker's relay
 //! (`…/p2p/<broker>/p2p-circuit`) and registers that address too: a node
-//! that cannot reach another directly still reaches it over a circuit, and
-//! the dial tries all addresses at once, so where the network routes the
-//! direct connection wins.
+//! that cannot reach another directly still reaches it over a circuit. The
+//! direct addresses are dialed first and the circuit only if they did not
+//! connect within a second, so where the network routes, the connection
+//! (and the calls' signalling) is direct and survives the broker.
 //!
 //! Driven by the Swarm owner ([`super::event_loop`]): it calls [`BrokerClient::tick`]
 //! when [`BrokerClient::next_due`] comes, and passes on connection events and

@@ -1,5 +1,6 @@
-//! The event loop's DNS-SD side: what discovery reports goes to the
-//! dialer, and this node's own record follows its listen addresses.
+//! The event loop's announcing side: what DNS-SD discovery reports goes to
+//! the dialer, this node's own record follows its listen addresses, and its
+//! presence goes out over gossipsub.
 
 use super::*;
 
@@ -58,6 +59,22 @@ impl EventLoop {
         match discovery.register(&self.config.name, &wanted.0, wanted.1, wanted.2) {
             Ok(()) => self.announced = Some(wanted),
             Err(e) => tracing::warn!("cannot announce over mDNS: {e}"),
+        }
+    }
+
+    pub(super) fn publish_presence(&mut self) {
+        let data = match self.presence.next_message() {
+            Ok(d) => d,
+            Err(e) => return tracing::error!("cannot encode presence: {e}"),
+        };
+        match self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(self.topic.clone(), data)
+        {
+            Ok(_) | Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {}
+            Err(e) => tracing::debug!("presence not published: {e}"),
         }
     }
 }

@@ -2,38 +2,8 @@
 //! first, backoff, proof, rejection, forgetting, redial after a loss.
 
 use super::super::*;
+use crate::net::fake_links::{ordered, FakeLinks};
 use crate::proto::DisplayName;
-
-/// A Swarm stand-in: records the dials, answers `is_connected` from a set.
-struct FakeLinks {
-    local: PeerId,
-    connected: HashSet<PeerId>,
-    dials: Vec<(PeerId, ConnectionId)>,
-}
-
-impl FakeLinks {
-    fn new(local: PeerId) -> FakeLinks {
-        FakeLinks {
-            local,
-            connected: HashSet::new(),
-            dials: Vec::new(),
-        }
-    }
-}
-
-impl Links for FakeLinks {
-    fn local_peer(&self) -> PeerId {
-        self.local
-    }
-    fn is_connected(&self, peer: &PeerId) -> bool {
-        self.connected.contains(peer)
-    }
-    fn dial(&mut self, opts: DialOpts) -> Result<(), DialError> {
-        let peer = opts.get_peer_id().ok_or(DialError::Aborted)?;
-        self.dials.push((peer, opts.connection_id()));
-        Ok(())
-    }
-}
 
 fn record(peer: PeerId) -> Record {
     Record {
@@ -41,16 +11,6 @@ fn record(peer: PeerId) -> Record {
         peer,
         name: DisplayName::new("bob").unwrap(),
         addrs: vec!["/ip4/10.77.0.2/tcp/4001".parse().unwrap()],
-    }
-}
-
-/// Two PeerIds, the smaller first.
-fn ordered() -> (PeerId, PeerId) {
-    let (a, b) = (PeerId::random(), PeerId::random());
-    if a < b {
-        (a, b)
-    } else {
-        (b, a)
     }
 }
 
@@ -161,4 +121,61 @@ fn a_lost_peer_is_redialed_later_not_at_once() {
     assert_eq!(links.dials.len(), 1);
     d.dial_due(&mut links, t1 + Duration::from_secs(1));
     assert_eq!(links.dials.len(), 2);
+}
+
+#[test]
+fn a_peer_connected_first_proves_its_record_by_its_own_addresses() {
+    let (small, large) = ordered();
+    let t0 = Instant::now();
+    // We are the larger side: the smaller one connected meanwhile, so we
+    // never dial; its identify proves the record instead.
+    let mut links = FakeLinks::new(large);
+    let mut d = Dialer::default();
+    d.resolved(record(small), &links, t0);
+    links.connected.insert(small);
+    d.dial_due(&mut links, t0 + FALLBACK_GRACE);
+    assert!(links.dials.is_empty());
+    let other: Multiaddr = "/ip4/10.77.0.9/tcp/4001".parse().unwrap();
+    assert!(d.peer_addresses(small, &[other], &links).is_empty());
+    assert_eq!(d.counts(), (1, 1), "not the record's address: unproven");
+    let own: Multiaddr = format!("/ip4/10.77.0.2/tcp/4001/p2p/{small}")
+        .parse()
+        .unwrap();
+    match d.peer_addresses(small, &[own], &links).as_slice() {
+        [NetEvent::Discovered { peer, .. }] => assert_eq!(*peer, small),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(d.counts(), (1, 0), "proven");
+    assert!(links.dials.is_empty(), "without a dial");
+}
+
+#[test]
+fn a_record_resolved_after_the_connection_is_proven_at_once_or_not_at_all() {
+    let (small, large) = ordered();
+    let t0 = Instant::now();
+    let mut links = FakeLinks::new(large);
+    let mut d = Dialer::default();
+    // Addresses reported by a peer that is not connected prove nothing.
+    let own: Multiaddr = "/ip4/10.77.0.2/tcp/4001".parse().unwrap();
+    d.peer_addresses(small, std::slice::from_ref(&own), &links);
+    assert!(d.resolved(record(small), &links, t0).is_none());
+    assert_eq!(d.counts(), (1, 1));
+
+    let mut d = Dialer::default();
+    links.connected.insert(small);
+    d.peer_addresses(small, std::slice::from_ref(&own), &links);
+    let liar = Record {
+        fullname: "liar._duet._udp.local.".into(),
+        addrs: vec!["/ip4/10.77.0.66/tcp/4001".parse().unwrap()],
+        ..record(small)
+    };
+    assert!(d.resolved(liar, &links, t0).is_none(), "not its address");
+    match d.resolved(record(small), &links, t0) {
+        Some(NetEvent::Discovered { peer, .. }) => assert_eq!(peer, small),
+        other => panic!("{other:?}"),
+    }
+    // Once it disconnects, what it reported is forgotten.
+    d.disconnected(small, large, t0);
+    links.connected.clear();
+    assert!(d.owned.is_empty());
 }
