@@ -184,3 +184,79 @@ fn a_call_window_takes_the_spare_sink_opened_ahead() {
     pipeline.set_state(gst::State::Null).unwrap();
     let _ = std::fs::remove_file(&png);
 }
+
+/// The preview runs at half the frame rate, and each of its frames lasts
+/// two, so every composed frame still shows it (white in its corner, over the
+/// red remote picture), none flickers back to the red behind it.
+#[test]
+fn the_half_rate_preview_is_in_every_composed_frame() {
+    let _serial = one_at_a_time();
+    let (_x, pipeline, w, src) = red_window();
+    let _stop = StopOnDrop(pipeline.clone());
+    let (tee, branch) = w.add_preview(&pipeline, false).unwrap();
+    let local = gst::ElementFactory::make("videotestsrc")
+        .property("is-live", true)
+        .property_from_str("pattern", "white")
+        .build()
+        .unwrap();
+    let caps = gst::ElementFactory::make("capsfilter")
+        .property(
+            "caps",
+            gst::Caps::builder("video/x-raw")
+                .field("width", 640)
+                .field("height", 480)
+                .field("framerate", gst::Fraction::new(30, 1))
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let sink = gst::ElementFactory::make("fakesink").build().unwrap();
+    pipeline.add_many([&local, &caps, &sink]).unwrap();
+    gst::Element::link_many([&local, &caps, &tee, &sink]).unwrap();
+    // Luma at the preview's centre in each composed frame.
+    let lumas = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let seen = lumas.clone();
+    let (x, y, pw, ph) = preview_rect((WINDOW_WIDTH, WINDOW_HEIGHT));
+    let at = ((y + ph / 2) * WINDOW_WIDTH + x + pw / 2) as usize;
+    let out = w.compositor.static_pad("src").unwrap();
+    out.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        if let Some(map) = info.buffer().and_then(|b| b.map_readable().ok()) {
+            seen.lock().unwrap().push(map.get(at).copied().unwrap_or(0));
+        }
+        gst::PadProbeReturn::Ok
+    });
+    let previews = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = previews.clone();
+    let input = w.preview_pad.lock().unwrap().clone().unwrap();
+    input.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        gst::PadProbeReturn::Ok
+    });
+    play_as_remote(&pipeline, &w, &src);
+    for e in branch {
+        e.sync_state_with_parent().unwrap();
+    }
+    let start = std::time::Instant::now();
+    let shown = || {
+        let l = lumas.lock().unwrap();
+        let first = l.iter().position(|&y| y > 200)?;
+        (l.len() > first + 60).then(|| l[first..].to_vec())
+    };
+    while shown().is_none() && start.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let frames = shown().expect("60 composed frames after the preview's first");
+    assert!(
+        frames.iter().all(|&y| y > 200),
+        "the preview's centre luma, frame by frame: {frames:?}"
+    );
+    pipeline.set_state(gst::State::Null).unwrap();
+    let (previews, composed) = (
+        previews.load(std::sync::atomic::Ordering::Relaxed),
+        lumas.lock().unwrap().len(),
+    );
+    assert!(
+        previews * 4 < composed * 3,
+        "{previews} preview frames for {composed} composed: not half the rate"
+    );
+}
