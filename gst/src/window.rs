@@ -4,7 +4,7 @@
 //! ```text
 //! remote video (receive.rs) ─► compositor ─► card text ─► name/time text ─► videoconvert ─► ximagesink
 //!                               (fills the picture, aspect kept)
-//! local preview (send.rs)   ─►  (15 fps, scaled once to its corner's size, bottom-right)
+//! local preview (send.rs)   ─►  (scaled once to its corner's size, bottom-right)
 //! ```
 //!
 //! The compositor is live on its own (`force-live`): it composes 30 frames

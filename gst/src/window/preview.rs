@@ -1,8 +1,14 @@
-//! The call window's local preview: the camera's picture at half its frame
-//! rate, scaled once to its corner's size (a nearest-neighbour `videoscale`
-//! before the compositor, so that the compositor scales nothing in a
-//! default call), with a "camera off" marker and a thin white frame. A
-//! thumbnail of oneself needs neither 30 frames a second nor filtering.
+//! The call window's local preview: the camera's picture scaled once to
+//! its corner's size (a nearest-neighbour `videoscale` before the
+//! compositor, so that the compositor scales nothing in a default call),
+//! with a "camera off" marker and a thin white frame.
+//!
+//! It keeps the camera's 30 frames a second: at 15 (every other frame
+//! dropped, each lasting two) its compositor input had no frame queued
+//! every other period, and the compositor, which composes as soon as each
+//! input has one, then waited for its timeout: remote frames were shown up
+//! to the remote path's latency later (glass-to-glass 3 ms or 12–37 ms
+//! depending on the phase, against 3 ms), for 0.2 % of a core saved.
 
 use super::layout::preview_rect;
 use super::parts::{set_str, text_overlay};
@@ -11,7 +17,6 @@ use crate::elements::make;
 use crate::MediaError;
 use gstreamer as gst;
 use gstreamer::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 impl CallWindow {
     /// Adds the local preview: a tee (returned, for the send chain) and
@@ -34,9 +39,6 @@ impl CallWindow {
         let q = make("queue", Some("preview-queue"))?;
         set_str(&q, "leaky", "downstream");
         q.set_property("max-size-buffers", 2u32);
-        if let Some(sink) = q.static_pad("sink") {
-            half_rate(&sink);
-        }
         let scale = make("videoscale", None)?;
         set_str(&scale, "method", "nearest-neighbour");
         let size = make("capsfilter", None)?;
@@ -79,23 +81,4 @@ impl CallWindow {
             m.set_property("text", if muted { "camera off" } else { "" });
         }
     }
-}
-
-/// Lets every other frame through `pad`, each lasting two frames: the
-/// preview is a thumbnail, and 15 frames a second halve its cost (scale,
-/// marker, frame, and the compositor's blend). The compositor shows each
-/// preview frame for its whole duration.
-fn half_rate(pad: &gst::Pad) {
-    let odd = AtomicBool::new(false);
-    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-        if odd.fetch_xor(true, Ordering::Relaxed) {
-            return gst::PadProbeReturn::Drop;
-        }
-        if let Some(gst::PadProbeData::Buffer(buffer)) = info.data.as_mut() {
-            if let Some(d) = buffer.duration() {
-                buffer.make_mut().set_duration(d * 2);
-            }
-        }
-        gst::PadProbeReturn::Ok
-    });
 }
