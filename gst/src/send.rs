@@ -167,14 +167,13 @@ pub(crate) fn add_video(
     let tap_pad = chain.last().and_then(|c| c.static_pad("src"));
     let mut preview = Vec::new();
     if let Some(window) = shared.window.get() {
-        // Local preview: a tee into the call window's corner.
+        // Local preview: a tee into the call window's corner. The encoder
+        // stays on the source's thread (as headless): the preview's own
+        // leaky queue never blocks it.
         let (tee, branch) =
             window.add_preview(pipeline, shared.muted_video.load(Ordering::Relaxed))?;
         preview.extend(branch);
-        let q2 = make("queue", None)?;
-        q2.set_property("max-size-buffers", 2u32);
         chain.push(tee);
-        chain.push(q2);
     }
     chain.extend(video_encoder(config)?);
     let capsf = make("capsfilter", None)?;

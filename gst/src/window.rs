@@ -2,14 +2,15 @@
 //! session's pipeline.
 //!
 //! ```text
-//! 16x16 black (live)        ─► compositor ─► card text ─► name/time text ─► videoconvert ─► ximagesink
-//! remote video (receive.rs) ─►  (fills the picture, aspect kept)
+//! remote video (receive.rs) ─► compositor ─► card text ─► name/time text ─► videoconvert ─► ximagesink
+//!                               (fills the picture, aspect kept)
 //! local preview (send.rs)   ─►  (scaled once to its corner's size, bottom-right)
 //! ```
 //!
-//! The tiny black live input keeps the window alive and showing the card
-//! ("calling bob…") before any remote frame; the compositor's own black
-//! background fills the rest. The remote picture fills the composed one,
+//! The compositor is live on its own (`force-live`): it composes 30 frames
+//! a second on its black background with or without inputs, so the window
+//! shows the card ("calling bob…") before any remote frame, with no source
+//! thread just for a clock. The remote picture fills the composed one,
 //! its aspect ratio kept ([`layout`]), recomputed on each of its caps, so a
 //! remote resolution change mid-call keeps showing video. The window has
 //! the size of a default call's picture (640x480), so that picture is
@@ -105,6 +106,7 @@ fn picture_caps((width, height): (u32, u32)) -> gst::Caps {
         .field("format", WINDOW_FORMAT)
         .field("width", width as i32)
         .field("height", height as i32)
+        .field("framerate", gst::Fraction::new(FRAMERATE, 1))
         .build()
 }
 
@@ -146,11 +148,18 @@ impl CallWindow {
         fullscreen: bool,
     ) -> Result<CallWindow, MediaError> {
         let size = start_size(fullscreen);
-        // Only a clock for the compositor's output: tiny, so that making
-        // and blending it costs nothing (the compositor paints the black).
-        let [src, caps] = black_source(16, 16)?;
-        let compositor = make("compositor", Some("window-compositor"))?;
+        // Composes on its own clock, with or without inputs (the card
+        // before any remote frame): no source thread just for a clock.
+        crate::elements::require_element("compositor")?;
+        let compositor = gst::ElementFactory::make("compositor")
+            .name("window-compositor")
+            .property("force-live", true)
+            .build()
+            .map_err(|_| MediaError::ElementCreation("compositor".into()))?;
         set_str(&compositor, "background", "black");
+        // One thread: a 640x480 blend is not worth handing to workers
+        // (BENCHMARKS.md `## call window CPU per thread`).
+        compositor.set_property("max-threads", 1u32);
         let out_caps = make("capsfilter", None)?;
         out_caps.set_property("caps", picture_caps(size));
         let card = text_overlay("window-card", CARD_FONT, "center", "center")?;
@@ -158,24 +167,12 @@ impl CallWindow {
         let conv = make("videoconvert", None)?;
         // Already connected to the X server, if a spare was kept.
         let sink = parts::with_keys(spare::take_sink()?, events);
-        let chain = [
-            &src,
-            &caps,
-            &compositor,
-            &out_caps,
-            &card,
-            &label,
-            &conv,
-            &sink,
-        ];
+        let chain = [&compositor, &out_caps, &card, &label, &conv, &sink];
         pipeline
             .add_many(chain)
             .map_err(|e| MediaError::Negotiation(e.to_string()))?;
         gst::Element::link_many(chain)
             .map_err(|e| MediaError::Negotiation(format!("linking the window: {e}")))?;
-        if let Some(pad) = caps.static_pad("src").and_then(|p| p.peer()) {
-            on_time::local_input_on_time(&pad);
-        }
         Ok(CallWindow {
             compositor,
             out_caps,

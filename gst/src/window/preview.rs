@@ -1,7 +1,14 @@
 //! The call window's local preview: the camera's picture scaled once to
-//! its corner's size (a `videoscale` before the compositor, so that the
-//! compositor scales nothing in a default call), with a "camera off"
-//! marker and a thin white frame.
+//! its corner's size (a nearest-neighbour `videoscale` before the
+//! compositor, so that the compositor scales nothing in a default call),
+//! with a "camera off" marker and a thin white frame.
+//!
+//! It keeps the camera's 30 frames a second: at 15 (every other frame
+//! dropped, each lasting two) its compositor input had no frame queued
+//! every other period, and the compositor, which composes as soon as each
+//! input has one, then waited for its timeout: remote frames were shown up
+//! to the remote path's latency later (glass-to-glass 3 ms or 12–37 ms
+//! depending on the phase, against 3 ms), for 0.2 % of a core saved.
 
 use super::layout::preview_rect;
 use super::parts::{set_str, text_overlay};
@@ -29,10 +36,11 @@ impl CallWindow {
             *g = Some(pad.clone());
         }
         let tee = make("tee", None)?;
-        let q = make("queue", None)?;
+        let q = make("queue", Some("preview-queue"))?;
         set_str(&q, "leaky", "downstream");
         q.set_property("max-size-buffers", 2u32);
         let scale = make("videoscale", None)?;
+        set_str(&scale, "method", "nearest-neighbour");
         let size = make("capsfilter", None)?;
         size.set_property(
             "caps",
