@@ -177,6 +177,35 @@ impl Lan {
         run_lan_sim(&["loss", &self.name, &i, &p]).map(|_| ())
     }
 
+    /// Delays each of the host's UDP packets, each way, by `delay_ms` ±
+    /// `jitter_ms` (uniform; mDNS spared): `lan-sim jitter`, nftables
+    /// queueing to the `net-jitter` helper beside the duet binary under test
+    /// (or `LAN_SIM_JITTER_BIN`). `jitter_ms` 0 removes it.
+    pub fn set_jitter(&self, host: &Host, jitter_ms: u32, delay_ms: u32) -> anyhow::Result<()> {
+        let helper = crate::node::duet_bin().with_file_name("net-jitter");
+        let mut cmd = Command::new(lan_sim());
+        if std::env::var_os("LAN_SIM_JITTER_BIN").is_none() && helper.exists() {
+            cmd.env("LAN_SIM_JITTER_BIN", helper);
+        }
+        let (i, j, d) = (
+            host.index.to_string(),
+            jitter_ms.to_string(),
+            delay_ms.to_string(),
+        );
+        let out = cmd
+            .args(["jitter", &self.name, &i, &j, &d])
+            .stdin(Stdio::null())
+            .output()
+            .context("running scripts/lan-sim jitter")?;
+        if !out.status.success() {
+            bail!(
+                "lan-sim jitter: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(())
+    }
+
     /// Plugs (`true`) or unplugs a host's cable, to simulate network loss.
     pub fn set_link(&self, host: &Host, up: bool) -> anyhow::Result<()> {
         let state = if up { "up" } else { "down" };
