@@ -16,6 +16,12 @@
 //!   are a small share of the traffic (RTX ≈ the loss rate of the video).
 //!   The receiver's SRTP replay check drops the second copy of a packet
 //!   that arrived.
+//! - **Media (RTP)**, two copies while the bitrate controller says so
+//!   (`crate::congestion`: a few percent of random loss and more, with no
+//!   sign of a queue). A repetition code: a packet is then lost only if
+//!   both copies are (10 % loss: 1 %), and NACK/RTX recovers most of the
+//!   rest, without waiting a round trip. It doubles the media's rate, so
+//!   it is only on under loss and off at the first sign of congestion.
 //!
 //! Done on the transport's sink (`nicesink`), after DTLS and SRTP: the
 //! copies are of the very datagram (SRTP refuses to protect one packet
@@ -25,7 +31,7 @@
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// What a datagram on the transport is, as far as sending it again goes.
@@ -37,18 +43,41 @@ pub(crate) enum Kind {
     Rtcp,
     /// An RTP retransmission (its payload type is an RTX one).
     Rtx,
+    /// Any other RTP packet: audio and video.
+    Media,
     /// Media, DTLS application data, anything else: sent once.
     Other,
 }
 
 impl Kind {
-    /// How many times a datagram of this kind goes out.
-    pub(crate) fn copies(self) -> usize {
+    /// How many times a datagram of this kind goes out (`media`: media is
+    /// sent twice for now).
+    pub(crate) fn copies(self, media: bool) -> usize {
         match self {
             Kind::DtlsHandshake => 3,
             Kind::Rtcp | Kind::Rtx => 2,
-            Kind::Other => 1,
+            Kind::Media if media => 2,
+            Kind::Media | Kind::Other => 1,
         }
+    }
+}
+
+/// What the probe of one call goes by: the RTX payload types, and whether
+/// media goes twice now.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) rtx: RtxTypes,
+    media: AtomicBool,
+}
+
+impl State {
+    /// Media sent twice from now on, or not; true when that changed.
+    pub(crate) fn set_media(&self, twice: bool) -> bool {
+        self.media.swap(twice, Ordering::Relaxed) != twice
+    }
+
+    fn media(&self) -> bool {
+        self.media.load(Ordering::Relaxed)
     }
 }
 
@@ -77,6 +106,7 @@ pub(crate) fn classify(data: &[u8], rtx: &RtxTypes) -> Kind {
         [20..=22, ..] => Kind::DtlsHandshake,
         [128..=191, second, ..] if (192..=223).contains(second) => Kind::Rtcp,
         [128..=191, second, ..] if data.len() >= 12 && rtx.contains(second & 0x7f) => Kind::Rtx,
+        [128..=191, ..] if data.len() >= 12 => Kind::Media,
         _ => Kind::Other,
     }
 }
@@ -89,7 +119,7 @@ thread_local! {
 /// Sends the datagrams `classify` picks more than once through `sink`
 /// (the transport's sink element): a probe on its sink pad chains the
 /// copies before the original.
-pub(crate) fn install(sink: &gst::Element, rtx: Arc<RtxTypes>) {
+pub(crate) fn install(sink: &gst::Element, state: Arc<State>) {
     let Some(pad) = sink.static_pad("sink") else {
         return;
     };
@@ -101,7 +131,7 @@ pub(crate) fn install(sink: &gst::Element, rtx: Arc<RtxTypes>) {
             return gst::PadProbeReturn::Ok;
         };
         let copies = match buffer.map_readable() {
-            Ok(map) => classify(map.as_slice(), &rtx).copies(),
+            Ok(map) => classify(map.as_slice(), &state.rtx).copies(state.media()),
             Err(_) => 1,
         };
         if copies > 1 {
@@ -120,7 +150,7 @@ pub(crate) fn install(sink: &gst::Element, rtx: Arc<RtxTypes>) {
 
 /// Learns the RTX payload types of an `rtprtxsend` (its
 /// `payload-type-map`: media type → RTX type), now and when it changes.
-pub(crate) fn watch_rtx_sender(rtxsend: &gst::Element, rtx: Arc<RtxTypes>) {
+pub(crate) fn watch_rtx_sender(rtxsend: &gst::Element, state: Arc<State>) {
     if rtxsend.find_property("payload-type-map").is_none() {
         return;
     }
@@ -128,7 +158,7 @@ pub(crate) fn watch_rtx_sender(rtxsend: &gst::Element, rtx: Arc<RtxTypes>) {
         let map = e.property::<Option<gst::Structure>>("payload-type-map");
         for (_, value) in map.iter().flat_map(|s| s.iter()) {
             if let Ok(pt) = value.get::<u32>() {
-                rtx.insert(pt.min(255) as u8);
+                state.rtx.insert(pt.min(255) as u8);
             }
         }
     };
@@ -164,7 +194,7 @@ mod tests {
         rtp[1] = 0x80 | 97;
         assert_eq!(classify(&rtp, &rtx), Kind::Rtx);
         rtp[1] = 96;
-        assert_eq!(classify(&rtp, &rtx), Kind::Other);
+        assert_eq!(classify(&rtp, &rtx), Kind::Media);
         // STUN, too short, empty.
         assert_eq!(classify(&[0, 1, 0, 0], &rtx), Kind::Other);
         assert_eq!(classify(&[0x80, 97], &rtx), Kind::Other);
@@ -173,9 +203,10 @@ mod tests {
     }
 
     /// Real buffers through a real pipeline: appsrc → appsink with the
-    /// probe on the sink's pad; what arrives is counted per kind.
+    /// probe on the sink's pad; what arrives is counted per kind, with
+    /// media sent once, then twice.
     #[test]
-    fn the_probe_sends_handshakes_thrice_rtcp_and_rtx_twice_media_once() {
+    fn the_probe_sends_handshakes_thrice_rtcp_and_rtx_twice_media_as_told() {
         gst::init().unwrap();
         let pipeline = gst::Pipeline::new();
         let src = gst_app::AppSrc::builder().format(gst::Format::Time).build();
@@ -184,33 +215,43 @@ mod tests {
             .add_many([src.upcast_ref::<gst::Element>(), sink.upcast_ref()])
             .unwrap();
         src.link(&sink).unwrap();
-        let rtx = Arc::new(rtx_97());
-        install(sink.upcast_ref(), rtx);
+        let state = Arc::new(State::default());
+        state.rtx.insert(97);
+        install(sink.upcast_ref(), state.clone());
         pipeline.set_state(gst::State::Playing).unwrap();
         let mut rtp_rtx = vec![0x80u8, 97];
         rtp_rtx.resize(40, 1);
         let mut media = vec![0x80u8, 96];
         media.resize(1200, 2);
-        let sent: [Vec<u8>; 4] = [
+        let mut media2 = media.clone();
+        media2[2] = 1;
+        let sent: [Vec<u8>; 5] = [
             vec![22, 254, 253, 0, 0],
             vec![0x81, 201, 0, 1],
             rtp_rtx,
             media,
+            media2.clone(),
         ];
-        for data in &sent {
+        let pull = |n: usize| -> Vec<Vec<u8>> {
+            (0..n)
+                .map_while(|_| sink.pull_sample().ok())
+                .map(|s| s.buffer().unwrap().map_readable().unwrap().to_vec())
+                .collect()
+        };
+        for data in &sent[..4] {
             src.push_buffer(gst::Buffer::from_slice(data.clone()))
                 .unwrap();
         }
+        let mut got = pull(7);
+        assert!(state.set_media(true));
+        assert!(!state.set_media(true));
+        src.push_buffer(gst::Buffer::from_slice(media2)).unwrap();
         src.end_of_stream().unwrap();
-        let mut got = Vec::new();
-        while let Ok(sample) = sink.pull_sample() {
-            let b = sample.buffer().unwrap().map_readable().unwrap().to_vec();
-            got.push(b);
-        }
+        got.extend(pull(usize::MAX));
         pipeline.set_state(gst::State::Null).unwrap();
         let count = |d: &Vec<u8>| got.iter().filter(|g| *g == d).count();
         let counts: Vec<usize> = sent.iter().map(count).collect();
-        assert_eq!(counts, [3, 2, 2, 1]);
-        assert_eq!(got.len(), 8);
+        assert_eq!(counts, [3, 2, 2, 1, 2]);
+        assert_eq!(got.len(), 10);
     }
 }

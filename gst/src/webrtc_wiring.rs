@@ -50,7 +50,7 @@ pub(crate) fn build(
     // already paced: send at once.
     // The transport's sink and the RTX senders: what to send twice
     // (see redundancy).
-    let rtx = Arc::new(crate::redundancy::RtxTypes::default());
+    let rtx = shared.redundancy.clone();
     webrtc.connect("deep-element-added", false, move |values| {
         let element = values.get(2)?.get::<gst::Element>().ok()?;
         match element.factory()?.name().as_str() {
