@@ -18,7 +18,12 @@ fn lan_sim() -> PathBuf {
 }
 
 fn run_lan_sim(args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(lan_sim())
+    run_lan_sim_as(Command::new(lan_sim()), args)
+}
+
+/// `cmd` is lan-sim with its environment set.
+fn run_lan_sim_as(mut cmd: Command, args: &[&str]) -> anyhow::Result<String> {
+    let out = cmd
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -192,18 +197,7 @@ impl Lan {
             jitter_ms.to_string(),
             delay_ms.to_string(),
         );
-        let out = cmd
-            .args(["jitter", &self.name, &i, &j, &d])
-            .stdin(Stdio::null())
-            .output()
-            .context("running scripts/lan-sim jitter")?;
-        if !out.status.success() {
-            bail!(
-                "lan-sim jitter: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        Ok(())
+        run_lan_sim_as(cmd, &["jitter", &self.name, &i, &j, &d]).map(|_| ())
     }
 
     /// Plugs (`true`) or unplugs a host's cable, to simulate network loss.

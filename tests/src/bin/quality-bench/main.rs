@@ -122,6 +122,9 @@ fn main() -> anyhow::Result<()> {
         );
         levels.push(l);
     }
+    let load1 = loadavg();
+    plot::write(&args.plot, &levels, floor.as_ref())?;
+    report::print(&args, &started, &load0, &load1, &levels, floor.as_ref());
     let mut setups = Vec::new();
     for &loss in &args.setup_losses {
         let net = level::Net::loss(loss);
@@ -130,6 +133,8 @@ fn main() -> anyhow::Result<()> {
             ..Default::default()
         };
         for i in 0..args.setup_calls {
+            // The callee refuses invites that come faster than one a second.
+            std::thread::sleep(duet_tests::memory::CALL_SPACING);
             let (c, f) = level::setup_only(&lan, &alice, &bob, net)
                 .with_context(|| format!("setup call {i} at {}", net.label()))?;
             eprintln!(
@@ -141,9 +146,6 @@ fn main() -> anyhow::Result<()> {
         }
         setups.push(s);
     }
-    let load1 = loadavg();
-    plot::write(&args.plot, &levels, floor.as_ref())?;
-    report::print(&args, &started, &load0, &load1, &levels, floor.as_ref());
-    report::print_setups(&setups);
+    report::print_setups(&setups, &loadavg());
     Ok(())
 }
