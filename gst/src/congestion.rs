@@ -8,7 +8,9 @@
 //! Pure: no GStreamer, no clock; [`crate::resilience`] applies its
 //! decisions to the encoders. Under random loss a lower bitrate means fewer
 //! packets per frame, so fewer frames lose a packet; under congestion it
-//! relieves the link. The same report sets how much in-band FEC Opus adds.
+//! relieves the link. The same report sets how much in-band FEC Opus adds,
+//! and whether media is sent twice (random loss of a few percent and more,
+//! with no sign of a queue: a repetition code, `crate::redundancy`).
 
 /// What the controller decided after one report.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -17,6 +19,9 @@ pub struct Decision {
     pub video_kbps: u32,
     /// The loss Opus should protect against with in-band FEC (0–100 %).
     pub audio_loss_percent: u32,
+    /// Send each media packet twice (`crate::redundancy`): random loss
+    /// high enough, and no sign of congestion.
+    pub redundant_media: bool,
 }
 
 /// Loss below this is noise: the bitrate may grow.
@@ -31,6 +36,12 @@ const MIN_SHARE: f64 = 0.2;
 /// is a queue building up: treated as congestion.
 const RTT_RISE: f64 = 3.0;
 const RTT_SLACK_MS: f64 = 30.0;
+/// Media is sent twice while the link's loss (smoothed) is at least this…
+const REDUNDANCY_ON: f64 = 0.03;
+/// …until it falls below this.
+const REDUNDANCY_OFF: f64 = 0.01;
+/// Weight of the newest report in the smoothed loss.
+const SMOOTHING: f64 = 0.3;
 
 #[derive(Debug, Clone)]
 pub struct Controller {
@@ -38,6 +49,8 @@ pub struct Controller {
     min_kbps: f64,
     kbps: f64,
     min_rtt_ms: Option<f64>,
+    redundant: bool,
+    smoothed_loss: f64,
 }
 
 impl Controller {
@@ -49,6 +62,8 @@ impl Controller {
             min_kbps: (max * MIN_SHARE).max(50.0).min(max),
             kbps: max,
             min_rtt_ms: None,
+            redundant: false,
+            smoothed_loss: 0.0,
         }
     }
 
@@ -59,12 +74,22 @@ impl Controller {
 
     /// One receiver report: `fraction_lost` (0..1) of our video since the
     /// last report, the RTT when known.
+    ///
+    /// While media is sent twice, a packet is lost only if both copies are:
+    /// under random loss the peer reports the link's loss squared, so the
+    /// link's is taken as its square root.
     pub fn on_report(&mut self, fraction_lost: f64, rtt_ms: Option<f64>) -> Decision {
-        let loss = if fraction_lost.is_finite() {
+        let reported = if fraction_lost.is_finite() {
             fraction_lost.clamp(0.0, 1.0)
         } else {
             0.0
         };
+        let loss = if self.redundant {
+            reported.sqrt()
+        } else {
+            reported
+        };
+        self.smoothed_loss = self.smoothed_loss * (1.0 - SMOOTHING) + loss * SMOOTHING;
         let queueing = match rtt_ms.filter(|r| r.is_finite() && *r > 0.0) {
             Some(rtt) => {
                 let min = self.min_rtt_ms.map_or(rtt, |m| m.min(rtt));
@@ -81,9 +106,17 @@ impl Controller {
             self.kbps *= GROWTH;
         }
         self.kbps = self.kbps.clamp(self.min_kbps, self.max_kbps);
+        self.redundant = if queueing {
+            false
+        } else if self.redundant {
+            self.smoothed_loss >= REDUNDANCY_OFF
+        } else {
+            self.smoothed_loss >= REDUNDANCY_ON
+        };
         Decision {
             video_kbps: self.kbps(),
             audio_loss_percent: audio_loss_percent(loss),
+            redundant_media: self.redundant,
         }
     }
 }
@@ -106,6 +139,8 @@ mod tests {
     fn high_loss_cuts_low_loss_grows_back_to_the_ceiling() {
         let mut c = Controller::new(1500);
         assert_eq!(c.on_report(0.0, None).video_kbps, 1500);
+        // Moderate loss holds the rate.
+        assert_eq!(c.on_report(0.05, None).video_kbps, 1500);
         let d = c.on_report(0.2, None);
         assert_eq!(d.video_kbps, 1350);
         assert_eq!(d.audio_loss_percent, 20);
@@ -113,8 +148,6 @@ mod tests {
             c.on_report(0.3, None);
         }
         assert_eq!(c.kbps(), 300, "never below a fifth of the ceiling");
-        // Moderate loss holds the rate.
-        assert_eq!(c.on_report(0.05, None).video_kbps, 300);
         let mut last = 300;
         for _ in 0..40 {
             last = c.on_report(0.0, None).video_kbps;
@@ -131,6 +164,30 @@ mod tests {
         let d = c.on_report(f64::NAN, Some(-1.0));
         assert_eq!((d.video_kbps, d.audio_loss_percent), (991, 0));
         assert_eq!(Controller::new(100).on_report(1.0, None).video_kbps, 50);
+    }
+
+    #[test]
+    fn media_goes_twice_under_random_loss_and_stops_when_it_ends_or_queues() {
+        let mut c = Controller::new(1000);
+        assert!(!c.on_report(0.01, Some(1.0)).redundant_media);
+        // 10 % loss: on at once; a single 3 % report would not do it.
+        assert!(c.on_report(0.1, Some(1.0)).redundant_media);
+        // Sent twice, the peer sees 1 %: that is still 10 % on the link.
+        for _ in 0..20 {
+            let d = c.on_report(0.01, Some(1.0));
+            assert!(d.redundant_media);
+            assert_eq!(d.video_kbps, c.kbps());
+        }
+        // Reports with no loss at all turn it off after a few.
+        let off = (0..10)
+            .map(|_| c.on_report(0.0, Some(1.0)).redundant_media)
+            .position(|r| !r);
+        assert!(matches!(off, Some(3..=8)), "{off:?}");
+        // A queue building up: never, whatever the loss.
+        for _ in 0..3 {
+            c.on_report(0.1, Some(1.0));
+        }
+        assert!(!c.on_report(0.1, Some(100.0)).redundant_media);
     }
 
     #[test]

@@ -145,6 +145,7 @@ pub mod probe;
 mod raw_tap;
 mod receive;
 mod record;
+mod redundancy;
 mod remote_bye;
 mod remote_senders;
 mod resilience;

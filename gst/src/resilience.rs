@@ -11,6 +11,8 @@
 //!   so the media-silence timeout (`crate::health`) counts RTCP too.
 //!
 //! - RTCP often enough that NACKs go out in time ([`RTCP_BANDWIDTH`]).
+//! - DTLS handshakes, RTCP and retransmissions sent more than once, and
+//!   media twice while the controller says so (`crate::redundancy`).
 //! - An RTCP BYE ends the peer's media only for an SSRC whose RTP reached
 //!   us (`crate::remote_bye`).
 //!
@@ -130,6 +132,17 @@ pub(crate) fn adapt(shared: &Shared, prev: &NetStats, now: &NetStats) {
                 _ => {}
             }
         }
+    }
+    if shared.redundancy.set_media(decision.redundant_media) {
+        tracing::info!(
+            "media sent {} (loss {:.1} %)",
+            if decision.redundant_media {
+                "twice"
+            } else {
+                "once"
+            },
+            loss * 100.0
+        );
     }
     let audio_enc = encoder(shared.audio_send.lock().ok().as_deref(), "audio-enc");
     if let Some(enc) = audio_enc.filter(|e| e.find_property("packet-loss-percentage").is_some()) {

@@ -88,6 +88,8 @@ pub(crate) struct Shared {
     pub video_kbps: AtomicU32,
     /// Freezes of the remote picture.
     pub freeze: Mutex<crate::freeze::FreezeMeter>,
+    /// What the transport sends more than once (`crate::redundancy`).
+    pub redundancy: Arc<crate::redundancy::State>,
 }
 
 impl Shared {
@@ -134,6 +136,7 @@ impl Shared {
             bitrate: Mutex::new(bitrate),
             video_kbps,
             freeze: Mutex::default(),
+            redundancy: Arc::default(),
         }
     }
 

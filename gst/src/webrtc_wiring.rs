@@ -48,10 +48,16 @@ pub(crate) fn build(
     // until pts + the *pipeline* latency — the receive path's jitterbuffer
     // and sink deadline, ~30 ms — before sending. Our sources are live and
     // already paced: send at once.
-    webrtc.connect("deep-element-added", false, |values| {
+    // The transport's sink and the RTX senders: what to send twice
+    // (see redundancy).
+    let rtx = shared.redundancy.clone();
+    webrtc.connect("deep-element-added", false, move |values| {
         let element = values.get(2)?.get::<gst::Element>().ok()?;
-        if element.factory().is_some_and(|f| f.name() == "clocksync") {
-            element.set_property("sync", false);
+        match element.factory()?.name().as_str() {
+            "clocksync" => element.set_property("sync", false),
+            "nicesink" => crate::redundancy::install(&element, rtx.clone()),
+            "rtprtxsend" => crate::redundancy::watch_rtx_sender(&element, rtx.clone()),
+            _ => {}
         }
         None
     });

@@ -18,7 +18,12 @@ fn lan_sim() -> PathBuf {
 }
 
 fn run_lan_sim(args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(lan_sim())
+    run_lan_sim_as(Command::new(lan_sim()), args)
+}
+
+/// `cmd` is lan-sim with its environment set.
+fn run_lan_sim_as(mut cmd: Command, args: &[&str]) -> anyhow::Result<String> {
+    let out = cmd
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -175,6 +180,24 @@ impl Lan {
     pub fn set_loss(&self, host: &Host, percent: u32) -> anyhow::Result<()> {
         let (i, p) = (host.index.to_string(), percent.to_string());
         run_lan_sim(&["loss", &self.name, &i, &p]).map(|_| ())
+    }
+
+    /// Delays each of the host's UDP packets, each way, by `delay_ms` ±
+    /// `jitter_ms` (uniform; mDNS spared): `lan-sim jitter`, nftables
+    /// queueing to the `net-jitter` helper beside the duet binary under test
+    /// (or `LAN_SIM_JITTER_BIN`). `jitter_ms` 0 removes it.
+    pub fn set_jitter(&self, host: &Host, jitter_ms: u32, delay_ms: u32) -> anyhow::Result<()> {
+        let helper = crate::node::duet_bin().with_file_name("net-jitter");
+        let mut cmd = Command::new(lan_sim());
+        if std::env::var_os("LAN_SIM_JITTER_BIN").is_none() && helper.exists() {
+            cmd.env("LAN_SIM_JITTER_BIN", helper);
+        }
+        let (i, j, d) = (
+            host.index.to_string(),
+            jitter_ms.to_string(),
+            delay_ms.to_string(),
+        );
+        run_lan_sim_as(cmd, &["jitter", &self.name, &i, &j, &d]).map(|_| ())
     }
 
     /// Plugs (`true`) or unplugs a host's cable, to simulate network loss.

@@ -16,6 +16,8 @@
 //! - [`measure`]: what the benchmark binaries (`src/bin/`) measure alike:
 //!   the machine line, CPU and memory of a process from /proc, nearest-rank
 //!   percentiles, Markdown table heads.
+//! - [`jitter`]: the delays of `net-jitter`, the NFQUEUE helper behind
+//!   `lan-sim jitter`.
 //! - [`memory`]: what a node holds between calls (RSS, RssAnon, fds,
 //!   threads) and one paced call cycle (the 20-call test, `scripts/bench
 //!   memory`).
@@ -39,6 +41,7 @@ pub mod chromium;
 pub mod dnssd;
 pub mod events;
 pub mod fuzz;
+pub mod jitter;
 pub mod lan;
 pub mod measure;
 pub mod memory;

@@ -6,10 +6,15 @@ use std::path::PathBuf;
 
 const USAGE: &str = "\
 quality-bench: a call between two nodes on a simulated LAN under random UDP
-loss (nftables in the callee's host, each way); needs root, DUET_BIN names
+loss and jitter (nftables in the callee's host, each way); needs root, DUET_BIN names
 the duet binary. Options (defaults in brackets; --quick in parentheses):
   --quick                shorter windows, fewer floor runs
   --losses A,B,…         loss levels in % [0,1,5,10,20]
+  --jitters A,B,…        jitter levels in ms, no loss: each packet delayed
+                         A ± A ms each way (lan-sim jitter) [5,20]; 0: none
+  --setup-calls N        extra calls per setup level, timed to the first
+                         frames only [10] (5)
+  --setup-losses A,B,…   the loss levels those calls run at [5,10]
   --seconds S            measurement window per level [20] (8)
   --long-seconds S       how long the call must stay up at the highest level [60] (20)
   --media-runs N         in-process media-bench runs for the floor [3] (1)
@@ -20,6 +25,9 @@ the duet binary. Options (defaults in brackets; --quick in parentheses):
 pub struct Args {
     pub quick: bool,
     pub losses: Vec<u32>,
+    pub jitters: Vec<u32>,
+    pub setup_calls: usize,
+    pub setup_losses: Vec<u32>,
     pub seconds: u64,
     pub long_seconds: u64,
     pub media_runs: usize,
@@ -34,6 +42,9 @@ pub fn parse_args() -> anyhow::Result<Args> {
     let mut a = Args {
         quick,
         losses: vec![0, 1, 5, 10, 20],
+        jitters: vec![5, 20],
+        setup_calls: if quick { 5 } else { 10 },
+        setup_losses: vec![5, 10],
         seconds: if quick { 8 } else { 20 },
         long_seconds: if quick { 20 } else { 60 },
         media_runs: if quick { 1 } else { 3 },
@@ -57,12 +68,10 @@ pub fn parse_args() -> anyhow::Result<Args> {
         }
         let v = it.next().with_context(|| format!("{k} needs a value"))?;
         match k.as_str() {
-            "--losses" => {
-                a.losses = v
-                    .split(',')
-                    .map(|x| x.trim().parse::<u32>())
-                    .collect::<Result<_, _>>()?
-            }
+            "--losses" => a.losses = list(&v)?,
+            "--jitters" => a.jitters = list(&v)?.into_iter().filter(|j| *j > 0).collect(),
+            "--setup-calls" => a.setup_calls = v.parse()?,
+            "--setup-losses" => a.setup_losses = list(&v)?,
             "--seconds" => a.seconds = v.parse()?,
             "--long-seconds" => a.long_seconds = v.parse()?,
             "--media-runs" => a.media_runs = v.parse()?,
@@ -71,8 +80,17 @@ pub fn parse_args() -> anyhow::Result<Args> {
             _ => bail!("unknown option {k}\n{USAGE}"),
         }
     }
-    if a.losses.is_empty() || a.losses.iter().any(|l| *l > 100) {
+    if a.jitters.iter().any(|j| *j > 1000) {
+        bail!("--jitters takes milliseconds up to 1000");
+    }
+    if a.losses.is_empty() || a.losses.iter().chain(&a.setup_losses).any(|l| *l > 100) {
         bail!("--losses takes percentages from 0 to 100");
     }
     Ok(a)
+}
+
+fn list(v: &str) -> anyhow::Result<Vec<u32>> {
+    Ok(v.split(',')
+        .map(|x| x.trim().parse::<u32>())
+        .collect::<Result<_, _>>()?)
 }

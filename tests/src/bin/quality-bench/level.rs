@@ -1,5 +1,5 @@
-//! One loss level: set the loss, place a call, time it to a first frame on
-//! both sides, measure a window, hang up.
+//! One level: set the loss and jitter, place a call, time it to a first
+//! frame on both sides, measure a window, hang up; or a call's setup only.
 
 use anyhow::{bail, Context};
 use duet_tests::node::DuetNode;
@@ -32,9 +32,37 @@ pub struct Side {
     pub packets_lost: u64,
 }
 
+/// The network a level runs on: random loss and jitter on the callee's
+/// host, each way.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Net {
+    pub loss: u32,
+    /// Each packet is delayed `jitter` ± `jitter` ms (0 to 2×), each way.
+    pub jitter_ms: u32,
+}
+
+impl Net {
+    pub fn loss(loss: u32) -> Net {
+        Net { loss, jitter_ms: 0 }
+    }
+
+    pub fn label(&self) -> String {
+        match (self.loss, self.jitter_ms) {
+            (l, 0) => format!("{l} % loss"),
+            (0, j) => format!("jitter {j} ± {j} ms"),
+            (l, j) => format!("{l} % loss, jitter {j} ± {j} ms"),
+        }
+    }
+
+    fn apply(&self, lan: &Lan) -> anyhow::Result<()> {
+        lan.set_loss(lan.host(1), self.loss)?;
+        lan.set_jitter(lan.host(1), self.jitter_ms, self.jitter_ms)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Level {
-    pub loss: u32,
+    pub net: Net,
     /// `duet call` → first remote frame on both sides (ms).
     pub setup_ms: f64,
     /// `duet call` → the client returns (connected, ms).
@@ -72,18 +100,19 @@ fn wait_no_call(node: &DuetNode) -> anyhow::Result<()> {
     })
 }
 
-/// Runs one level: `loss` % on bob's host, a call from alice, a window of
-/// `window` seconds.
-pub fn run(
-    lan: &Lan,
-    alice: &DuetNode,
-    bob: &DuetNode,
-    loss: u32,
-    window: Duration,
-) -> anyhow::Result<Level> {
+/// A call placed and shown on both sides.
+struct Placed {
+    t0: f64,
+    connect_ms: f64,
+    first_at: f64,
+}
+
+/// `duet call bob` from alice under `net`, up to the first frame on both
+/// sides.
+fn place(lan: &Lan, alice: &DuetNode, bob: &DuetNode, net: Net) -> anyhow::Result<Placed> {
     wait_no_call(alice)?;
     wait_no_call(bob)?;
-    lan.set_loss(lan.host(1), loss)?;
+    net.apply(lan)?;
     let t0 = unix_now();
     let out = alice
         .cli()
@@ -94,7 +123,8 @@ pub fn run(
     let connect_ms = (unix_now() - t0) * 1000.0;
     if !out.status.success() {
         bail!(
-            "duet call bob at {loss} % loss: {}{}",
+            "duet call bob at {}: {}{}",
+            net.label(),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
@@ -107,6 +137,49 @@ pub fn run(
         })?;
         first_at = first_at.max(f(&c["stats"]["first_frame_at"]));
     }
+    Ok(Placed {
+        t0,
+        connect_ms,
+        first_at,
+    })
+}
+
+/// Back to a clean network, the call hung up (if `up`) and gone on both sides.
+fn hang_up(lan: &Lan, alice: &DuetNode, bob: &DuetNode, up: bool) -> anyhow::Result<()> {
+    Net::default().apply(lan)?;
+    if up {
+        let out = alice.cli().arg("hangup").output()?;
+        if !out.status.success() {
+            bail!("duet hangup: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    wait_no_call(alice).context("after the level")?;
+    wait_no_call(bob)
+}
+
+/// One call's setup only: (`duet call` → connected, → first frame on both
+/// sides), in ms.
+pub fn setup_only(
+    lan: &Lan,
+    alice: &DuetNode,
+    bob: &DuetNode,
+    net: Net,
+) -> anyhow::Result<(f64, f64)> {
+    let p = place(lan, alice, bob, net)?;
+    hang_up(lan, alice, bob, true)?;
+    Ok((p.connect_ms, (p.first_at - p.t0) * 1000.0))
+}
+
+/// Runs one level: `net` on bob's host, a call from alice, a window of
+/// `window` seconds.
+pub fn run(
+    lan: &Lan,
+    alice: &DuetNode,
+    bob: &DuetNode,
+    net: Net,
+    window: Duration,
+) -> anyhow::Result<Level> {
+    let placed = place(lan, alice, bob, net)?;
     std::thread::sleep(SETTLE);
     let start = [call_of(alice)?, call_of(bob)?];
     let t = Instant::now();
@@ -142,19 +215,11 @@ pub fn run(
             packets_lost: u(&b["packets_lost"]).saturating_sub(u(&a["packets_lost"])),
         };
     }
-    lan.set_loss(lan.host(1), 0)?;
-    if up {
-        let out = alice.cli().arg("hangup").output()?;
-        if !out.status.success() {
-            bail!("duet hangup: {}", String::from_utf8_lossy(&out.stderr));
-        }
-    }
-    wait_no_call(alice).context("after the level")?;
-    wait_no_call(bob)?;
+    hang_up(lan, alice, bob, up)?;
     Ok(Level {
-        loss,
-        setup_ms: (first_at - t0) * 1000.0,
-        connect_ms,
+        net,
+        setup_ms: (placed.first_at - placed.t0) * 1000.0,
+        connect_ms: placed.connect_ms,
         sides,
         up,
         window_s: secs,

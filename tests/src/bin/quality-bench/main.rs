@@ -12,8 +12,11 @@
 //! the same bench. Prints Markdown and writes an SVG plot of fps and
 //! glass-to-glass against loss (`--plot`, default docs/quality-loss.svg).
 //!
-//! Jitter is not simulated: the kernel here has no netem, and nftables
-//! only drops.
+//! Then jitter levels (`--jitters`, no loss): each packet of the callee's
+//! host delayed J ± J ms each way (`lan-sim jitter`: nftables queues them
+//! to the `net-jitter` helper; the kernel here has no netem). Then call
+//! setup alone, `--setup-calls` calls at each of `--setup-losses`: median,
+//! p90 and max of `duet call` → first frame on both sides.
 //!
 //! Parts: [`args`] (options), [`level`] (one loss level), [`report`]
 //! (Markdown, targets), [`plot`] (the SVG).
@@ -88,18 +91,26 @@ fn main() -> anyhow::Result<()> {
     let bob = node(&lan, 1, "bob")?;
     alice.wait_to_meet(&bob, Duration::from_secs(30))?;
     let top = args.losses.iter().copied().max().unwrap_or(0);
+    let nets = args
+        .losses
+        .iter()
+        .map(|&l| level::Net::loss(l))
+        .chain(args.jitters.iter().map(|&j| level::Net {
+            loss: 0,
+            jitter_ms: j,
+        }));
     let mut levels = Vec::new();
-    for &loss in &args.losses {
-        let secs = if loss == top && loss > 0 {
+    for net in nets {
+        let secs = if net.jitter_ms == 0 && net.loss == top && net.loss > 0 {
             args.long_seconds
         } else {
             args.seconds
         };
-        let l = level::run(&lan, &alice, &bob, loss, Duration::from_secs(secs))
-            .with_context(|| format!("loss {loss} %"))?;
+        let l = level::run(&lan, &alice, &bob, net, Duration::from_secs(secs))
+            .with_context(|| net.label())?;
         eprintln!(
-            "loss {:2} %: setup {:6.0} ms, fps {:4.1} / {:4.1}, freezes {} / {}, g2g {:.1} / {:.1} ms, up {}",
-            loss,
+            "{}: setup {:6.0} ms, fps {:4.1} / {:4.1}, freezes {} / {}, g2g {:.1} / {:.1} ms, up {}",
+            net.label(),
             l.setup_ms,
             l.sides[0].fps,
             l.sides[1].fps,
@@ -114,5 +125,27 @@ fn main() -> anyhow::Result<()> {
     let load1 = loadavg();
     plot::write(&args.plot, &levels, floor.as_ref())?;
     report::print(&args, &started, &load0, &load1, &levels, floor.as_ref());
+    let mut setups = Vec::new();
+    for &loss in &args.setup_losses {
+        let net = level::Net::loss(loss);
+        let mut s = report::Setup {
+            net,
+            ..Default::default()
+        };
+        for i in 0..args.setup_calls {
+            // The callee refuses invites that come faster than one a second.
+            std::thread::sleep(duet_tests::memory::CALL_SPACING);
+            let (c, f) = level::setup_only(&lan, &alice, &bob, net)
+                .with_context(|| format!("setup call {i} at {}", net.label()))?;
+            eprintln!(
+                "setup at {}: connected {c:.0} ms, first frames {f:.0} ms",
+                net.label()
+            );
+            s.connect_ms.push(c);
+            s.first_ms.push(f);
+        }
+        setups.push(s);
+    }
+    report::print_setups(&setups, &loadavg());
     Ok(())
 }

@@ -9,14 +9,16 @@ use std::path::Path;
 
 pub fn write(path: &Path, levels: &[Level], floor: Option<&Floor>) -> anyhow::Result<()> {
     duet_tests::measure::register_plot_font()?;
-    let max_loss = levels.iter().map(|l| l.loss).max().unwrap_or(0).max(1) as f64;
+    // Loss levels only: the jitter levels are in the table.
+    let levels: Vec<&Level> = levels.iter().filter(|l| l.net.jitter_ms == 0).collect();
+    let max_loss = levels.iter().map(|l| l.net.loss).max().unwrap_or(0).max(1) as f64;
     let root = SVGBackend::new(path, (960, 400)).into_drawing_area();
     root.fill(&WHITE)?;
     let (left, right) = root.split_horizontally(480);
     let series = |side: usize, y: &dyn Fn(&Side) -> f64| -> Vec<(f64, f64)> {
         levels
             .iter()
-            .map(|l| (f64::from(l.loss), y(&l.sides[side])))
+            .map(|l| (f64::from(l.net.loss), y(&l.sides[side])))
             .filter(|(_, v)| v.is_finite())
             .collect()
     };

@@ -3,8 +3,60 @@
 
 use crate::args::Args;
 use crate::level::Level;
+use crate::level::Net;
 use crate::Floor;
-use duet_tests::measure::{table_head, verdict};
+use duet_tests::measure::{median, percentile, table_head, verdict};
+
+/// Call setup alone, repeated at one network condition.
+#[derive(Debug, Default)]
+pub struct Setup {
+    pub net: Net,
+    pub connect_ms: Vec<f64>,
+    pub first_ms: Vec<f64>,
+}
+
+pub fn print_setups(setups: &[Setup], load: &str) {
+    if setups.is_empty() {
+        return;
+    }
+    println!(
+        "\nCall setup alone: `duet call` → connected, and → first frame on both sides, \
+         over repeated calls, 1.1 s apart (load average {load} at the end).\n"
+    );
+    println!(
+        "{}",
+        table_head(&[
+            "network",
+            "calls",
+            "connected median / p90 ms",
+            "first frames median / p90 / max ms",
+            "first frames > 500 ms",
+        ])
+    );
+    for s in setups {
+        let max = s.first_ms.iter().copied().fold(f64::NAN, f64::max);
+        println!(
+            "| {} | {} | {:.0} / {:.0} | {:.0} / {:.0} / {:.0} | {} |",
+            s.net.label(),
+            s.first_ms.len(),
+            median(&s.connect_ms),
+            percentile(&s.connect_ms, 0.9),
+            median(&s.first_ms),
+            percentile(&s.first_ms, 0.9),
+            max,
+            s.first_ms.iter().filter(|f| **f > 500.0).count()
+        );
+    }
+    if let Some(s) = setups.iter().find(|s| s.net == Net::loss(5)) {
+        let (m, p) = (median(&s.first_ms), percentile(&s.first_ms, 0.9));
+        println!("\n{}", table_head(&["target", "measured", "verdict"]));
+        row(
+            "5 % loss: first frame ≤ 500 ms (median and p90)",
+            format!("{m:.0} / {p:.0} ms over {} calls", s.first_ms.len()),
+            m <= 500.0 && p <= 500.0,
+        );
+    }
+}
 
 fn pair(a: f64, b: f64, digits: usize) -> String {
     format!("{a:.digits$} / {b:.digits$}")
@@ -21,7 +73,8 @@ pub fn print(
     println!("Measured on {started} (load average {load0} at the start, {load1} at the end).\n");
     println!(
         "Loss: each level drops that share of the callee's UDP packets at random, each way \
-         (nftables in its host). Window {} s per level ({} s at the highest), after 2 s of \
+         (nftables in its host); jitter delays each of them J ± J ms, each way (nftables \
+         queue and the net-jitter helper). Window {} s per level ({} s at the highest), after 2 s of \
          settling; figures are caller / callee (what each side received). Glass-to-glass \
          median and p95 are over the window's last 10 s (the node's `recent`); the last \
          column is the p95 over every frame since the call began.{}\n",
@@ -32,7 +85,7 @@ pub fn print(
     println!(
         "{}",
         table_head(&[
-            "loss",
+            "network",
             "connected / first frames ms",
             "fps decoded",
             "freezes > 200 ms",
@@ -49,8 +102,8 @@ pub fn print(
     for l in levels {
         let [a, b] = &l.sides;
         println!(
-            "| {} % | {:.0} / {:.0} | {} | {} / {} | {} | {} | {} | {} | {} | {} | {} / {} | {} ({:.0} s) |",
-            l.loss,
+            "| {} | {:.0} / {:.0} | {} | {} / {} | {} | {} | {} | {} | {} | {} | {} / {} | {} ({:.0} s) |",
+            l.net.label(),
             l.connect_ms,
             l.setup_ms,
             pair(a.fps, b.fps, 1),
@@ -76,7 +129,7 @@ pub fn print(
         );
     }
     println!("\n{}", table_head(&["target", "measured", "verdict"]));
-    let at = |p: u32| levels.iter().find(|l| l.loss == p);
+    let at = |p: u32| levels.iter().find(|l| l.net == crate::level::Net::loss(p));
     let min_fps = |l: &Level| l.sides[0].fps.min(l.sides[1].fps);
     let longest = |l: &Level| l.sides[0].longest_gap_ms.max(l.sides[1].longest_gap_ms);
     if let Some(l) = at(10) {
