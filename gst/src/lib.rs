@@ -147,6 +147,7 @@ mod receive;
 mod record;
 mod remote_bye;
 mod remote_senders;
+mod repeat_frame;
 mod resilience;
 pub mod resolution;
 mod ringing;
