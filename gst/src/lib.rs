@@ -148,6 +148,7 @@ mod record;
 mod redundancy;
 mod remote_bye;
 mod remote_senders;
+mod repeat_frame;
 mod resilience;
 pub mod resolution;
 mod ringing;

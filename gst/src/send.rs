@@ -203,9 +203,14 @@ pub(crate) fn add_video(
     for e in preview.iter().rev().chain(chain.iter().rev()) {
         let _ = e.sync_state_with_parent();
     }
+    let repeat = chain
+        .iter()
+        .find(|e| e.name() == "video-enc")
+        .and_then(crate::repeat_frame::LastFrame::watch);
     Ok(SendBranch {
         payloader,
         volume: None,
+        repeat,
     })
 }
 
@@ -271,6 +276,7 @@ pub(crate) fn add_audio(
     Ok(SendBranch {
         payloader: pay,
         volume: Some(volume),
+        repeat: None,
     })
 }
 

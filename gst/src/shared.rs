@@ -35,6 +35,8 @@ pub(crate) struct SendBranch {
     pub payloader: gst::Element,
     /// The `volume` element (audio only), for mute.
     pub volume: Option<gst::Element>,
+    /// The encoder's last raw frame (video only), given again at connect.
+    pub repeat: Option<Arc<crate::repeat_frame::LastFrame>>,
 }
 
 /// State shared by the handle, the service thread and GStreamer callbacks.

@@ -148,6 +148,13 @@ fn connect_signals(webrtc: &gst::Element, shared: &Arc<Shared>, cmd: &CmdTx) {
     webrtc.connect_notify(Some("ice-connection-state"), move |w, _| {
         if let Some(s) = s.upgrade() {
             let st = w.property::<gst_webrtc::WebRTCICEConnectionState>("ice-connection-state");
+            if st == gst_webrtc::WebRTCICEConnectionState::Checking {
+                // The first key frame is made while ICE and DTLS run.
+                let send = s.video_send.lock().ok().and_then(|g| g.clone());
+                if let Some(r) = send.and_then(|b| b.repeat) {
+                    r.start_hold();
+                }
+            }
             s.events.send(MediaEvent::IceState(IceState::from(st)));
         }
     });

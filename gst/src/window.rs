@@ -236,11 +236,20 @@ impl CallWindow {
     /// The peer's name (drawn with the call time, and in the title) and the
     /// card shown until remote video arrives.
     pub(crate) fn set_labels(&self, peer: &str, card: Option<&str>) {
-        if let Ok(mut s) = self.state.lock() {
-            s.peer = peer.to_string();
-            s.card = card.map(str::to_string);
+        let retitle = match self.state.lock() {
+            Ok(mut s) => {
+                let retitle = s.peer != peer;
+                s.peer = peer.to_string();
+                s.card = card.map(str::to_string);
+                retitle
+            }
+            Err(_) => true,
+        };
+        // The title is a serialized event: it waits for the frame being
+        // shown (the caller's thread with it), so only when it changes.
+        if retitle {
+            set_title(&self.sink, &format!("duet — {peer}"));
         }
-        set_title(&self.sink, &format!("duet — {peer}"));
         self.apply();
         self.tick();
     }

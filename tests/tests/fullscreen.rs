@@ -153,15 +153,18 @@ fn a_fullscreen_node_covers_the_screen_and_hides_the_cursor() {
     bob_events
         .wait_for("incoming_call", DEADLINE, |e| e.kind() == "incoming_call")
         .unwrap();
-    // The ringing card, then the call window: both cover the screen.
+    // The call window, prepared while it rings, shows the ringing card and
+    // then the call: it covers the screen throughout (one window).
     let mut card = None;
     for (phase, (px, py)) in [("ringing", (600, 300)), ("connected", (700, 400))] {
-        let (id, _) = wait_geometry(&x, "alice", card.as_deref(), |g| g == full_screen(), &bob);
+        let (id, _) = wait_geometry(&x, "alice", None, |g| g == full_screen(), &bob);
         let hidden = wait_until(&format!("{phase}: cursor hidden"), DEADLINE, || {
             Ok((x.cursor_pixels_at(px, py)? == 0).then_some(()))
         });
         hidden.unwrap_or_else(|e| panic!("{e:#}\n{}", bob.logs()));
-        if phase == "ringing" {
+        if let Some(card) = &card {
+            assert_eq!(&id, card, "the call window is the ringing card's");
+        } else {
             card = Some(id);
             let out = bob.cli().arg("answer").output().unwrap();
             assert!(out.status.success(), "{out:?}");

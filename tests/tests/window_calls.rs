@@ -460,3 +460,6 @@ fn window_keys_answer_mute_and_hang_up_and_closing_hangs_up() {
     assert_eq!(ended(&alice), "hangup");
     assert_eq!(ended(&bob), "remote-hangup");
 }
+
+#[path = "window_calls/ringing.rs"]
+mod ringing;

@@ -326,7 +326,10 @@ impl Actor {
                         tracing::warn!("remote ICE candidate refused: {e}");
                     }
                 }
-                Action::StopMedia => self.stop_media(),
+                Action::StopMedia => {
+                    self.stop_media();
+                    self.window_after_media_stop();
+                }
                 Action::Send { to, signal } => {
                     tracing::debug!("sending {}", signal_name(&signal));
                     self.net.send_signal(to, signal).await

@@ -4,11 +4,11 @@
 use super::*;
 
 /// Whether an incoming call's media is prepared while it rings (see the
-/// machine's `prepare`). Not in window mode, where the media session's call
-/// window would open over the ringing card, and not when recording, where
-/// a call declined would leave a file behind.
+/// machine's `prepare`). In window mode the prepared session's call window
+/// is the ringing card (`window`). Not when recording, where a call
+/// declined would leave a file behind.
 pub(super) fn prepare_while_ringing(config: &CallConfig) -> bool {
-    !config.media.display.is_windowed() && config.record_dir.is_none()
+    config.record_dir.is_none()
 }
 
 impl Actor {

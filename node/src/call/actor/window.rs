@@ -4,10 +4,13 @@
 //! meaning in a call is decided here.
 //!
 //! The callee gets a window as soon as the phone rings (the `y`/`n` keys
-//! need one): a [`RingingWindow`] with the card "alice is calling — y
-//! answer, n reject". Answering closes it and the call window of the media
-//! session opens; the caller's call window opens at dial time with the card
-//! "calling bob…". Every window closes when the call ends.
+//! need one) with the card "alice is calling — y answer, n reject": the
+//! call window of the session prepared while ringing (one window per call,
+//! already showing when the answer comes), or, when the call is not
+//! prepared (recording) or its prepared media failed, a [`RingingWindow`]
+//! that answering closes before the call window opens. The caller's call
+//! window opens at dial time with the card "calling bob…". Every window
+//! closes when the call ends.
 
 use super::Actor;
 use crate::call::machine::{CallEvent, Direction, Phase};
@@ -46,23 +49,45 @@ impl Actor {
             .call()
             .filter(|c| c.direction == Direction::Incoming && c.phase == Phase::Ringing);
         match (event, ringing_in) {
-            // An auto-answered call is past ringing here: no card.
-            (CallEvent::Incoming { .. }, Some(call)) if self.windowed() => {
-                let name = call.peer_name.clone();
-                let card = format!("{name} is calling — y answer, n reject");
-                let display = self.config.media.display;
-                let t0 = std::time::Instant::now();
-                match RingingWindow::open_on(display, &format!("duet — {name}"), &card) {
-                    Ok(w) => {
-                        tracing::debug!("ringing card open in {:.1} ms", ms_since(t0));
-                        self.ringing = Some(w)
-                    }
-                    Err(e) => tracing::warn!("cannot open the ringing window: {e}"),
-                }
+            // An auto-answered call is past ringing here: no card. A
+            // prepared one shows it on its call window (its media starts
+            // right after this event).
+            (CallEvent::Incoming { .. }, Some(call)) if !call.media_started() => {
+                self.open_ringing_card()
             }
+            (CallEvent::Connecting { .. }, _) => self.set_card(),
             (_, None) => self.ringing = None,
             _ => {}
         }
+    }
+
+    /// The card "alice is calling — y answer, n reject" in a window of its
+    /// own, for a call ringing here without a call window (window mode).
+    fn open_ringing_card(&mut self) {
+        let Some(name) = self
+            .machine
+            .call()
+            .filter(|_| self.windowed() && self.rings_here() && self.ringing.is_none())
+            .map(|c| c.peer_name.clone())
+        else {
+            return;
+        };
+        let card = ringing_card(&name);
+        let display = self.config.media.display;
+        let t0 = std::time::Instant::now();
+        match RingingWindow::open_on(display, &format!("duet — {name}"), &card) {
+            Ok(w) => {
+                tracing::debug!("ringing card open in {:.1} ms", ms_since(t0));
+                self.ringing = Some(w)
+            }
+            Err(e) => tracing::warn!("cannot open the ringing window: {e}"),
+        }
+    }
+
+    /// The media stopped: if the call still rings (its prepared media
+    /// failed), the card goes on in a window of its own.
+    pub(super) fn window_after_media_stop(&mut self) {
+        self.open_ringing_card();
     }
 
     /// Ringback while the callee rings, ringtone while we ring; silence
@@ -95,20 +120,26 @@ impl Actor {
             duet_gst::window::keep_spare_sink();
         }
         self.ringing = None;
-        if self.tone.as_ref().map(|t| t.kind()) == Some(ToneKind::Ringtone) {
+        // Prepared while ringing, the call window is the ringing card.
+        if !self.rings_here() && self.tone.as_ref().map(|t| t.kind()) == Some(ToneKind::Ringtone) {
             self.tone = None;
         }
-        let Some(call) = self.machine.call() else {
+        self.set_card();
+    }
+
+    /// The peer's name and the card on the call window, for the call's
+    /// phase: ringing here, calling, or connecting after the answer.
+    fn set_card(&self) {
+        let (Some(call), Some(m)) = (self.machine.call(), &self.media) else {
             return;
         };
+        let name = &call.peer_name;
         let card = match call.direction {
-            Direction::Outgoing => format!("calling {}…", call.peer_name),
-            Direction::Incoming => format!("connecting to {}…", call.peer_name),
+            Direction::Outgoing => format!("calling {name}…"),
+            Direction::Incoming if call.phase == Phase::Ringing => ringing_card(name),
+            Direction::Incoming => format!("connecting to {name}…"),
         };
-        let name = call.peer_name.clone();
-        if let Some(m) = &self.media {
-            m.session.set_window_labels(&name, Some(&card));
-        }
+        m.session.set_window_labels(name, Some(&card));
     }
 
     /// A key or the close button of the ringing card or the call window.
@@ -151,6 +182,10 @@ impl Actor {
             tracing::info!("window key: cannot mute {kind}: {e}");
         }
     }
+}
+
+fn ringing_card(caller: &str) -> String {
+    format!("{caller} is calling — y answer, n reject")
 }
 
 fn ms_since(t0: std::time::Instant) -> f64 {

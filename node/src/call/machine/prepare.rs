@@ -71,3 +71,11 @@ impl<P: Clone + Ord + Debug> CallMachine<P> {
         actions
     }
 }
+
+impl<P> Call<P> {
+    /// Whether the call's media runs: answered, dialed, or prepared while
+    /// ringing (then the call window is the ringing card).
+    pub fn media_started(&self) -> bool {
+        self.media_started
+    }
+}
