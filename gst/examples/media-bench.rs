@@ -286,6 +286,7 @@ fn main() {
             .output()
             .unwrap();
         assert!(out.status.success(), "run {run} failed: {}", out.status);
+        let (mut run_a2b, mut run_b2a) = (vec![], vec![]);
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             let mut words = line.split_whitespace();
             match words.next() {
@@ -313,11 +314,19 @@ fn main() {
                         }
                     }
                 }
-                Some("A2B") => a2b.extend(words.map(|w| w.parse::<f64>().unwrap())),
-                Some("B2A") => b2a.extend(words.map(|w| w.parse::<f64>().unwrap())),
+                Some("A2B") => run_a2b.extend(words.map(|w| w.parse::<f64>().unwrap())),
+                Some("B2A") => run_b2a.extend(words.map(|w| w.parse::<f64>().unwrap())),
                 _ => {}
             }
         }
+        // Per-run medians: glass-to-glass can differ from call to call.
+        eprintln!(
+            "run {run}: glass-to-glass median a→b {:.1} ms, b→a {:.1} ms",
+            quantile(&mut run_a2b.clone(), 0.5),
+            quantile(&mut run_b2a.clone(), 0.5)
+        );
+        a2b.append(&mut run_a2b);
+        b2a.append(&mut run_b2a);
     }
     let cfg = config(&args);
     if args.json {

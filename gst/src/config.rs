@@ -107,7 +107,7 @@ pub struct MediaConfig {
 }
 
 /// Default jitterbuffer latency (ms). Every ms of it is a ms of
-/// glass-to-glass; 10 ms gives ~26 ms glass-to-glass here (BENCHMARKS.md) and
+/// glass-to-glass; 10 ms gives ~16 ms glass-to-glass here (BENCHMARKS.md) and
 /// still leaves NACK/RTX a window on a LAN (RTT ~1 ms).
 pub const DEFAULT_LATENCY_MS: u32 = 10;
 

@@ -141,6 +141,7 @@ mod health;
 pub mod ice_route;
 mod kind;
 mod negotiation;
+mod playout;
 pub mod probe;
 mod raw_tap;
 mod receive;

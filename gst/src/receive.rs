@@ -25,12 +25,15 @@ use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 /// How long a remote buffer may take from the jitterbuffer to the sink.
-/// Every ms of it is a ms of glass-to-glass, but it is also the slack for
-/// a decoder or sink thread that waits for a core: on the pair 3–5 ms
-/// gave ~14–21 ms median instead of ~26, while two real nodes on a busy
-/// machine got a far longer tail (p95 ~130 ms instead of ~40–50) and a
-/// higher median (docs/loss.md). Kept at 10 ms.
-const PROCESSING_DEADLINE: gst::ClockTime = gst::ClockTime::from_mseconds(10);
+/// Every ms of it is a ms of glass-to-glass. A frame that did not wait
+/// for a retransmission leaves the jitterbuffer at once and has the
+/// jitterbuffer's latency as slack too; one that waited the full NACK
+/// window has only this for decoding (~1 ms for 640x480 VP8 here). With
+/// 10 ms the median was ~21 ms (pair and calls); 6 ms gave ~17 ms, 3 ms
+/// ~14 ms, each with the same p95 (~26–37 ms at load ~8: frames that wait
+/// for a core, late whatever the deadline). The long call tail seen with
+/// shorter deadlines before came from RTCP lip-sync ([`crate::playout`]).
+const PROCESSING_DEADLINE: gst::ClockTime = gst::ClockTime::from_mseconds(5);
 
 /// Handles `pad-added` of webrtcbin; errors become an Error event.
 pub(crate) fn on_pad_added(webrtc: &gst::Element, pad: &gst::Pad, shared: &Arc<Shared>) {

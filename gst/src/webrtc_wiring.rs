@@ -67,6 +67,8 @@ pub(crate) fn build(
         crate::resilience::watch_rtcp(&rtpbin, shared);
         crate::remote_bye::watch(&rtpbin, shared);
         crate::first_packet::accept_senders_at_once(&rtpbin);
+        crate::playout::play_each_stream_on_its_own(&rtpbin);
+        crate::playout::ask_for_missing_packets_early(&rtpbin);
     }
     // On a LAN, UDP host candidates connect; ICE-TCP pairs only slow the
     // connectivity checks down (a TURN server still relays over TCP).
