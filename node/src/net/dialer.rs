@@ -35,7 +35,7 @@
 use super::behaviour::Behaviour;
 use super::discovery::Record;
 use super::NetEvent;
-use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition, WithPeerIdWithAddresses};
 use libp2p::swarm::{ConnectionId, DialError};
 use libp2p::{Multiaddr, PeerId, Swarm};
 use std::collections::{HashMap, HashSet};
@@ -55,6 +55,19 @@ pub const MAX_FAILED_DIALS: u32 = 3;
 
 /// What the dialer needs of the Swarm: who we are, whom we are connected
 /// to, and a way to dial.
+/// A dial of `peer` at `addrs` from a fresh local port, never the one we
+/// listen on (see the module docs): every direct dial of the node is one.
+pub(crate) fn from_fresh_port(
+    peer: PeerId,
+    addrs: Vec<Multiaddr>,
+    condition: PeerCondition,
+) -> WithPeerIdWithAddresses {
+    DialOpts::peer_id(peer)
+        .addresses(addrs)
+        .condition(condition)
+        .allocate_new_port()
+}
+
 pub trait Links {
     fn local_peer(&self) -> PeerId;
     fn is_connected(&self, peer: &PeerId) -> bool;
@@ -295,11 +308,8 @@ impl Dialer {
             .map(|(f, k)| (f.clone(), k.record.peer, k.record.addrs.clone()))
             .collect();
         for (fullname, peer, addrs) in due {
-            let opts = DialOpts::peer_id(peer)
-                .addresses(addrs)
-                .condition(PeerCondition::Always)
+            let opts = from_fresh_port(peer, addrs, PeerCondition::Always)
                 .override_dial_concurrency_factor(NonZeroU8::MIN)
-                .allocate_new_port()
                 .build();
             let id = opts.connection_id();
             match links.dial(opts) {

@@ -14,9 +14,9 @@
 //! Pure rules: connection events, time and the dialing come in from the
 //! Swarm owner (through [`Links`]), so they are unit-tested without a network.
 
-use super::dialer::Links;
+use super::dialer::{from_fresh_port, Links};
 use libp2p::multiaddr::Protocol;
-use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::swarm::dial_opts::PeerCondition;
 use libp2p::swarm::ConnectionId;
 use libp2p::{Multiaddr, PeerId};
 use std::collections::{HashMap, HashSet};
@@ -150,11 +150,7 @@ impl DirectLinks {
             if !p.wants_dial() || p.next_dial > now {
                 continue;
             }
-            let opts = DialOpts::peer_id(*peer)
-                .addresses(p.addrs.clone())
-                .condition(PeerCondition::Always)
-                .allocate_new_port()
-                .build();
+            let opts = from_fresh_port(*peer, p.addrs.clone(), PeerCondition::Always).build();
             let id = opts.connection_id();
             match links.dial(opts) {
                 Ok(()) => {

@@ -248,7 +248,7 @@ pub fn parse_record(svc: &ResolvedService) -> Result<Record, String> {
 fn usable(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => !v4.is_unspecified(),
-        IpAddr::V6(v6) => !v6.is_unspecified() && (v6.segments()[0] & 0xffc0) != 0xfe80,
+        IpAddr::V6(v6) => !v6.is_unspecified() && !v6.is_unicast_link_local(),
     }
 }
 

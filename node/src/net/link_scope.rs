@@ -23,7 +23,7 @@ pub fn is_link_local_candidate(signal: &CallSignal) -> bool {
     // candidate:<foundation> <component> <transport> <priority> <address> <port> typ …
     let address = candidate.split_whitespace().nth(4);
     match address.and_then(|a| a.parse::<IpAddr>().ok()) {
-        Some(IpAddr::V6(ip)) => ip.segments()[0] & 0xffc0 == 0xfe80,
+        Some(IpAddr::V6(ip)) => ip.is_unicast_link_local(),
         Some(IpAddr::V4(ip)) => ip.is_link_local(),
         None => false,
     }

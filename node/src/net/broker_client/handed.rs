@@ -8,11 +8,11 @@
 //! milliseconds. A peer no broker lists any more is forgotten after
 //! [`PEER_FORGET`].
 
-use super::super::dialer::Links;
+use super::super::dialer::{from_fresh_port, Links};
 use super::super::direct::is_relayed;
 use super::super::NetEvent;
 use crate::proto::broker::PeerRecord;
-use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::swarm::dial_opts::PeerCondition;
 use libp2p::{Multiaddr, PeerId};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -166,11 +166,7 @@ fn dial(links: &mut impl Links, peer: PeerId, addrs: Vec<Multiaddr>, condition: 
     if addrs.is_empty() {
         return;
     }
-    let opts = DialOpts::peer_id(peer)
-        .addresses(addrs)
-        .condition(condition)
-        .allocate_new_port()
-        .build();
+    let opts = from_fresh_port(peer, addrs, condition).build();
     if let Err(e) = links.dial(opts) {
         tracing::debug!("cannot dial {peer} (from a broker): {e}");
     }
