@@ -32,6 +32,7 @@
 //! [`Links`] the Swarm implements), so every rule is unit-tested without a
 //! network or a clock.
 
+use super::backoff::Backoff;
 use super::behaviour::Behaviour;
 use super::discovery::Record;
 use super::NetEvent;
@@ -91,7 +92,7 @@ struct Known {
     rejected: bool,
     verified: bool,
     next_dial: Instant,
-    backoff: Duration,
+    backoff: Backoff,
     /// When this record was first resolved.
     seen: Instant,
     failures: u32,
@@ -171,7 +172,7 @@ impl Dialer {
             rejected,
             verified,
             next_dial,
-            backoff: FIRST_BACKOFF,
+            backoff: Backoff::new(FIRST_BACKOFF, MAX_BACKOFF),
             seen,
             failures: 0,
         };
@@ -215,7 +216,7 @@ impl Dialer {
             if let Some(k) = self.records.get_mut(&f) {
                 tracing::debug!("DNS-SD record {f:?} proven by the connection to {peer}");
                 k.verified = true;
-                k.backoff = FIRST_BACKOFF;
+                k.backoff.reset();
                 events.push(discovered(&k.record));
             }
         }
@@ -319,8 +320,7 @@ impl Dialer {
                 Err(e) => tracing::debug!("cannot dial {peer}: {e}"),
             }
             if let Some(k) = self.records.get_mut(&fullname) {
-                k.next_dial = now + k.backoff;
-                k.backoff = (k.backoff * 2).min(MAX_BACKOFF);
+                k.next_dial = now + k.backoff.step();
             }
         }
     }
@@ -331,7 +331,7 @@ impl Dialer {
         let fullname = self.dialing.remove(&id)?;
         let known = self.records.get_mut(&fullname)?;
         known.verified = true;
-        known.backoff = FIRST_BACKOFF;
+        known.backoff.reset();
         Some(discovered(&known.record))
     }
 

@@ -14,6 +14,7 @@
 //! Pure rules: connection events, time and the dialing come in from the
 //! Swarm owner (through [`Links`]), so they are unit-tested without a network.
 
+use super::backoff::Backoff;
 use super::dialer::{from_fresh_port, Links};
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::dial_opts::PeerCondition;
@@ -35,7 +36,7 @@ struct Peer {
     /// The direct addresses the peer reported.
     addrs: Vec<Multiaddr>,
     next_dial: Instant,
-    backoff: Duration,
+    backoff: Backoff,
     dialing: Option<ConnectionId>,
 }
 
@@ -86,7 +87,7 @@ impl DirectLinks {
             relayed: HashSet::new(),
             addrs: Vec::new(),
             next_dial: now + grace,
-            backoff: FIRST_BACKOFF,
+            backoff: Backoff::new(FIRST_BACKOFF, MAX_BACKOFF),
             dialing: None,
         });
         if p.dialing == Some(id) {
@@ -96,7 +97,7 @@ impl DirectLinks {
             p.relayed.insert(id);
         } else {
             p.direct.insert(id);
-            p.backoff = FIRST_BACKOFF;
+            p.backoff.reset();
         }
     }
 
@@ -159,8 +160,7 @@ impl DirectLinks {
                 }
                 Err(e) => tracing::debug!("cannot dial {peer} directly: {e}"),
             }
-            p.next_dial = now + p.backoff;
-            p.backoff = (p.backoff * 2).min(MAX_BACKOFF);
+            p.next_dial = now + p.backoff.step();
         }
     }
 

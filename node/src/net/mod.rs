@@ -21,6 +21,7 @@
 //!   Yamux, relay client), shared with `duet broker`.
 //! - [`event_loop`]: the Swarm owner: connection tracking, commands, events.
 
+pub mod backoff;
 pub mod behaviour;
 pub mod broker_client;
 pub mod broker_proto;

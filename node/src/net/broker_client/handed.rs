@@ -8,6 +8,7 @@
 //! milliseconds. A peer no broker lists any more is forgotten after
 //! [`PEER_FORGET`].
 
+use super::super::backoff::Backoff;
 use super::super::dialer::{from_fresh_port, Links};
 use super::super::direct::is_relayed;
 use super::super::NetEvent;
@@ -31,7 +32,7 @@ struct Handed {
     next_dial: Instant,
     /// When to dial the relayed addresses, unless connected by then.
     circuit_at: Option<Instant>,
-    backoff: Duration,
+    backoff: Backoff,
     last_seen: Instant,
 }
 
@@ -88,8 +89,7 @@ impl HandedPeers {
                     h.circuit_at = Some(now + CIRCUIT_AFTER);
                 }
             }
-            h.next_dial = now + h.backoff;
-            h.backoff = (h.backoff * 2).min(PEER_MAX_BACKOFF);
+            h.next_dial = now + h.backoff.step();
         }
     }
 
@@ -99,7 +99,7 @@ impl HandedPeers {
             addrs,
             next_dial: now,
             circuit_at: None,
-            backoff: PEER_FIRST_BACKOFF,
+            backoff: Backoff::new(PEER_FIRST_BACKOFF, PEER_MAX_BACKOFF),
             last_seen: now,
         };
         self.peers.insert(peer, h);
@@ -107,7 +107,7 @@ impl HandedPeers {
 
     pub fn connected(&mut self, peer: &PeerId) {
         if let Some(h) = self.peers.get_mut(peer) {
-            h.backoff = PEER_FIRST_BACKOFF;
+            h.backoff.reset();
         }
     }
 
@@ -150,7 +150,7 @@ impl HandedPeers {
                             addrs: record.addrs,
                             next_dial: now + grace,
                             circuit_at: None,
-                            backoff: PEER_FIRST_BACKOFF,
+                            backoff: Backoff::new(PEER_FIRST_BACKOFF, PEER_MAX_BACKOFF),
                             last_seen: now,
                         },
                     );

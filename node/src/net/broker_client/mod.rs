@@ -21,6 +21,7 @@ mod answers;
 mod handed;
 mod ice;
 
+use super::backoff::Backoff;
 use super::behaviour::Behaviour;
 use crate::network_key::{NetworkKey, Role};
 use crate::proto::broker::{BrokerRequest, TurnOffer};
@@ -76,7 +77,7 @@ struct Link {
     connection: Option<ConnectionId>,
     dialing: Option<ConnectionId>,
     next_attempt: Instant,
-    backoff: Duration,
+    backoff: Backoff,
     next_register: Instant,
     next_discover: Instant,
     registered: bool,
@@ -135,7 +136,7 @@ impl BrokerClient {
                     connection: None,
                     dialing: None,
                     next_attempt: now,
-                    backoff: FIRST_BACKOFF,
+                    backoff: Backoff::new(FIRST_BACKOFF, MAX_BACKOFF),
                     next_register: now,
                     next_discover: now,
                     registered: false,
@@ -311,8 +312,7 @@ impl BrokerClient {
             Ok(()) => link.dialing = Some(id),
             Err(e) => tracing::debug!("cannot dial broker {}: {e}", link.addr),
         }
-        link.next_attempt = now + link.backoff;
-        link.backoff = (link.backoff * 2).min(MAX_BACKOFF);
+        link.next_attempt = now + link.backoff.step();
     }
 
     /// A connection was established; returns true if it is to a broker.
@@ -329,7 +329,7 @@ impl BrokerClient {
                 tracing::info!("connected to broker {peer} at {}", link.addr);
                 link.connection = Some(id);
                 link.warned = false;
-                link.backoff = FIRST_BACKOFF;
+                link.backoff.reset();
                 link.next_register = now;
                 link.registered = false;
                 // A new connection starts from the full list.

@@ -19,7 +19,7 @@ fn keep(d: &mut Dialer, n: usize, verified: bool, seen: Instant) -> String {
         rejected: false,
         verified,
         next_dial: seen,
-        backoff: FIRST_BACKOFF,
+        backoff: Backoff::new(FIRST_BACKOFF, MAX_BACKOFF),
         seen,
         failures: 0,
     };
