@@ -131,6 +131,7 @@ pub mod config;
 pub mod congestion;
 mod device_name;
 pub mod devices;
+mod dtls_cert;
 mod dtls_trust;
 pub mod elements;
 pub mod error;
