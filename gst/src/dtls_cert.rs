@@ -69,6 +69,13 @@ pub(crate) fn get() -> Option<&'static DtlsCert> {
     .as_ref()
 }
 
+/// The `a=fingerprint` value (`sha-256 AB:CD:…`) of the ECDSA certificate
+/// this process's calls present in DTLS; `None` if it could not be made
+/// (calls then use webrtcbin's own).
+pub fn dtls_fingerprint() -> Option<String> {
+    get().map(DtlsCert::fingerprint)
+}
+
 fn generate() -> Result<DtlsCert, rcgen::Error> {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;

@@ -171,6 +171,7 @@ pub use config::{
     DEFAULT_LATENCY_MS,
 };
 pub use devices::{check_devices, list_devices, DeviceInfo, DeviceKind};
+pub use dtls_cert::dtls_fingerprint;
 pub use elements::{check_elements, init, missing_element, package_of, require_element, warm_up};
 pub use error::MediaError;
 pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, WindowKey, EVENT_CAPACITY};
