@@ -34,6 +34,8 @@
 //!   offered m-lines with the offered payload types, emits the answer.
 //! - Trickle ICE both ways; candidates for an m-line the session does not
 //!   have are refused (`UnknownMline`).
+//! - Our DTLS certificate is this process's ECDSA P-256 one (module
+//!   `dtls_cert`, [`dtls_fingerprint`]), not webrtcbin's RSA 2048.
 //! - The peer's DTLS certificate must match the `a=fingerprint` of its SDP
 //!   (webrtcbin 1.22 does not check it): a remote SDP without one is
 //!   refused ([`MediaError::Untrusted`]); a mismatch is
