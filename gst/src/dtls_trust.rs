@@ -45,7 +45,7 @@ impl HashAlg {
         }
     }
 
-    fn digest(self, der: &[u8]) -> Vec<u8> {
+    pub(crate) fn digest(self, der: &[u8]) -> Vec<u8> {
         match self {
             HashAlg::Sha1 => sha1::Sha1::digest(der).to_vec(),
             HashAlg::Sha256 => sha2::Sha256::digest(der).to_vec(),

@@ -153,6 +153,7 @@ pub fn warm_up(config: &MediaConfig) {
     if gst::init().is_err() {
         return;
     }
+    let _ = crate::dtls_cert::get();
     for name in elements_for(config) {
         if let Some(f) = gst::ElementFactory::find(name) {
             // Loading the feature loads the plugin; making one initialises it.

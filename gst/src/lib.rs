@@ -34,6 +34,8 @@
 //!   offered m-lines with the offered payload types, emits the answer.
 //! - Trickle ICE both ways; candidates for an m-line the session does not
 //!   have are refused (`UnknownMline`).
+//! - Our DTLS certificate is this process's ECDSA P-256 one (module
+//!   `dtls_cert`, [`dtls_fingerprint`]), not webrtcbin's RSA 2048.
 //! - The peer's DTLS certificate must match the `a=fingerprint` of its SDP
 //!   (webrtcbin 1.22 does not check it): a remote SDP without one is
 //!   refused ([`MediaError::Untrusted`]); a mismatch is
@@ -131,6 +133,7 @@ pub mod config;
 pub mod congestion;
 mod device_name;
 pub mod devices;
+mod dtls_cert;
 mod dtls_trust;
 pub mod elements;
 pub mod error;
@@ -170,6 +173,7 @@ pub use config::{
     DEFAULT_LATENCY_MS,
 };
 pub use devices::{check_devices, list_devices, DeviceInfo, DeviceKind};
+pub use dtls_cert::dtls_fingerprint;
 pub use elements::{check_elements, init, missing_element, package_of, require_element, warm_up};
 pub use error::MediaError;
 pub use events::{ConnectionState, IceState, MediaEvent, SdpKind, WindowKey, EVENT_CAPACITY};

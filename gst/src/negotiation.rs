@@ -98,6 +98,7 @@ impl Negotiator {
                     .emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &p]);
             }
             Cmd::OfferCreated(Ok(desc)) => {
+                let desc = crate::dtls_cert::true_fingerprint(desc);
                 if let Ok(mut g) = self.shared.local_offer.lock() {
                     *g = Some(desc.sdp().to_owned());
                 }
@@ -106,7 +107,9 @@ impl Negotiator {
                     .store(desc.sdp().medias_len(), Ordering::Release);
                 self.set_local(desc, SdpKind::Offer);
             }
-            Cmd::AnswerCreated(Ok(desc)) => self.set_local(desc, SdpKind::Answer),
+            Cmd::AnswerCreated(Ok(desc)) => {
+                self.set_local(crate::dtls_cert::true_fingerprint(desc), SdpKind::Answer)
+            }
             Cmd::OfferCreated(Err(e)) | Cmd::AnswerCreated(Err(e)) | Cmd::Fail(e) => self.fail(e),
             Cmd::SetRemoteOffer(msg, plan) => {
                 if let Err(e) = self.shared.trust.expect(&msg) {

@@ -57,6 +57,7 @@ pub(crate) fn build(
             "clocksync" => element.set_property("sync", false),
             "nicesink" => crate::redundancy::install(&element, rtx.clone()),
             "rtprtxsend" => crate::redundancy::watch_rtx_sender(&element, rtx.clone()),
+            "dtlssrtpdec" => crate::dtls_cert::install(&element),
             _ => {}
         }
         None

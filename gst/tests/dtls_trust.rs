@@ -7,6 +7,7 @@
 mod common;
 use common::{start_pair_filtered, test_config, Side};
 use duet_gst::{ConnectionState, MediaConfig, MediaError, MediaEvent, MediaSession, Role, SdpKind};
+use std::sync::Mutex;
 
 /// Every `a=fingerprint` value with each hex digit changed.
 fn mangle(sdp: &str) -> String {
@@ -48,6 +49,37 @@ fn nothing_decoded(side: &Side) {
         e,
         MediaEvent::FirstRemoteVideoFrame { .. } | MediaEvent::FirstRemoteAudio { .. }
     )));
+}
+
+/// The SDPs of `each_side_names_our_ecdsa_certificate_and_connects`.
+static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+#[test]
+fn each_side_names_our_ecdsa_certificate_and_connects() {
+    duet_tests::in_host("each_side_names_our_ecdsa_certificate_and_connects", || {
+        duet_gst::init().unwrap();
+        let ours = duet_gst::dtls_fingerprint().expect("an ECDSA certificate");
+        let mut pair = start_pair_filtered(test_config(), test_config(), |_, sdp| {
+            SEEN.lock().unwrap().push(sdp.to_string());
+            sdp.to_string()
+        });
+        // Connected only if the certificate each side showed in DTLS is the
+        // one the other's SDP names.
+        pair.wait("both sides connected", 60, |p| {
+            announced_connected(&p.offerer) && announced_connected(&p.answerer)
+        });
+        let seen = SEEN.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2, "an offer and an answer");
+        for sdp in seen {
+            let fps: Vec<&str> = sdp
+                .lines()
+                .filter_map(|l| l.strip_prefix("a=fingerprint:"))
+                .collect();
+            assert!(!fps.is_empty() && fps.iter().all(|f| *f == ours), "{sdp}");
+        }
+        pair.offerer.close();
+        pair.answerer.close();
+    });
 }
 
 #[test]
