@@ -348,6 +348,7 @@ impl CallWindow {
     }
 }
 
+mod frame;
 mod layout;
 mod on_time;
 mod parts;
