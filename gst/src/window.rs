@@ -2,7 +2,7 @@
 //! session's pipeline.
 //!
 //! ```text
-//! remote video (receive.rs) ─► compositor ─► card text ─► name/time text ─► to BGRx ─► ximagesink
+//! remote video (receive.rs) ─► compositor ─► card text ─► name/time text ─► to BGRx ─► (videoconvert) ─► ximagesink
 //!                               (fills the picture, aspect kept)
 //! local preview (send.rs)   ─►  (scaled once to its corner's size, bottom-right)
 //! ```
@@ -166,9 +166,20 @@ impl CallWindow {
         let card = text_overlay("window-card", CARD_FONT, "center", "center")?;
         let label = text_overlay("window-label", "Sans 16", "top", "left")?;
         let conv = to_bgrx::to_bgrx("window-to-bgrx");
+        // Passes BGRx through (and the sink's shared-memory buffers back to
+        // `conv`); converts it for an X server with another format (16 bits).
+        let other_format = make("videoconvert", None)?;
         // Already connected to the X server, if a spare was kept.
         let sink = parts::with_keys(spare::take_sink()?, events);
-        let chain = [&compositor, &out_caps, &card, &label, &conv, &sink];
+        let chain = [
+            &compositor,
+            &out_caps,
+            &card,
+            &label,
+            &conv,
+            &other_format,
+            &sink,
+        ];
         pipeline
             .add_many(chain)
             .map_err(|e| MediaError::Negotiation(e.to_string()))?;

@@ -8,6 +8,9 @@
 //! `yuvutils-rs` (AVX2/SSE chosen at run time), ~0.06 ms per frame,
 //! written straight into the sink's shared-memory images (ximagesink's
 //! pool). It honours the picture's matrix (BT.601, BT.709, …) and range.
+//! An X server whose format is not BGRx (a 16-bit display) gets its own
+//! from the `videoconvert` after this element, which otherwise passes the
+//! frames (and the sink's buffers, upstream) through untouched.
 
 use gstreamer as gst;
 use gstreamer::glib;
