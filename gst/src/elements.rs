@@ -98,7 +98,6 @@ pub fn elements_for(config: &MediaConfig) -> Vec<&'static str> {
             "tee",
             "compositor",
             "textoverlay",
-            "videobox",
             "audiotestsrc",
         ]);
         match config.speaker {

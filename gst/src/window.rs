@@ -2,7 +2,7 @@
 //! session's pipeline.
 //!
 //! ```text
-//! remote video (receive.rs) ─► compositor ─► card text ─► name/time text ─► videoconvert ─► ximagesink
+//! remote video (receive.rs) ─► compositor ─► card text ─► name/time text ─► to BGRx ─► (videoconvert) ─► ximagesink
 //!                               (fills the picture, aspect kept)
 //! local preview (send.rs)   ─►  (scaled once to its corner's size, bottom-right)
 //! ```
@@ -56,10 +56,11 @@ const FRAMERATE: i32 = 30;
 /// The card's font: "bob is calling — y answer, n reject" fits one line.
 pub(crate) const CARD_FONT: &str = "Sans 20";
 /// The composed picture's format: the compositor blends I420 with ORC and
-/// one videoconvert before ximagesink makes it BGRx (Xvfb has no XVideo
-/// adaptor, so ximagesink takes only BGRx). With the remote picture
-/// unscaled this cost 0.53 s of CPU per 300 frames against 0.75 s composing
-/// in ximagesink's BGRx (each input then converted by the compositor).
+/// one conversion before ximagesink makes it BGRx (Xvfb has no XVideo
+/// adaptor, so ximagesink takes only BGRx; [`to_bgrx`]). With the remote
+/// picture unscaled this cost 0.53 s of CPU per 300 frames against 0.75 s
+/// composing in ximagesink's BGRx (each input then converted by the
+/// compositor).
 const WINDOW_FORMAT: &str = "I420";
 
 /// The elements of the call window inside a session's pipeline.
@@ -164,10 +165,21 @@ impl CallWindow {
         out_caps.set_property("caps", picture_caps(size));
         let card = text_overlay("window-card", CARD_FONT, "center", "center")?;
         let label = text_overlay("window-label", "Sans 16", "top", "left")?;
-        let conv = make("videoconvert", None)?;
+        let conv = to_bgrx::to_bgrx("window-to-bgrx");
+        // Passes BGRx through (and the sink's shared-memory buffers back to
+        // `conv`); converts it for an X server with another format (16 bits).
+        let other_format = make("videoconvert", None)?;
         // Already connected to the X server, if a spare was kept.
         let sink = parts::with_keys(spare::take_sink()?, events);
-        let chain = [&compositor, &out_caps, &card, &label, &conv, &sink];
+        let chain = [
+            &compositor,
+            &out_caps,
+            &card,
+            &label,
+            &conv,
+            &other_format,
+            &sink,
+        ];
         pipeline
             .add_many(chain)
             .map_err(|e| MediaError::Negotiation(e.to_string()))?;
@@ -347,6 +359,7 @@ impl CallWindow {
     }
 }
 
+mod frame;
 mod layout;
 mod on_time;
 mod parts;
@@ -355,3 +368,4 @@ mod spare;
 mod stamps;
 #[cfg(test)]
 mod tests;
+mod to_bgrx;

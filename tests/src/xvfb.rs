@@ -26,13 +26,20 @@ impl Xvfb {
     /// Starts a 1280x720 screen with a black root window (`-br`), so an
     /// empty screen is one colour.
     pub fn start() -> anyhow::Result<Xvfb> {
+        Self::start_with_depth(24)
+    }
+
+    /// [`Xvfb::start`] with `depth` bits per pixel (24, or 16 as on some
+    /// small displays and remote desktops).
+    pub fn start_with_depth(depth: u32) -> anyhow::Result<Xvfb> {
+        let screen = format!("1280x720x{depth}");
         let mut child = Command::new("Xvfb")
             .args([
                 "-displayfd",
                 "1",
                 "-screen",
                 "0",
-                "1280x720x24",
+                &screen,
                 "-br",
                 "-nolisten",
                 "tcp",

@@ -1,7 +1,8 @@
 //! The call window's local preview: the camera's picture scaled once to
 //! its corner's size (a nearest-neighbour `videoscale` before the
 //! compositor, so that the compositor scales nothing in a default call),
-//! with a "camera off" marker and a thin white frame.
+//! with a "camera off" marker and a thin white frame drawn in place
+//! ([`super::frame`]).
 //!
 //! It keeps the camera's 30 frames a second: at 15 (every other frame
 //! dropped, each lasting two) its compositor input had no frame queued
@@ -12,7 +13,7 @@
 
 use super::layout::preview_rect;
 use super::parts::{set_str, text_overlay};
-use super::{on_time, CallWindow, PREVIEW_BORDER, PREVIEW_HEIGHT, PREVIEW_WIDTH};
+use super::{frame, on_time, CallWindow, PREVIEW_BORDER, PREVIEW_HEIGHT, PREVIEW_WIDTH};
 use crate::elements::make;
 use crate::MediaError;
 use gstreamer as gst;
@@ -24,8 +25,8 @@ impl CallWindow {
     /// a leaky queue, a `videoscale` to the corner's size (once, before
     /// the compositor: it cost 0.8 ms per frame in the compositor, which
     /// scaled the framed picture, against ~0.15 ms here), the "camera off"
-    /// marker (a text overlay) and a thin white frame, so a dark picture
-    /// still shows where it is.
+    /// marker (a text overlay) and a thin white frame drawn on the
+    /// picture's edge, so a dark picture still shows where it is.
     pub(crate) fn add_preview(
         &self,
         pipeline: &gst::Pipeline,
@@ -45,34 +46,30 @@ impl CallWindow {
         size.set_property(
             "caps",
             gst::Caps::builder("video/x-raw")
-                .field("width", (PREVIEW_WIDTH - 2 * PREVIEW_BORDER) as i32)
-                .field("height", (PREVIEW_HEIGHT - 2 * PREVIEW_BORDER) as i32)
+                .field("width", PREVIEW_WIDTH as i32)
+                .field("height", PREVIEW_HEIGHT as i32)
                 .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
                 .build(),
         );
         let marker = text_overlay("preview-marker", "Sans 14", "center", "center")?;
-        let border = make("videobox", None)?;
-        for side in ["left", "right", "top", "bottom"] {
-            border.set_property(side, -(PREVIEW_BORDER as i32));
-        }
-        set_str(&border, "fill", "white");
-        let chain = [&tee, &q, &scale, &size, &marker, &border];
+        let chain = [&tee, &q, &scale, &size, &marker];
         pipeline
             .add_many(chain)
             .map_err(|e| MediaError::Negotiation(e.to_string()))?;
         gst::Element::link_many(chain)
             .map_err(|e| MediaError::Negotiation(format!("linking the preview: {e}")))?;
-        border
+        let out = marker
             .static_pad("src")
-            .ok_or_else(|| MediaError::Negotiation("no src pad".into()))?
-            .link(&pad)
+            .ok_or_else(|| MediaError::Negotiation("no src pad".into()))?;
+        frame::draw_white_frame_on(&out, PREVIEW_BORDER);
+        out.link(&pad)
             .map_err(|e| MediaError::Negotiation(format!("linking the preview: {e:?}")))?;
         on_time::local_input_on_time(&pad);
         if let Ok(mut g) = self.preview_marker.lock() {
             *g = Some(marker.clone());
         }
         self.set_local_video_muted(muted);
-        Ok((tee, vec![q, scale, size, marker, border]))
+        Ok((tee, vec![q, scale, size, marker]))
     }
 
     pub(crate) fn set_local_video_muted(&self, muted: bool) {

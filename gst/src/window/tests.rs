@@ -54,6 +54,42 @@ fn play_as_remote(pipeline: &gst::Pipeline, w: &CallWindow, src: &gst::Element) 
     pipeline.set_state(gst::State::Playing).unwrap();
 }
 
+/// On a 16-bit X server (its format is not BGRx) the picture still shows:
+/// the converter's BGRx is converted once more for it.
+#[test]
+fn a_16_bit_display_shows_the_picture_too() {
+    let _serial = one_at_a_time();
+    gst::init().unwrap();
+    let x = Xvfb::start_with_depth(16).unwrap();
+    let pipeline = gst::Pipeline::new();
+    let (events, _rx) = crate::events::Events::channel();
+    let w = CallWindow::build(&pipeline, events, false).unwrap();
+    w.sink().set_property("display", x.display.as_str());
+    let _stop = StopOnDrop(pipeline.clone());
+    play_as_remote(&pipeline, &w, &red_source());
+    let png = format!("/tmp/duet-window-16bit-{}.png", std::process::id());
+    let start = std::time::Instant::now();
+    let mut shown = false;
+    while !shown && start.elapsed() < std::time::Duration::from_secs(20) {
+        shown = x.screenshot(&png).is_ok() && red(&png, 300, 200);
+        if !shown {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+    let caps = w.sink().static_pad("sink").and_then(|p| p.current_caps());
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert!(
+        shown,
+        "red in the 16-bit window ({png}); sink caps {caps:?}"
+    );
+    let format = caps
+        .as_ref()
+        .and_then(|c| c.structure(0))
+        .and_then(|s| s.get::<String>("format").ok());
+    assert_eq!(format.as_deref(), Some("RGB16"), "{caps:?}");
+    let _ = std::fs::remove_file(&png);
+}
+
 /// A remote resolution change mid-call (640x480 → 1280x720) keeps
 /// showing video: 4:3 fills the 640x480 window to its edges, 16:9 is
 /// scaled down to its width, aspect kept, with black bars above and below.
