@@ -2,6 +2,7 @@
 //! frame on both sides, measure a window, hang up; or a call's setup only.
 
 use anyhow::{bail, Context};
+use duet_tests::measure::{clock_ticks, cpu_percent, process_ticks};
 use duet_tests::node::DuetNode;
 use duet_tests::{wait_until, Lan};
 use serde_json::Value;
@@ -30,6 +31,8 @@ pub struct Side {
     /// The encoder's target at the end (kbit/s).
     pub target_kbps: f64,
     pub packets_lost: u64,
+    /// The node's CPU over the window (% of one core).
+    pub cpu: f64,
 }
 
 /// The network a level runs on: random loss and jitter on the callee's
@@ -182,6 +185,8 @@ pub fn run(
     let placed = place(lan, alice, bob, net)?;
     std::thread::sleep(SETTLE);
     let start = [call_of(alice)?, call_of(bob)?];
+    let ticks = |n: &DuetNode| n.pid().and_then(process_ticks).unwrap_or(0);
+    let ticks0 = [ticks(alice), ticks(bob)];
     let t = Instant::now();
     // The window: polled, so a call that ends is seen when it ends.
     let mut up = true;
@@ -193,6 +198,8 @@ pub fn run(
     }
     let secs = t.elapsed().as_secs_f64();
     let end = [call_of(alice)?, call_of(bob)?];
+    let ticks1 = [ticks(alice), ticks(bob)];
+    let hz = clock_ticks()?;
     let mut sides: [Side; 2] = Default::default();
     for i in 0..2 {
         let (a, b) = (&start[i]["stats"], &end[i]["stats"]);
@@ -213,6 +220,7 @@ pub fn run(
                 / secs,
             target_kbps: f(&b["video_bitrate_kbps"]),
             packets_lost: u(&b["packets_lost"]).saturating_sub(u(&a["packets_lost"])),
+            cpu: cpu_percent(ticks1[i].saturating_sub(ticks0[i]), hz, secs),
         };
     }
     hang_up(lan, alice, bob, up)?;

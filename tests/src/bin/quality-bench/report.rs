@@ -70,7 +70,7 @@ pub fn print(
     levels: &[Level],
     floor: Option<&Floor>,
 ) {
-    println!("Measured on {started} (load average {load0} at the start, {load1} at the end).\n");
+    println!("Measured on {started} (load average {load0} at the start, {load1} at the end); `duet up --video-fec {}`.\n", args.video_fec);
     println!(
         "Loss: each level drops that share of the callee's UDP packets at random, each way \
          (nftables in its host); jitter delays each of them J ± J ms, each way (nftables \
@@ -96,13 +96,14 @@ pub fn print(
             "received kbit/s",
             "video target kbit/s",
             "packets lost",
+            "CPU % of a core",
             "call up",
         ])
     );
     for l in levels {
         let [a, b] = &l.sides;
         println!(
-            "| {} | {:.0} / {:.0} | {} | {} / {} | {} | {} | {} | {} | {} | {} | {} / {} | {} ({:.0} s) |",
+            "| {} | {:.0} / {:.0} | {} | {} / {} | {} | {} | {} | {} | {} | {} | {} / {} | {} | {} ({:.0} s) |",
             l.net.label(),
             l.connect_ms,
             l.setup_ms,
@@ -117,6 +118,7 @@ pub fn print(
             pair(a.target_kbps, b.target_kbps, 0),
             a.packets_lost,
             b.packets_lost,
+            pair(a.cpu, b.cpu, 0),
             if l.up { "yes" } else { "**no**" },
             l.window_s
         );
