@@ -61,9 +61,17 @@ fn floor(args: &args::Args) -> anyhow::Result<Floor> {
     })
 }
 
-fn node(lan: &Lan, i: usize, name: &str, fec: &str) -> anyhow::Result<DuetNode> {
-    let mut o =
-        NodeOptions::named(name).args(["--latency-probe", "--no-console", "--video-fec", fec]);
+fn node(lan: &Lan, i: usize, name: &str, args: &args::Args) -> anyhow::Result<DuetNode> {
+    let mut o = NodeOptions::named(name).args([
+        "--latency-probe",
+        "--no-console",
+        "--video-fec",
+        &args.video_fec,
+        "--video",
+        &args.video,
+        "--resolution",
+        &args.resolution,
+    ]);
     if name == "bob" {
         o = o.args(duet_tests::node::AUTO_ANSWER_ANY);
     }
@@ -88,8 +96,8 @@ fn main() -> anyhow::Result<()> {
         None
     };
     let lan = Lan::new(2)?;
-    let alice = node(&lan, 0, "alice", &args.video_fec)?;
-    let bob = node(&lan, 1, "bob", &args.video_fec)?;
+    let alice = node(&lan, 0, "alice", &args)?;
+    let bob = node(&lan, 1, "bob", &args)?;
     alice.wait_to_meet(&bob, Duration::from_secs(30))?;
     let top = args.losses.iter().copied().max().unwrap_or(0);
     let nets = args
@@ -110,7 +118,7 @@ fn main() -> anyhow::Result<()> {
         let l = level::run(&lan, &alice, &bob, net, Duration::from_secs(secs))
             .with_context(|| net.label())?;
         eprintln!(
-            "{}: setup {:6.0} ms, fps {:4.1} / {:4.1}, freezes {} / {}, gap {:.0} / {:.0} ms, g2g {:.1} / {:.1} ms (p95 {:.1} / {:.1}), rx {:.0} / {:.0} kbit/s, cpu {:.0} / {:.0} %, lost {} / {}, up {}, load {}",
+            "{}: setup {:6.0} ms, fps {:4.1} / {:4.1}, freezes {} / {}, gap {:.0} / {:.0} ms, g2g {:.1} / {:.1} ms (p95 {:.1} / {:.1}), rx {:.0} / {:.0} kbit/s, caller sent {:.0} kbit/s, cpu {:.0} / {:.0} %, lost {} / {}, up {}, load {}",
             net.label(),
             l.setup_ms,
             l.sides[0].fps,
@@ -125,6 +133,7 @@ fn main() -> anyhow::Result<()> {
             l.sides[1].g2g_p95,
             l.sides[0].rx_kbps,
             l.sides[1].rx_kbps,
+            l.caller_wire_kbps,
             l.sides[0].cpu,
             l.sides[1].cpu,
             l.sides[0].packets_lost,
