@@ -1,7 +1,8 @@
 //! Video FEC (`MediaConfig::video_fec`, ULPFEC in RED) in an in-process
 //! pair: what each side's SDP carries, that video decodes whichever side
 //! asked for it, and that with it on both sides lost packets are rebuilt
-//! (10 % of the UDP packets dropped in the pair's namespace, nftables).
+//! (10 % of the UDP packets dropped in the pair's namespace, nftables);
+//! H.264 with it too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -111,4 +112,27 @@ fn fec_is_negotiated_when_both_ask_and_either_side_alone_still_calls() {
             assert_eq!(call(VideoFec::Off, on), (false, false), "answerer only");
         },
     );
+}
+
+#[test]
+fn fec_with_h264_decodes() {
+    duet_tests::in_host("fec_with_h264_decodes", || {
+        duet_gst::init().unwrap();
+        let on: VideoFec = "ulpfec+copies".parse().unwrap();
+        let cfg = MediaConfig {
+            video_fec: on,
+            codec: duet_gst::VideoCodec::H264,
+            ..test_config()
+        };
+        let pair = start_pair(cfg.clone(), cfg);
+        pair.wait(
+            "both sides decode >= 60 H.264 frames with FEC",
+            60,
+            |pair| {
+                pair.offerer.stats().video_frames_received >= 60
+                    && pair.answerer.stats().video_frames_received >= 60
+            },
+        );
+        assert!(has_fec(&sdp_of(&pair.answerer, SdpKind::Answer)));
+    });
 }
