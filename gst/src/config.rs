@@ -104,6 +104,8 @@ pub struct MediaConfig {
     pub media_timeout: std::time::Duration,
     /// Record the remote audio and video, as received, to this Matroska file.
     pub record: Option<std::path::PathBuf>,
+    /// Forward error correction on the sent video ([`crate::fec`]).
+    pub video_fec: crate::fec::VideoFec,
 }
 
 /// Default jitterbuffer latency (ms). Every ms of it is a ms of
@@ -130,6 +132,7 @@ impl Default for MediaConfig {
             stats_interval: std::time::Duration::from_secs(1),
             media_timeout: std::time::Duration::from_secs(5),
             record: None,
+            video_fec: crate::fec::VideoFec::Off,
         }
     }
 }

@@ -50,6 +50,7 @@ pub struct Controller {
     kbps: f64,
     min_rtt_ms: Option<f64>,
     redundant: bool,
+    copies_allowed: bool,
     smoothed_loss: f64,
 }
 
@@ -63,8 +64,15 @@ impl Controller {
             kbps: max,
             min_rtt_ms: None,
             redundant: false,
+            copies_allowed: true,
             smoothed_loss: 0.0,
         }
+    }
+
+    /// Never sends media twice (video FEC protects it instead, `crate::fec`).
+    pub fn without_media_copies(mut self) -> Controller {
+        self.copies_allowed = false;
+        self
     }
 
     /// The current target (kbit/s).
@@ -106,7 +114,7 @@ impl Controller {
             self.kbps *= GROWTH;
         }
         self.kbps = self.kbps.clamp(self.min_kbps, self.max_kbps);
-        self.redundant = if queueing {
+        self.redundant = if queueing || !self.copies_allowed {
             false
         } else if self.redundant {
             self.smoothed_loss >= REDUNDANCY_OFF
@@ -188,6 +196,16 @@ mod tests {
             c.on_report(0.1, Some(1.0));
         }
         assert!(!c.on_report(0.1, Some(100.0)).redundant_media);
+    }
+
+    #[test]
+    fn no_media_copies_when_fec_replaces_them() {
+        let mut c = Controller::new(1000).without_media_copies();
+        for _ in 0..10 {
+            assert!(!c.on_report(0.2, Some(1.0)).redundant_media);
+        }
+        // The reported loss is the link's: no square root is taken.
+        assert!(c.kbps() < 1000);
     }
 
     #[test]

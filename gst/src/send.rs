@@ -197,7 +197,8 @@ pub(crate) fn add_video(
     let (Some(payloader), Some(last)) = (payloader, last) else {
         return Err(MediaError::ElementCreation("video branch".into()));
     };
-    link_to_webrtc(webrtc, &last, mline, true)?;
+    let trans = link_to_webrtc(webrtc, &last, mline, true)?;
+    config.video_fec.apply(&trans);
     // Downstream first: a live source started before its peers pushes into
     // flushing pads and stops silently.
     for e in preview.iter().rev().chain(chain.iter().rev()) {
@@ -288,7 +289,7 @@ pub(crate) fn add_offerer_branches(
 ) -> Result<(), MediaError> {
     let c = &shared.config;
     if c.video == VideoSource::None {
-        add_recvonly(webrtc, MediaKind::Video, c.codec, VIDEO_PT);
+        add_recvonly(webrtc, MediaKind::Video, c, VIDEO_PT);
     } else {
         let b = add_video(pipeline, webrtc, shared, VIDEO_PT, None)?;
         if let Ok(mut g) = shared.video_send.lock() {
@@ -296,7 +297,7 @@ pub(crate) fn add_offerer_branches(
         }
     }
     if c.audio == AudioSource::None {
-        add_recvonly(webrtc, MediaKind::Audio, c.codec, AUDIO_PT);
+        add_recvonly(webrtc, MediaKind::Audio, c, AUDIO_PT);
     } else {
         let b = add_audio(pipeline, webrtc, shared, AUDIO_PT, None)?;
         if let Ok(mut g) = shared.audio_send.lock() {
@@ -311,7 +312,7 @@ fn link_to_webrtc(
     last: &gst::Element,
     mline: Option<u32>,
     video: bool,
-) -> Result<(), MediaError> {
+) -> Result<gst_webrtc::WebRTCRTPTransceiver, MediaError> {
     let name = mline.map(|m| format!("sink_{m}"));
     let sink = match &name {
         Some(n) => webrtc.request_pad_simple(n),
@@ -335,15 +336,19 @@ fn link_to_webrtc(
     );
     // NACK/RTX on video only: Chrome rejects the SDP with NACK on audio.
     trans.set_property("do-nack", video);
-    Ok(())
+    Ok(trans)
 }
 
 /// Adds a receive-only transceiver (offerer without a source of that kind).
-pub(crate) fn add_recvonly(webrtc: &gst::Element, kind: MediaKind, codec: VideoCodec, pt: u32) {
+pub(crate) fn add_recvonly(webrtc: &gst::Element, kind: MediaKind, config: &MediaConfig, pt: u32) {
+    let codec = config.codec;
     let caps = rtp_caps(kind, codec, pt);
     let trans = webrtc.emit_by_name::<gst_webrtc::WebRTCRTPTransceiver>(
         "add-transceiver",
         &[&gst_webrtc::WebRTCRTPTransceiverDirection::Recvonly, &caps],
     );
     trans.set_property("do-nack", kind == MediaKind::Video);
+    if kind == MediaKind::Video {
+        config.video_fec.apply(&trans);
+    }
 }

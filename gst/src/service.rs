@@ -147,6 +147,9 @@ impl Service {
     }
 
     fn poll_stats(&self) {
+        if let Some(n) = crate::fec::recovered(&self.neg.pipeline) {
+            self.neg.shared.fec_recovered.store(n, Ordering::Relaxed);
+        }
         let s = Arc::downgrade(&self.neg.shared);
         let p = gst::Promise::with_change_func(move |reply| {
             let Some(s) = s.upgrade() else { return };

@@ -88,6 +88,8 @@ pub(crate) struct Shared {
     /// The video bitrate controller and the rate it last set (kbit/s).
     pub bitrate: Mutex<crate::congestion::Controller>,
     pub video_kbps: AtomicU32,
+    /// Remote video packets rebuilt from ULPFEC (`crate::fec`), so far.
+    pub fec_recovered: AtomicU64,
     /// Freezes of the remote picture.
     pub freeze: Mutex<crate::freeze::FreezeMeter>,
     /// What the transport sends more than once (`crate::redundancy`).
@@ -98,7 +100,10 @@ impl Shared {
     pub(crate) fn new(config: MediaConfig, role: Role, events: Events) -> Shared {
         let mlines = Arc::new(AtomicU32::new(0));
         let recorder = RecordSlot::new(config.record.clone(), mlines.clone());
-        let bitrate = crate::congestion::Controller::new(config.video_bitrate_kbps);
+        let mut bitrate = crate::congestion::Controller::new(config.video_bitrate_kbps);
+        if !config.video_fec.media_copies() {
+            bitrate = bitrate.without_media_copies();
+        }
         let video_kbps = AtomicU32::new(bitrate.kbps());
         Shared {
             config,
@@ -106,6 +111,7 @@ impl Shared {
             events,
             start: Instant::now(),
             video_rx: AtomicU64::new(0),
+            fec_recovered: AtomicU64::new(0),
             audio_rx: AtomicU64::new(0),
             video_tx: AtomicU64::new(0),
             audio_tx: AtomicU64::new(0),
@@ -169,6 +175,7 @@ impl Shared {
             packets_received: net.packets_received,
             rtt_ms: net.rtt_ms,
             packets_lost: net.packets_lost,
+            video_fec_recovered: self.fec_recovered.load(Ordering::Relaxed),
             video_freezes: freeze.freezes,
             longest_freeze_ms: freeze.longest_gap_ms,
             video_bitrate_kbps: if self.config.video == crate::config::VideoSource::None {

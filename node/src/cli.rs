@@ -209,6 +209,18 @@ pub struct UpArgs {
     #[arg(long, default_value = "vp8", value_name = "vp8|h264")]
     pub codec: VideoCodec,
 
+    /// Forward error correction on the sent video: `off` (lost packets are
+    /// asked for again, and under loss media goes twice), `ulpfec` (ULPFEC in
+    /// RED, 20 % overhead, instead of media twice), `ulpfec:PERCENT`; add
+    /// `+copies` to keep media twice under loss as well. Used when the peer
+    /// offers or accepts it too
+    #[arg(
+        long,
+        default_value = "off",
+        value_name = "off|ulpfec[:PERCENT][+copies]"
+    )]
+    pub video_fec: duet_gst::VideoFec,
+
     /// Size of the sent video at 30 fps: 640x480, 1280x720, 1920x1080 (or
     /// 480p, 720p, 1080p); the bitrate follows it. Each side sends its own
     #[arg(long, default_value = "640x480", value_name = "WIDTHxHEIGHT")]
@@ -284,6 +296,7 @@ impl UpArgs {
             speaker: self.speaker,
             display: self.display,
             codec: self.codec,
+            video_fec: self.video_fec,
             latency_probe: self.latency_probe,
             // A call whose peer went silent ends within a few seconds. Not
             // less: a busy machine (a kiosk's small CPU, a window composing

@@ -45,6 +45,7 @@ struct RawUp {
     audio: Option<Spanned<String>>,
     display: Option<Spanned<String>>,
     codec: Option<Spanned<String>>,
+    video_fec: Option<Spanned<String>>,
     resolution: Option<Spanned<String>>,
     ring_timeout: Option<Spanned<f64>>,
     auto_answer: Option<bool>,
@@ -73,6 +74,7 @@ pub struct UpSettings {
     pub audio: Option<AudioSource>,
     pub display: Option<Display>,
     pub codec: Option<VideoCodec>,
+    pub video_fec: Option<duet_gst::VideoFec>,
     pub resolution: Option<duet_gst::Resolution>,
     pub ring_timeout: Option<f64>,
     pub auto_answer: Option<bool>,
@@ -178,6 +180,7 @@ pub fn parse(text: &str) -> Result<UpSettings, (usize, String)> {
         audio: typed(up.audio, "audio", &line_of)?,
         display: typed(up.display, "display", &line_of)?,
         codec: typed(up.codec, "codec", &line_of)?,
+        video_fec: typed(up.video_fec, "video-fec", &line_of)?,
         resolution: typed(up.resolution, "resolution", &line_of)?,
         ring_timeout: up.ring_timeout.map(Spanned::into_inner),
         auto_answer: up.auto_answer,
@@ -223,6 +226,7 @@ pub fn apply(file: UpSettings, args: &mut UpArgs, on_command_line: impl Fn(&str)
     take!(audio, file.audio);
     take!(display, file.display);
     take!(codec, file.codec);
+    take!(video_fec, file.video_fec);
     take!(resolution, file.resolution);
     take!(ring_timeout, file.ring_timeout);
     take!(auto_answer, file.auto_answer);
@@ -246,6 +250,7 @@ struct Effective {
     audio: String,
     display: String,
     codec: String,
+    video_fec: String,
     resolution: String,
     ring_timeout: f64,
     auto_answer: bool,
@@ -286,6 +291,7 @@ pub fn render(args: &UpArgs) -> String {
             display
         },
         codec: args.codec.to_string(),
+        video_fec: args.video_fec.to_string(),
         resolution: args.resolution.to_string(),
         ring_timeout: args.ring_timeout,
         auto_answer: args.auto_answer,

@@ -5,10 +5,12 @@
 //! frames a second over 10 s, and the call must stay up (retransmissions,
 //! key frames on loss, and a BYE for an unused SSRC not taken as the peer
 //! leaving). How the media does at other loss rates is measured by
-//! `scripts/bench quality`, not asserted here. A second test checks the
-//! jitter simulation the bench uses.
+//! `scripts/bench quality`, not asserted here. The same holds with video
+//! FEC (`--video-fec ulpfec`) on both sides, and between a node with it and
+//! one without (plain VP8 both ways). A last test checks the jitter
+//! simulation the bench uses.
 
-use duet_tests::node::DuetNode;
+use duet_tests::node::{DuetNode, NodeOptions, AUTO_ANSWER_ANY};
 use duet_tests::{wait_until, Lan};
 use serde_json::Value;
 use std::process::Stdio;
@@ -28,8 +30,30 @@ fn frames(call: &Value) -> u64 {
 
 #[test]
 fn a_call_with_10_percent_loss_each_way_keeps_decoding_20_fps() {
+    holds_under_10_percent_loss(&[], &[]);
+}
+
+#[test]
+fn with_video_fec_on_both_sides_a_call_under_10_percent_loss_keeps_decoding() {
+    holds_under_10_percent_loss(&["--video-fec", "ulpfec"], &["--video-fec", "ulpfec"]);
+}
+
+#[test]
+fn a_node_with_video_fec_calls_one_without_under_10_percent_loss() {
+    holds_under_10_percent_loss(&["--video-fec", "ulpfec"], &[]);
+}
+
+/// alice (with `alice_args`) calls bob (auto-answering, `bob_args`) with
+/// 10 % loss each way on bob's host: both decode ≥ 20 fps over 10 s.
+fn holds_under_10_percent_loss(alice_args: &[&str], bob_args: &[&str]) {
     let lan = Lan::new(2).unwrap();
-    let (alice, bob) = DuetNode::alice_and_answering_bob(&lan, DEADLINE).unwrap();
+    let mut a = NodeOptions::named("alice");
+    let mut b = NodeOptions::named("bob").args(AUTO_ANSWER_ANY);
+    a.args.extend(alice_args.iter().map(|s| s.to_string()));
+    b.args.extend(bob_args.iter().map(|s| s.to_string()));
+    let alice = DuetNode::start_with(lan.host(0), a).unwrap();
+    let bob = DuetNode::start_with(lan.host(1), b).unwrap();
+    alice.wait_to_meet(&bob, DEADLINE).unwrap();
     lan.set_loss(lan.host(1), 10).unwrap();
 
     let out = alice

@@ -20,7 +20,11 @@ the duet binary. Options (defaults in brackets; --quick in parentheses):
   --media-runs N         in-process media-bench runs for the floor [3] (1)
   --media-bin PATH       the media-bench binary [target/release/examples/media-bench]
   --no-media             skip the floor
-  --plot PATH            the SVG plot [docs/quality-loss.svg]";
+  --plot PATH            the SVG plot [docs/quality-loss.svg]
+  --video-fec SPEC       both nodes run with `duet up --video-fec SPEC` [off]
+  --video SRC            both nodes' video source [test: the ball, one packet
+                         a frame]; test:snow fills the bitrate (several packets a frame)
+  --resolution WxH       both nodes' `duet up --resolution` [640x480]";
 
 pub struct Args {
     pub quick: bool,
@@ -34,6 +38,9 @@ pub struct Args {
     pub media_bin: Option<PathBuf>,
     pub media: bool,
     pub plot: PathBuf,
+    pub video_fec: String,
+    pub video: String,
+    pub resolution: String,
 }
 
 pub fn parse_args() -> anyhow::Result<Args> {
@@ -51,6 +58,9 @@ pub fn parse_args() -> anyhow::Result<Args> {
         media_bin: None,
         media: true,
         plot: duet_tests::workspace_root().join("docs/quality-loss.svg"),
+        video_fec: "off".into(),
+        video: "test".into(),
+        resolution: "640x480".into(),
     };
     let mut it = all.into_iter();
     while let Some(k) = it.next() {
@@ -77,6 +87,9 @@ pub fn parse_args() -> anyhow::Result<Args> {
             "--media-runs" => a.media_runs = v.parse()?,
             "--media-bin" => a.media_bin = Some(PathBuf::from(v)),
             "--plot" => a.plot = PathBuf::from(v),
+            "--video-fec" => a.video_fec = v,
+            "--video" => a.video = v,
+            "--resolution" => a.resolution = v,
             _ => bail!("unknown option {k}\n{USAGE}"),
         }
     }

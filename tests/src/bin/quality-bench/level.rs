@@ -2,6 +2,7 @@
 //! frame on both sides, measure a window, hang up; or a call's setup only.
 
 use anyhow::{bail, Context};
+use duet_tests::measure::{clock_ticks, cpu_percent, process_ticks};
 use duet_tests::node::DuetNode;
 use duet_tests::{wait_until, Lan};
 use serde_json::Value;
@@ -30,6 +31,8 @@ pub struct Side {
     /// The encoder's target at the end (kbit/s).
     pub target_kbps: f64,
     pub packets_lost: u64,
+    /// The node's CPU over the window (% of one core).
+    pub cpu: f64,
 }
 
 /// The network a level runs on: random loss and jitter on the callee's
@@ -72,6 +75,21 @@ pub struct Level {
     /// The call was still up at the end of the window.
     pub up: bool,
     pub window_s: f64,
+    /// What the caller's host sent on the wire over the window (kbit/s:
+    /// media, copies, FEC, RTX, RTCP; its host drops nothing, so this is
+    /// all a node sends — the received figures count each packet once).
+    pub caller_wire_kbps: f64,
+}
+
+/// Bytes the host's interface has sent so far.
+fn wire_tx_bytes(lan: &Lan, i: usize) -> u64 {
+    lan.host(i)
+        .command("cat")
+        .arg("/sys/class/net/eth0/statistics/tx_bytes")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn unix_now() -> f64 {
@@ -182,6 +200,9 @@ pub fn run(
     let placed = place(lan, alice, bob, net)?;
     std::thread::sleep(SETTLE);
     let start = [call_of(alice)?, call_of(bob)?];
+    let ticks = |n: &DuetNode| n.pid().and_then(process_ticks).unwrap_or(0);
+    let ticks0 = [ticks(alice), ticks(bob)];
+    let wire0 = wire_tx_bytes(lan, 0);
     let t = Instant::now();
     // The window: polled, so a call that ends is seen when it ends.
     let mut up = true;
@@ -193,6 +214,9 @@ pub fn run(
     }
     let secs = t.elapsed().as_secs_f64();
     let end = [call_of(alice)?, call_of(bob)?];
+    let ticks1 = [ticks(alice), ticks(bob)];
+    let wire1 = wire_tx_bytes(lan, 0);
+    let hz = clock_ticks()?;
     let mut sides: [Side; 2] = Default::default();
     for i in 0..2 {
         let (a, b) = (&start[i]["stats"], &end[i]["stats"]);
@@ -213,6 +237,7 @@ pub fn run(
                 / secs,
             target_kbps: f(&b["video_bitrate_kbps"]),
             packets_lost: u(&b["packets_lost"]).saturating_sub(u(&a["packets_lost"])),
+            cpu: cpu_percent(ticks1[i].saturating_sub(ticks0[i]), hz, secs),
         };
     }
     hang_up(lan, alice, bob, up)?;
@@ -223,5 +248,6 @@ pub fn run(
         sides,
         up,
         window_s: secs,
+        caller_wire_kbps: wire1.saturating_sub(wire0) as f64 * 8.0 / 1000.0 / secs,
     })
 }

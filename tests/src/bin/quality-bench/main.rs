@@ -61,8 +61,17 @@ fn floor(args: &args::Args) -> anyhow::Result<Floor> {
     })
 }
 
-fn node(lan: &Lan, i: usize, name: &str) -> anyhow::Result<DuetNode> {
-    let mut o = NodeOptions::named(name).args(["--latency-probe", "--no-console"]);
+fn node(lan: &Lan, i: usize, name: &str, args: &args::Args) -> anyhow::Result<DuetNode> {
+    let mut o = NodeOptions::named(name).args([
+        "--latency-probe",
+        "--no-console",
+        "--video-fec",
+        &args.video_fec,
+        "--video",
+        &args.video,
+        "--resolution",
+        &args.resolution,
+    ]);
     if name == "bob" {
         o = o.args(duet_tests::node::AUTO_ANSWER_ANY);
     }
@@ -87,8 +96,8 @@ fn main() -> anyhow::Result<()> {
         None
     };
     let lan = Lan::new(2)?;
-    let alice = node(&lan, 0, "alice")?;
-    let bob = node(&lan, 1, "bob")?;
+    let alice = node(&lan, 0, "alice", &args)?;
+    let bob = node(&lan, 1, "bob", &args)?;
     alice.wait_to_meet(&bob, Duration::from_secs(30))?;
     let top = args.losses.iter().copied().max().unwrap_or(0);
     let nets = args
@@ -109,16 +118,28 @@ fn main() -> anyhow::Result<()> {
         let l = level::run(&lan, &alice, &bob, net, Duration::from_secs(secs))
             .with_context(|| net.label())?;
         eprintln!(
-            "{}: setup {:6.0} ms, fps {:4.1} / {:4.1}, freezes {} / {}, g2g {:.1} / {:.1} ms, up {}",
+            "{}: setup {:6.0} ms, fps {:4.1} / {:4.1}, freezes {} / {}, gap {:.0} / {:.0} ms, g2g {:.1} / {:.1} ms (p95 {:.1} / {:.1}), rx {:.0} / {:.0} kbit/s, caller sent {:.0} kbit/s, cpu {:.0} / {:.0} %, lost {} / {}, up {}, load {}",
             net.label(),
             l.setup_ms,
             l.sides[0].fps,
             l.sides[1].fps,
             l.sides[0].freezes,
             l.sides[1].freezes,
+            l.sides[0].longest_gap_ms,
+            l.sides[1].longest_gap_ms,
             l.sides[0].g2g_median,
             l.sides[1].g2g_median,
-            l.up
+            l.sides[0].g2g_p95,
+            l.sides[1].g2g_p95,
+            l.sides[0].rx_kbps,
+            l.sides[1].rx_kbps,
+            l.caller_wire_kbps,
+            l.sides[0].cpu,
+            l.sides[1].cpu,
+            l.sides[0].packets_lost,
+            l.sides[1].packets_lost,
+            l.up,
+            loadavg()
         );
         levels.push(l);
     }

@@ -70,7 +70,7 @@ pub fn print(
     levels: &[Level],
     floor: Option<&Floor>,
 ) {
-    println!("Measured on {started} (load average {load0} at the start, {load1} at the end).\n");
+    println!("Measured on {started} (load average {load0} at the start, {load1} at the end); `duet up --video-fec {} --video {} --resolution {}`.\n", args.video_fec, args.video, args.resolution);
     println!(
         "Loss: each level drops that share of the callee's UDP packets at random, each way \
          (nftables in its host); jitter delays each of them J ± J ms, each way (nftables \
@@ -94,15 +94,17 @@ pub fn print(
             "p95 ms",
             "p95 ms, whole call",
             "received kbit/s",
+            "caller sent kbit/s (wire)",
             "video target kbit/s",
             "packets lost",
+            "CPU % of a core",
             "call up",
         ])
     );
     for l in levels {
         let [a, b] = &l.sides;
         println!(
-            "| {} | {:.0} / {:.0} | {} | {} / {} | {} | {} | {} | {} | {} | {} | {} / {} | {} ({:.0} s) |",
+            "| {} | {:.0} / {:.0} | {} | {} / {} | {} | {} | {} | {} | {} | {:.0} | {} | {} / {} | {} | {} ({:.0} s) |",
             l.net.label(),
             l.connect_ms,
             l.setup_ms,
@@ -114,9 +116,11 @@ pub fn print(
             pair(a.g2g_p95, b.g2g_p95, 1),
             pair(a.g2g_p95_call, b.g2g_p95_call, 1),
             pair(a.rx_kbps, b.rx_kbps, 0),
+            l.caller_wire_kbps,
             pair(a.target_kbps, b.target_kbps, 0),
             a.packets_lost,
             b.packets_lost,
+            pair(a.cpu, b.cpu, 0),
             if l.up { "yes" } else { "**no**" },
             l.window_s
         );
