@@ -132,7 +132,7 @@ impl Default for MediaConfig {
             stats_interval: std::time::Duration::from_secs(1),
             media_timeout: std::time::Duration::from_secs(5),
             record: None,
-            video_fec: crate::fec::VideoFec::Off,
+            video_fec: crate::fec::VideoFec::default(),
         }
     }
 }

@@ -6,9 +6,9 @@
 //! key frames on loss, and a BYE for an unused SSRC not taken as the peer
 //! leaving). How the media does at other loss rates is measured by
 //! `scripts/bench quality`, not asserted here. The same holds with video
-//! FEC (`--video-fec ulpfec`) on both sides, and between a node with it and
-//! one without (plain VP8 both ways). A last test checks the jitter
-//! simulation the bench uses.
+//! FEC off on both sides (`--video-fec off`: NACK/RTX and media copies
+//! only), and between a node with the default FEC and one without (plain
+//! VP8 both ways). A last test checks the jitter simulation the bench uses.
 
 use duet_tests::node::{DuetNode, NodeOptions, AUTO_ANSWER_ANY};
 use duet_tests::{wait_until, Lan};
@@ -34,13 +34,13 @@ fn a_call_with_10_percent_loss_each_way_keeps_decoding_20_fps() {
 }
 
 #[test]
-fn with_video_fec_on_both_sides_a_call_under_10_percent_loss_keeps_decoding() {
-    holds_under_10_percent_loss(&["--video-fec", "ulpfec"], &["--video-fec", "ulpfec"]);
+fn with_video_fec_off_on_both_sides_a_call_under_10_percent_loss_keeps_decoding() {
+    holds_under_10_percent_loss(&["--video-fec", "off"], &["--video-fec", "off"]);
 }
 
 #[test]
 fn a_node_with_video_fec_calls_one_without_under_10_percent_loss() {
-    holds_under_10_percent_loss(&["--video-fec", "ulpfec"], &[]);
+    holds_under_10_percent_loss(&[], &["--video-fec", "off"]);
 }
 
 /// alice (with `alice_args`) calls bob (auto-answering, `bob_args`) with

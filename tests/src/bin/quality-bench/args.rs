@@ -21,7 +21,7 @@ the duet binary. Options (defaults in brackets; --quick in parentheses):
   --media-bin PATH       the media-bench binary [target/release/examples/media-bench]
   --no-media             skip the floor
   --plot PATH            the SVG plot [docs/quality-loss.svg]
-  --video-fec SPEC       both nodes run with `duet up --video-fec SPEC` [off]
+  --video-fec SPEC       both nodes run with `duet up --video-fec SPEC` [ulpfec+copies]
   --video SRC            both nodes' video source [test: the ball, one packet
                          a frame]; test:snow fills the bitrate (several packets a frame)
   --resolution WxH       both nodes' `duet up --resolution` [640x480]";
@@ -58,7 +58,7 @@ pub fn parse_args() -> anyhow::Result<Args> {
         media_bin: None,
         media: true,
         plot: duet_tests::workspace_root().join("docs/quality-loss.svg"),
-        video_fec: "off".into(),
+        video_fec: "ulpfec+copies".into(),
         video: "test".into(),
         resolution: "640x480".into(),
     };
