@@ -18,6 +18,7 @@ DUET_BIN names the duet binary). Options (defaults in brackets):
   --no-media             skip the floor
   --log FILTER           RUST_LOG of the nodes [info,duet_node=debug]
   --codec vp8|h264       video codec [vp8]
+  --video-fec SPEC       both nodes run with `duet up --video-fec SPEC` [the node's default]
   --first-call-delay S   wait between listing and the first call [0]
   --display none|window  headless nodes, or each node in window mode on its own Xvfb [none]
   --ring MS              0: bob auto-answers, figures from `duet call`; else bob rings and
@@ -39,6 +40,8 @@ pub struct Args {
     pub media: bool,
     pub log: String,
     pub codec: String,
+    /// `duet up --video-fec` of both nodes; None: the node's default.
+    pub video_fec: Option<String>,
     pub first_call_delay: f64,
     /// `none` (headless) or `window` (each node on its own Xvfb).
     pub display: String,
@@ -60,6 +63,7 @@ pub fn parse_args() -> anyhow::Result<Args> {
         media: true,
         log: "info,duet_node=debug".into(),
         codec: "vp8".into(),
+        video_fec: None,
         first_call_delay: 0.0,
         display: "none".into(),
         ring_ms: 0,
@@ -86,6 +90,7 @@ pub fn parse_args() -> anyhow::Result<Args> {
             "--media-bin" => a.media_bin = Some(PathBuf::from(v)),
             "--log" => a.log = v,
             "--codec" => a.codec = v,
+            "--video-fec" => a.video_fec = Some(v),
             "--first-call-delay" => a.first_call_delay = v.parse()?,
             "--ring" => a.ring_ms = v.parse()?,
             "--topology" => a.topologies = Topology::parse_list(&v)?,

@@ -35,6 +35,7 @@
 //! Options: --calls N (21: 1 warm-up + 20), --cpu-calls N (5), --settle S (2),
 //! --window S (6), --media-runs N (8), --media-seconds S (5), --media-bin PATH,
 //! --no-media, --log RUST_LOG (info,duet_node=debug), --codec vp8|h264,
+//! --video-fec SPEC (the node's default),
 //! --first-call-delay S (0: the first call as soon as both list each other),
 //! --display none|window (none: headless; window: each node in window mode
 //! on its own Xvfb — glass-to-glass is then read on the call window's

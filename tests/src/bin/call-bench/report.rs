@@ -88,7 +88,7 @@ pub fn print(args: &Args, r: &Results) {
     println!();
     println!(
         "Settings: two `duet up --video test --audio test --display {} --latency-probe \
-         --codec {}` nodes ({}; in window mode each on its own Xvfb) on a simulated LAN \
+         --codec {}{}` nodes ({}; in window mode each on its own Xvfb) on a simulated LAN \
          (network namespaces; topology `{}`: {}), 640x480@30 + Opus (node defaults), node logs at `{}`; {} calls \
          alice → bob by name between the same two nodes (the first reported alone), \
          `duet hangup` and no call on either side between calls; steady window {} s \
@@ -96,6 +96,10 @@ pub fn print(args: &Args, r: &Results) {
          × {} s in the same run ({} of them one after each steady-state call).",
         args.display,
         args.codec,
+        args.video_fec
+            .as_ref()
+            .map(|f| format!(" --video-fec {f}"))
+            .unwrap_or_default(),
         answer_mode(args.ring_ms),
         r.topology.name(),
         r.topology.describe(),

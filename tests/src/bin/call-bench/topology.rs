@@ -147,6 +147,9 @@ impl Setup {
         let auto = args.ring_ms == 0;
         let start = |i: usize, name: &str| {
             let mut o = node_opts(name, &args.log, &args.codec, x(i - 1), auto);
+            if let Some(f) = &args.video_fec {
+                o = o.arg("--video-fec").arg(f);
+            }
             if let Some(b) = &broker {
                 o = o.arg("--broker").arg(&b.addr);
             }
