@@ -66,12 +66,17 @@ impl VideoFec {
 }
 
 /// Remote video packets the pipeline's ULPFEC decoders rebuilt so far;
-/// None when there is none (FEC not negotiated).
+/// None when FEC was not negotiated. webrtcbin makes a decoder for every
+/// stream; one that was given no FEC payload type (`pt` 0, or told to pass
+/// everything through) has nothing to decode.
 pub(crate) fn recovered(pipeline: &gst::Pipeline) -> Option<u64> {
     let mut total = None;
     let decoders = pipeline.iterate_all_by_element_factory_name("rtpulpfecdec");
     for dec in decoders.into_iter().flatten() {
-        *total.get_or_insert(0) += u64::from(dec.property::<u32>("recovered"));
+        let idle = dec.property::<u32>("pt") == 0 || dec.property::<bool>("passthrough");
+        if !idle {
+            *total.get_or_insert(0) += u64::from(dec.property::<u32>("recovered"));
+        }
     }
     total
 }

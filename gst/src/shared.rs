@@ -15,6 +15,9 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
+/// `Shared::fec_recovered` while no FEC decoder runs (FEC not negotiated).
+const NO_FEC: u64 = u64::MAX;
+
 /// Which side of the negotiation this session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -88,7 +91,8 @@ pub(crate) struct Shared {
     /// The video bitrate controller and the rate it last set (kbit/s).
     pub bitrate: Mutex<crate::congestion::Controller>,
     pub video_kbps: AtomicU32,
-    /// Remote video packets rebuilt from ULPFEC (`crate::fec`), so far.
+    /// Remote video packets rebuilt from ULPFEC (`crate::fec`), so far;
+    /// [`NO_FEC`] while no FEC decoder runs.
     pub fec_recovered: AtomicU64,
     /// Freezes of the remote picture.
     pub freeze: Mutex<crate::freeze::FreezeMeter>,
@@ -111,7 +115,7 @@ impl Shared {
             events,
             start: Instant::now(),
             video_rx: AtomicU64::new(0),
-            fec_recovered: AtomicU64::new(0),
+            fec_recovered: AtomicU64::new(NO_FEC),
             audio_rx: AtomicU64::new(0),
             video_tx: AtomicU64::new(0),
             audio_tx: AtomicU64::new(0),
@@ -175,7 +179,10 @@ impl Shared {
             packets_received: net.packets_received,
             rtt_ms: net.rtt_ms,
             packets_lost: net.packets_lost,
-            video_fec_recovered: self.fec_recovered.load(Ordering::Relaxed),
+            video_fec_recovered: match self.fec_recovered.load(Ordering::Relaxed) {
+                NO_FEC => None,
+                n => Some(n),
+            },
             video_freezes: freeze.freezes,
             longest_freeze_ms: freeze.longest_gap_ms,
             video_bitrate_kbps: if self.config.video == crate::config::VideoSource::None {

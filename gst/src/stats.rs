@@ -29,8 +29,9 @@ pub struct MediaStats {
     /// Remote RTP packets lost for good (after retransmissions).
     pub packets_lost: u64,
     /// Remote video packets rebuilt from ULPFEC (video FEC on both sides,
-    /// `crate::fec`): lost on the way, recovered without a retransmission.
-    pub video_fec_recovered: u64,
+    /// `crate::fec`): lost on the way, recovered without a retransmission;
+    /// `None` while no FEC decoder runs (FEC not negotiated).
+    pub video_fec_recovered: Option<u64>,
     /// Gaps of more than 200 ms between decoded remote video frames
     /// (`crate::freeze`), and the longest gap so far (ms).
     pub video_freezes: u64,

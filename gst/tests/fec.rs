@@ -95,7 +95,8 @@ fn fec_is_negotiated_when_both_ask_and_either_side_alone_still_calls() {
                         .zip(v)
                         .all(|(side, v)| {
                             let s = side.stats();
-                            s.video_fec_recovered > 0 && s.video_frames_received >= v + 60
+                            s.video_fec_recovered.is_some_and(|n| n > 0)
+                                && s.video_frames_received >= v + 60
                         })
                 },
             );
@@ -103,7 +104,7 @@ fn fec_is_negotiated_when_both_ask_and_either_side_alone_still_calls() {
             for side in [&pair.offerer, &pair.answerer] {
                 let s = side.stats();
                 eprintln!(
-                    "fec recovered {}, lost {}, frames {}",
+                    "fec recovered {:?}, lost {}, frames {}",
                     s.video_fec_recovered, s.packets_lost, s.video_frames_received
                 );
             }

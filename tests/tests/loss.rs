@@ -30,22 +30,24 @@ fn frames(call: &Value) -> u64 {
 
 #[test]
 fn a_call_with_10_percent_loss_each_way_keeps_decoding_20_fps() {
-    holds_under_10_percent_loss(&[], &[]);
+    holds_under_10_percent_loss(&[], &[], true);
 }
 
 #[test]
 fn with_video_fec_off_on_both_sides_a_call_under_10_percent_loss_keeps_decoding() {
-    holds_under_10_percent_loss(&["--video-fec", "off"], &["--video-fec", "off"]);
+    holds_under_10_percent_loss(&["--video-fec", "off"], &["--video-fec", "off"], false);
 }
 
 #[test]
 fn a_node_with_video_fec_calls_one_without_under_10_percent_loss() {
-    holds_under_10_percent_loss(&[], &["--video-fec", "off"]);
+    holds_under_10_percent_loss(&[], &["--video-fec", "off"], false);
 }
 
 /// alice (with `alice_args`) calls bob (auto-answering, `bob_args`) with
-/// 10 % loss each way on bob's host: both decode ≥ 20 fps over 10 s.
-fn holds_under_10_percent_loss(alice_args: &[&str], bob_args: &[&str]) {
+/// 10 % loss each way on bob's host: both decode ≥ 20 fps over 10 s. With
+/// `fec`, both sides decode FEC (`video_fec_recovered` counts what it
+/// rebuilt); without, FEC was not negotiated (null).
+fn holds_under_10_percent_loss(alice_args: &[&str], bob_args: &[&str], fec: bool) {
     let lan = Lan::new(2).unwrap();
     let mut a = NodeOptions::named("alice");
     let mut b = NodeOptions::named("bob").args(AUTO_ANSWER_ANY);
@@ -101,6 +103,13 @@ fn holds_under_10_percent_loss(alice_args: &[&str], bob_args: &[&str]) {
             "{} decoded {fps:.1} fps under 10 % loss (want ≥ {MIN_FPS}): {now}\n{}",
             node.name,
             node.logs()
+        );
+        let rebuilt = now["stats"]["video_fec_recovered"].as_u64();
+        assert_eq!(
+            rebuilt.is_some(),
+            fec,
+            "{}: packets rebuilt by FEC {rebuilt:?}, FEC expected: {fec}: {now}",
+            node.name
         );
         eprintln!("{}: {fps:.1} fps, stats {}", node.name, now["stats"]);
     }

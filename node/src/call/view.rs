@@ -104,6 +104,11 @@ pub struct CallStats {
     /// on loss by the bitrate controller; 0 when sending no video.
     #[serde(default)]
     pub video_bitrate_kbps: u32,
+    /// Remote video packets rebuilt by FEC (ULPFEC in RED); null when FEC
+    /// was not negotiated (`--video-fec off` on either side, or a browser
+    /// without it).
+    #[serde(default)]
+    pub video_fec_recovered: Option<u64>,
     /// How the media goes: `direct` (straight between the two machines) or
     /// `relay` (through a broker's TURN relay), from the selected ICE
     /// candidate pair; null until ICE selected one.
@@ -160,6 +165,7 @@ impl CallStats {
             video_freezes: s.video_freezes,
             longest_freeze_ms: s.longest_freeze_ms,
             video_bitrate_kbps: s.video_bitrate_kbps,
+            video_fec_recovered: s.video_fec_recovered,
             route: s.route.map(|r| r.as_str().to_string()),
         }
     }
