@@ -24,7 +24,7 @@
 //! description gets the certificate's own sha-256 in its place before it is
 //! set and sent.
 
-use crate::dtls_trust::{parse_fingerprint, HashAlg};
+use crate::dtls_trust::{colon_hex, parse_fingerprint, HashAlg};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_sdp as gst_sdp;
@@ -46,12 +46,7 @@ pub(crate) struct DtlsCert {
 impl DtlsCert {
     /// Our `a=fingerprint` value: `sha-256 AB:CD:…` of the certificate.
     pub(crate) fn fingerprint(&self) -> String {
-        let hex: Vec<String> = HashAlg::Sha256
-            .digest(&self.der)
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect();
-        format!("sha-256 {}", hex.join(":"))
+        format!("sha-256 {}", colon_hex(&HashAlg::Sha256.digest(&self.der)))
     }
 }
 
@@ -179,14 +174,8 @@ mod tests {
             .iter()
             .flat_map(|p| p.contents().to_vec())
             .collect();
-        let colon = |d: Vec<u8>| {
-            d.iter()
-                .map(|b| format!("{b:02X}"))
-                .collect::<Vec<_>>()
-                .join(":")
-        };
-        let wrong = format!("sha-256 {}", colon(HashAlg::Sha256.digest(&all)));
-        let other = format!("sha-256 {}", colon(vec![7u8; 32]));
+        let wrong = format!("sha-256 {}", colon_hex(&HashAlg::Sha256.digest(&all)));
+        let other = format!("sha-256 {}", colon_hex(&[7u8; 32]));
         let sdp = |fp: &str| {
             format!(
                 "v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\

@@ -55,6 +55,12 @@ impl HashAlg {
     }
 }
 
+/// A digest as `a=fingerprint` writes it: `AB:CD:…`.
+pub(crate) fn colon_hex(digest: &[u8]) -> String {
+    let bytes: Vec<String> = digest.iter().map(|b| format!("{b:02X}")).collect();
+    bytes.join(":")
+}
+
 /// One `a=fingerprint:<alg> <hex:hex:…>` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Fingerprint {
@@ -327,13 +333,6 @@ mod tests {
     // A tiny stand-in for a DER certificate: the check hashes bytes.
     const PEM: &str = "-----BEGIN CERTIFICATE-----\nAAECAwQFBgc=\n-----END CERTIFICATE-----\n";
 
-    fn hex(d: &[u8]) -> String {
-        d.iter()
-            .map(|b| format!("{b:02X}"))
-            .collect::<Vec<_>>()
-            .join(":")
-    }
-
     #[test]
     fn fingerprints_parse_and_match_each_hash() {
         let der = [0u8, 1, 2, 3, 4, 5, 6, 7];
@@ -343,7 +342,8 @@ mod tests {
             ("SHA-384", HashAlg::Sha384),
             ("sha-512", HashAlg::Sha512),
         ] {
-            let fp = parse_fingerprint(&format!("{name} {}", hex(&alg.digest(&der)))).unwrap();
+            let fp =
+                parse_fingerprint(&format!("{name} {}", colon_hex(&alg.digest(&der)))).unwrap();
             assert_eq!(fp.alg, alg);
             assert!(matches(PEM, std::slice::from_ref(&fp)).unwrap());
             let mut bad = fp;
@@ -359,7 +359,7 @@ mod tests {
     #[test]
     fn media_or_session_level_fingerprints_are_required() {
         gst::init().unwrap();
-        let fp = format!("sha-256 {}", hex(&[7u8; 32]));
+        let fp = format!("sha-256 {}", colon_hex(&[7u8; 32]));
         let head = "v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n";
         let m = "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:96 VP8/90000\r\n";
         let parse = |t: &str| gst_sdp::SDPMessage::parse_buffer(t.as_bytes()).unwrap();

@@ -239,8 +239,7 @@ impl Negotiator {
     /// Right after [`Self::keyframes`] at connect: the key frame leaves
     /// now, not with the source's next frame (`repeat_frame`).
     fn repeat_last_frame(&self) {
-        let branch = self.shared.video_send.lock().ok().and_then(|g| g.clone());
-        if let Some(r) = branch.and_then(|b| b.repeat) {
+        if let Some(r) = self.shared.repeat_frame() {
             r.release();
         }
     }

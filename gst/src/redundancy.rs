@@ -45,7 +45,7 @@ pub(crate) enum Kind {
     Rtx,
     /// Any other RTP packet: audio and video.
     Media,
-    /// Media, DTLS application data, anything else: sent once.
+    /// DTLS application data, STUN, anything else: sent once.
     Other,
 }
 

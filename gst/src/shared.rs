@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-/// `Shared::fec_recovered` while no FEC decoder runs (FEC not negotiated).
+/// `Shared::fec_recovered` while FEC is not negotiated (`fec::recovered`).
 const NO_FEC: u64 = u64::MAX;
 
 /// Which side of the negotiation this session is.
@@ -92,7 +92,7 @@ pub(crate) struct Shared {
     pub bitrate: Mutex<crate::congestion::Controller>,
     pub video_kbps: AtomicU32,
     /// Remote video packets rebuilt from ULPFEC (`crate::fec`), so far;
-    /// [`NO_FEC`] while no FEC decoder runs.
+    /// [`NO_FEC`] while FEC is not negotiated.
     pub fec_recovered: AtomicU64,
     /// Freezes of the remote picture.
     pub freeze: Mutex<crate::freeze::FreezeMeter>,
@@ -160,6 +160,12 @@ impl Shared {
     }
 
     /// Remote media or RTCP arrived: the peer is alive.
+    /// The video encoder's first-key-frame helper, if video is sent.
+    pub(crate) fn repeat_frame(&self) -> Option<Arc<crate::repeat_frame::LastFrame>> {
+        let branch = self.video_send.lock().ok().and_then(|g| g.clone());
+        branch.and_then(|b| b.repeat)
+    }
+
     pub(crate) fn touch_media(&self) {
         let us = (self.start.elapsed().as_micros() as u64).max(1);
         self.last_media_us.store(us, Ordering::Relaxed);

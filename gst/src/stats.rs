@@ -30,7 +30,7 @@ pub struct MediaStats {
     pub packets_lost: u64,
     /// Remote video packets rebuilt from ULPFEC (video FEC on both sides,
     /// `crate::fec`): lost on the way, recovered without a retransmission;
-    /// `None` while no FEC decoder runs (FEC not negotiated).
+    /// `None` while FEC is not negotiated.
     pub video_fec_recovered: Option<u64>,
     /// Gaps of more than 200 ms between decoded remote video frames
     /// (`crate::freeze`), and the longest gap so far (ms).

@@ -50,13 +50,13 @@ pub(crate) fn build(
     // already paced: send at once.
     // The transport's sink and the RTX senders: what to send twice
     // (see redundancy).
-    let rtx = shared.redundancy.clone();
+    let redundancy = shared.redundancy.clone();
     webrtc.connect("deep-element-added", false, move |values| {
         let element = values.get(2)?.get::<gst::Element>().ok()?;
         match element.factory()?.name().as_str() {
             "clocksync" => element.set_property("sync", false),
-            "nicesink" => crate::redundancy::install(&element, rtx.clone()),
-            "rtprtxsend" => crate::redundancy::watch_rtx_sender(&element, rtx.clone()),
+            "nicesink" => crate::redundancy::install(&element, redundancy.clone()),
+            "rtprtxsend" => crate::redundancy::watch_rtx_sender(&element, redundancy.clone()),
             "dtlssrtpdec" => crate::dtls_cert::install(&element),
             _ => {}
         }
@@ -153,8 +153,7 @@ fn connect_signals(webrtc: &gst::Element, shared: &Arc<Shared>, cmd: &CmdTx) {
             let st = w.property::<gst_webrtc::WebRTCICEConnectionState>("ice-connection-state");
             if st == gst_webrtc::WebRTCICEConnectionState::Checking {
                 // The first key frame is made while ICE and DTLS run.
-                let send = s.video_send.lock().ok().and_then(|g| g.clone());
-                if let Some(r) = send.and_then(|b| b.repeat) {
+                if let Some(r) = s.repeat_frame() {
                     r.start_hold();
                 }
             }

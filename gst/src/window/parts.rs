@@ -2,7 +2,7 @@
 //! ([`crate::RingingWindow`]): the black live source, the text overlays,
 //! the X sink that reports keys, and the window title.
 
-use super::{FRAMERATE, WINDOW_FORMAT};
+use super::picture_caps;
 use crate::elements::make;
 use crate::events::{MediaEvent, WindowKey};
 use crate::MediaError;
@@ -37,15 +37,7 @@ pub(crate) fn black_source(width: u32, height: u32) -> Result<[gst::Element; 2],
     src.set_property("is-live", true);
     set_str(&src, "pattern", "black");
     let caps = make("capsfilter", None)?;
-    caps.set_property(
-        "caps",
-        gst::Caps::builder("video/x-raw")
-            .field("format", WINDOW_FORMAT)
-            .field("width", width as i32)
-            .field("height", height as i32)
-            .field("framerate", gst::Fraction::new(FRAMERATE, 1))
-            .build(),
-    );
+    caps.set_property("caps", picture_caps((width, height)));
     Ok([src, caps])
 }
 
