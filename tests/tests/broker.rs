@@ -67,9 +67,15 @@ fn call_and_hang_up(caller: &DuetNode, callee: &DuetNode, route: &str) {
     wait_route(callee, route);
     wait_media(caller, 60);
     wait_media(callee, 60);
+    hang_up(caller, callee);
+}
+
+/// `caller` hangs up; returns once `callee` has no call either.
+fn hang_up(caller: &DuetNode, callee: &DuetNode) {
     let out = caller.cli().args(["hangup"]).output().unwrap();
     assert!(out.status.success(), "{out:?}");
-    wait_until("the callee's call to end", CONNECTED, || {
+    let what = format!("{}'s call to end", callee.name);
+    wait_until(&what, CONNECTED, || {
         Ok(callee.status()?.call.is_null().then_some(()))
     })
     .unwrap();

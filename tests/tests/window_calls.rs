@@ -72,9 +72,7 @@ fn pair(alice_window: bool, bob_window: bool, alice_args: &[&str]) -> (Lan, Node
     let lan = Lan::new(2).unwrap();
     let alice = start(&lan, 0, "alice", alice_window, alice_args);
     let bob = start(&lan, 1, "bob", bob_window, &[]);
-    let (a, b) = (alice.node.peer_id().unwrap(), bob.node.peer_id().unwrap());
-    alice.node.wait_for_peers(&[&b], DEADLINE).unwrap();
-    bob.node.wait_for_peers(&[&a], DEADLINE).unwrap();
+    alice.node.wait_to_meet(&bob.node, DEADLINE).unwrap();
     (lan, alice, bob)
 }
 
@@ -277,9 +275,7 @@ fn window_shows_cards_then_remote_video_with_local_preview() {
     let lan = Lan::new(2).unwrap();
     let alice = start(&lan, 0, "alice", true, &["--video", RED]);
     let bob = start(&lan, 1, "bob", true, &["--video", BLUE]);
-    let (a, b) = (alice.node.peer_id().unwrap(), bob.node.peer_id().unwrap());
-    alice.node.wait_for_peers(&[&b], DEADLINE).unwrap();
-    bob.node.wait_for_peers(&[&a], DEADLINE).unwrap();
+    alice.node.wait_to_meet(&bob.node, DEADLINE).unwrap();
     let (ax, bx) = (alice.x.as_ref().unwrap(), bob.x.as_ref().unwrap());
     let pid = std::process::id();
     let png = |who: &str, what: &str| format!("/tmp/duet-window-{who}-{what}-{pid}.png");

@@ -45,12 +45,7 @@ fn without_a_direct_route_signalling_goes_over_the_broker_relay_and_media_throug
         wait_route(n, "relay");
         wait_media(n, 60);
     }
-    let out = alice.cli().args(["hangup"]).output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    wait_until("bob's call to end", CONNECTED, || {
-        Ok(bob.status()?.call.is_null().then_some(()))
-    })
-    .unwrap();
+    hang_up(&alice, &bob);
 }
 
 #[test]

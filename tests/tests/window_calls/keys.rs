@@ -26,9 +26,7 @@ fn window_keys_answer_mute_and_hang_up_and_closing_hangs_up() {
     let lan = Lan::new(2).unwrap();
     let alice = start(&lan, 0, "alice", true, &["--video", RED]);
     let bob = start(&lan, 1, "bob", true, &["--video", BLUE]);
-    let (a, b) = (alice.node.peer_id().unwrap(), bob.node.peer_id().unwrap());
-    alice.node.wait_for_peers(&[&b], DEADLINE).unwrap();
-    bob.node.wait_for_peers(&[&a], DEADLINE).unwrap();
+    alice.node.wait_to_meet(&bob.node, DEADLINE).unwrap();
     let (ax, bx) = (alice.x.as_ref().unwrap(), bob.x.as_ref().unwrap());
 
     // y in the ringing card answers.

@@ -32,9 +32,7 @@ fn ringing_card_is_the_call_window_and_closes_when_declined_or_cancelled() {
     let lan = Lan::new(2).unwrap();
     let alice = start(&lan, 0, "alice", false, &[]);
     let bob = start(&lan, 1, "bob", true, &["--video", BLUE]);
-    let (a, b) = (alice.node.peer_id().unwrap(), bob.node.peer_id().unwrap());
-    alice.node.wait_for_peers(&[&b], DEADLINE).unwrap();
-    bob.node.wait_for_peers(&[&a], DEADLINE).unwrap();
+    alice.node.wait_to_meet(&bob.node, DEADLINE).unwrap();
     let bx = bob.x.as_ref().unwrap();
     let png = format!("/tmp/duet-window-ringing-{}.png", std::process::id());
 
