@@ -76,6 +76,16 @@ fn pair(alice_window: bool, bob_window: bool, alice_args: &[&str]) -> (Lan, Node
     (lan, alice, bob)
 }
 
+/// alice (red) and bob (blue), each in window mode on its own Xvfb,
+/// returned once each lists the other.
+fn red_and_blue_windows() -> (Lan, Node, Node) {
+    let lan = Lan::new(2).unwrap();
+    let alice = start(&lan, 0, "alice", true, &["--video", RED]);
+    let bob = start(&lan, 1, "bob", true, &["--video", BLUE]);
+    alice.node.wait_to_meet(&bob.node, DEADLINE).unwrap();
+    (lan, alice, bob)
+}
+
 fn call(node: &DuetNode, target: &str) -> Child {
     node.cli()
         .args(["call", target])
@@ -272,10 +282,7 @@ fn shows_card(x: &Xvfb, png: &str) -> bool {
 #[test]
 fn window_shows_cards_then_remote_video_with_local_preview() {
     let _serial = one_at_a_time();
-    let lan = Lan::new(2).unwrap();
-    let alice = start(&lan, 0, "alice", true, &["--video", RED]);
-    let bob = start(&lan, 1, "bob", true, &["--video", BLUE]);
-    alice.node.wait_to_meet(&bob.node, DEADLINE).unwrap();
+    let (_lan, alice, bob) = red_and_blue_windows();
     let (ax, bx) = (alice.x.as_ref().unwrap(), bob.x.as_ref().unwrap());
     let pid = std::process::id();
     let png = |who: &str, what: &str| format!("/tmp/duet-window-{who}-{what}-{pid}.png");

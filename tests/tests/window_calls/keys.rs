@@ -23,10 +23,7 @@ fn main_area(x: &Xvfb, what: &str, cond: fn(&Region) -> bool) {
 #[test]
 fn window_keys_answer_mute_and_hang_up_and_closing_hangs_up() {
     let _serial = one_at_a_time();
-    let lan = Lan::new(2).unwrap();
-    let alice = start(&lan, 0, "alice", true, &["--video", RED]);
-    let bob = start(&lan, 1, "bob", true, &["--video", BLUE]);
-    alice.node.wait_to_meet(&bob.node, DEADLINE).unwrap();
+    let (_lan, alice, bob) = red_and_blue_windows();
     let (ax, bx) = (alice.x.as_ref().unwrap(), bob.x.as_ref().unwrap());
 
     // y in the ringing card answers.
