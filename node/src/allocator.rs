@@ -25,8 +25,8 @@
 //!   `malloc_trim(0)` did not release. With a 1 MiB trim threshold that
 //!   top is at most 1 MiB after a call.
 //!
-//! The only `unsafe` in the crate: calls into glibc that take plain
-//! integers and touch no memory of ours.
+//! With [`crate::exit`], the only `unsafe` in the crate: calls into glibc
+//! that take plain integers and touch no memory of ours.
 
 /// Arenas glibc may use (its default is 8 per core).
 pub const ARENAS: i32 = 2;

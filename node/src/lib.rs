@@ -33,6 +33,8 @@
 //!   shares with the node.
 //! - [`allocator`]: bounds glibc malloc's arenas at start and hands what
 //!   a call freed back to the kernel after it (memory flat over calls).
+//! - [`exit`]: ends a stopped node with `_exit`, so that C libraries' exit
+//!   handlers never run under a thread still inside them.
 //! - [`node`]: wires identity, net, calls and control together and owns the
 //!   peer table (the state owner).
 
@@ -46,6 +48,7 @@ pub mod contacts;
 pub mod contacts_command;
 pub mod control;
 pub mod devices;
+pub mod exit;
 pub mod identity;
 pub mod net;
 pub mod network_key;

@@ -86,10 +86,14 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
             let rt = runtime()?;
             let result = rt.block_on(async { node::run(config, shutdown_signal()).await });
             // A media thread stuck on a device that hangs must not keep
-            // the process alive after the node said goodbye.
+            // the process alive after the node said goodbye, nor crash it
+            // in the libraries' exit handlers (`duet_node::exit`).
             rt.shutdown_timeout(RUNTIME_STOP);
-            result?;
-            Ok(ExitCode::SUCCESS)
+            if let Err(e) = result {
+                eprintln!("duet: {e:#}");
+                duet_node::exit::now(1);
+            }
+            duet_node::exit::now(0)
         }
         Command::Id(args) => {
             let dir = args.data_dir.unwrap_or_else(paths::default_data_dir);
@@ -178,7 +182,8 @@ fn one_shot(control: &std::path::Path, request: Request, done: &str) -> anyhow::
 const RUNTIME_STOP: Duration = Duration::from_secs(1);
 
 /// Resolves on the first Ctrl-C or SIGTERM; a second one exits at once
-/// (code 130), whatever the graceful stop is waiting for. One task owns
+/// (code 130, `_exit`: see `duet_node::exit`), whatever the graceful stop
+/// is waiting for. One task owns
 /// both signal streams from the start, so a quick second signal is not lost.
 /// Call it inside the runtime (it spawns that task).
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {
@@ -207,7 +212,7 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
             _ = term.recv() => {}
         }
         eprintln!("duet: second signal: exiting now");
-        std::process::exit(130);
+        duet_node::exit::now(130);
     });
     async move {
         let _ = first_rx.await;
