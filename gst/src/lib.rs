@@ -33,7 +33,8 @@
 //!   `set_remote_description(Offer, …)`, links its send branches to the
 //!   offered m-lines with the offered payload types, emits the answer.
 //! - Trickle ICE both ways; candidates for an m-line the session does not
-//!   have are refused (`UnknownMline`).
+//!   have are refused (`UnknownMline`). Nomination is aggressive (module
+//!   `ice_nomination`): media starts on the first pair that works.
 //! - Our DTLS certificate is this process's ECDSA P-256 one (module
 //!   `dtls_cert`, [`dtls_fingerprint`]), not webrtcbin's RSA 2048.
 //! - The peer's DTLS certificate must match the `a=fingerprint` of its SDP
@@ -142,6 +143,7 @@ pub mod fec;
 mod first_packet;
 pub mod freeze;
 mod health;
+mod ice_nomination;
 pub mod ice_route;
 mod kind;
 mod negotiation;

@@ -91,6 +91,9 @@ pub(crate) fn build(
             if nice.find_property("stun-initial-timeout").is_some() {
                 nice.set_property("stun-initial-timeout", 50u32);
             }
+            if let Err(e) = crate::ice_nomination::make_aggressive(&nice) {
+                tracing::warn!("ICE keeps regular nomination (connects ~10 ms later): {e}");
+            }
         }
         if agent.find_property("ice-tcp").is_some() {
             agent.set_property("ice-tcp", false);
