@@ -373,11 +373,22 @@ window.h = {
   },
   async answer(sdp) {
     await this.pc.setRemoteDescription({type: 'offer', sdp});
+    await this.flush();
     await this.pc.setLocalDescription(await this.pc.createAnswer());
     return this.pc.localDescription.sdp;
   },
-  async remote(type, sdp) { await this.pc.setRemoteDescription({type, sdp}); },
-  async add(mline, candidate) { await this.pc.addIceCandidate({candidate, sdpMLineIndex: mline}); },
+  async remote(type, sdp) { await this.pc.setRemoteDescription({type, sdp}); await this.flush(); },
+  // A candidate gathered right after our description can reach the test
+  // first: it waits for the remote description, as a signalling server's
+  // client would make it.
+  pending: [],
+  async add(mline, candidate) {
+    if (!this.pc.remoteDescription) { this.pending.push([mline, candidate]); return; }
+    await this.pc.addIceCandidate({candidate, sdpMLineIndex: mline});
+  },
+  async flush() {
+    for (const [m, c] of this.pending.splice(0)) await this.pc.addIceCandidate({candidate: c, sdpMLineIndex: m});
+  },
   frames() { return document.getElementById('remote').getVideoPlaybackQuality().totalVideoFrames; },
 };
 "#;
