@@ -187,3 +187,33 @@ fn connect_signals(webrtc: &gst::Element, shared: &Arc<Shared>, cmd: &CmdTx) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The call's webrtcbin, as built for either role, nominates
+    /// aggressively and paces its checks at 5 ms.
+    #[test]
+    fn the_calls_ice_agent_is_aggressive_and_paced_at_5_ms() {
+        use crate::config::MediaConfig;
+        crate::init().unwrap();
+        for role in [Role::Offerer, Role::Answerer] {
+            let (events, _rx) = crate::events::Events::channel();
+            let shared = Arc::new(Shared::new(MediaConfig::test(), role, events));
+            let (cmd, _cmd_rx) = CmdTx::channel();
+            let (pipeline, webrtc) = build(&shared, &cmd).unwrap();
+            let agent = webrtc
+                .property::<gst::glib::Object>("ice-agent")
+                .property::<gst::glib::Object>("agent");
+            assert_eq!(
+                crate::ice_nomination::mode(&agent).as_deref(),
+                Some("aggressive"),
+                "{role:?}"
+            );
+            assert_eq!(agent.property::<u32>("stun-pacing-timer"), 5, "{role:?}");
+            pipeline.set_state(gst::State::Null).unwrap();
+        }
+    }
+}
