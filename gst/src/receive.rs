@@ -6,7 +6,7 @@
 //! queueing a command: the new pad must be linked before its first buffer
 //! returns, or the stream stops with not-linked. Probes at the sinks count
 //! decoded media, fire the first-frame events, feed the "media stopped"
-//! watchdog and read the latency-probe stamps.
+//! watchdog and read the latency-probe stamps (`stamps`).
 
 use crate::config::Display;
 use crate::elements::make;
@@ -17,12 +17,12 @@ use crate::MediaError;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_base as gst_base;
-use gstreamer_base::prelude::BaseSinkExt;
 use gstreamer_video as gst_video;
-use gstreamer_video::prelude::VideoFrameExt;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
+
+mod stamps;
 
 /// How long a remote buffer may take from the jitterbuffer to the sink.
 /// Every ms of it is a ms of glass-to-glass. A frame that did not wait
@@ -174,7 +174,7 @@ fn link_remote_stream(
     } else if video && shared.config.latency_probe {
         let conv = if tee.is_some() { 3 } else { 2 };
         if let Some(conv_pad) = chain.get(conv).and_then(|c| c.static_pad("sink")) {
-            add_stamp_reader(&conv_pad, Arc::downgrade(shared), &pipeline, &sink);
+            stamps::add_stamp_reader(&conv_pad, Arc::downgrade(shared), &pipeline, &sink);
         }
     }
     let depay_sink = depay
@@ -352,72 +352,4 @@ fn record_audio_peak(pad: &gst::Pad, info: &gst::PadProbeInfo, s: &Shared) {
         let millionths = (peak * 1e6).round() as u32;
         s.audio_peak_rx.store(millionths + 1, Ordering::Relaxed);
     }
-}
-
-/// Reads the stamp of each decoded frame and records when it is due on the
-/// glass: base time + running time + the sink's configured latency.
-fn add_stamp_reader(
-    pad: &gst::Pad,
-    shared: Weak<Shared>,
-    pipeline: &gst::Pipeline,
-    sink: &gst::Element,
-) {
-    let pipeline = pipeline.downgrade();
-    let basesink = sink
-        .clone()
-        .downcast::<gst_base::BaseSink>()
-        .ok()
-        .map(|b| b.downgrade());
-    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, probe_info| {
-        let Some(s) = shared.upgrade() else {
-            return gst::PadProbeReturn::Ok;
-        };
-        let Some(caps) = pad.current_caps() else {
-            return gst::PadProbeReturn::Ok;
-        };
-        let Ok(vinfo) = gst_video::VideoInfo::from_caps(&caps) else {
-            return gst::PadProbeReturn::Ok;
-        };
-        let Some(buffer) = probe_info.buffer() else {
-            return gst::PadProbeReturn::Ok;
-        };
-        let Ok(frame) = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &vinfo) else {
-            return gst::PadProbeReturn::Ok;
-        };
-        let stride = frame.plane_stride()[0] as usize;
-        let Ok(y) = frame.plane_data(0) else {
-            return gst::PadProbeReturn::Ok;
-        };
-        let Some(stamp) = probe::decode(y, stride, vinfo.width() as usize, vinfo.height() as usize)
-        else {
-            return gst::PadProbeReturn::Ok;
-        };
-        let now = probe::now_us();
-        let due = due_time_us(
-            pad,
-            buffer.pts(),
-            pipeline.upgrade().as_ref(),
-            basesink.as_ref().and_then(|b| b.upgrade()),
-        );
-        let shown = due.map_or(now, |d| d.max(now));
-        s.samples
-            .push(shown.saturating_sub(stamp.time_us) as f64 / 1000.0);
-        gst::PadProbeReturn::Ok
-    });
-}
-
-fn due_time_us(
-    pad: &gst::Pad,
-    pts: Option<gst::ClockTime>,
-    pipeline: Option<&gst::Pipeline>,
-    sink: Option<gst_base::BaseSink>,
-) -> Option<u64> {
-    let pts = pts?;
-    let seg = pad.sticky_event::<gst::event::Segment>(0)?;
-    let seg = seg.segment().downcast_ref::<gst::ClockTime>()?.clone();
-    let running = seg.to_running_time(pts)?;
-    let base = pipeline?.base_time()?;
-    let sink = sink?;
-    let due = base + running + sink.latency() + sink.render_delay();
-    Some(due.useconds())
 }
