@@ -159,13 +159,13 @@ impl Shared {
         }
     }
 
-    /// Remote media or RTCP arrived: the peer is alive.
     /// The video encoder's first-key-frame helper, if video is sent.
     pub(crate) fn repeat_frame(&self) -> Option<Arc<crate::repeat_frame::LastFrame>> {
         let branch = self.video_send.lock().ok().and_then(|g| g.clone());
         branch.and_then(|b| b.repeat)
     }
 
+    /// Remote media or RTCP arrived: the peer is alive.
     pub(crate) fn touch_media(&self) {
         let us = (self.start.elapsed().as_micros() as u64).max(1);
         self.last_media_us.store(us, Ordering::Relaxed);
