@@ -25,10 +25,27 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Whether the screen shows red at (`x`, `y`) within 20 s (screenshots
+/// into `png`).
+fn shows_red(xvfb: &Xvfb, png: &str, x: u32, y: u32) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(20) {
+        if xvfb.screenshot(png).is_ok() && red(png, x, y) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    false
+}
+
 /// A call window on its own Xvfb and a live red source for its remote input.
 fn red_window() -> (Xvfb, gst::Pipeline, CallWindow, gst::Element) {
     gst::init().unwrap();
-    let x = Xvfb::start().unwrap();
+    red_window_on(Xvfb::start().unwrap())
+}
+
+/// [`red_window`] on the X server `x`.
+fn red_window_on(x: Xvfb) -> (Xvfb, gst::Pipeline, CallWindow, gst::Element) {
     let pipeline = gst::Pipeline::new();
     let (events, _rx) = crate::events::Events::channel();
     let w = CallWindow::build(&pipeline, events, false).unwrap();
@@ -60,22 +77,11 @@ fn play_as_remote(pipeline: &gst::Pipeline, w: &CallWindow, src: &gst::Element) 
 fn a_16_bit_display_shows_the_picture_too() {
     let _serial = one_at_a_time();
     gst::init().unwrap();
-    let x = Xvfb::start_with_depth(16).unwrap();
-    let pipeline = gst::Pipeline::new();
-    let (events, _rx) = crate::events::Events::channel();
-    let w = CallWindow::build(&pipeline, events, false).unwrap();
-    w.sink().set_property("display", x.display.as_str());
+    let (x, pipeline, w, src) = red_window_on(Xvfb::start_with_depth(16).unwrap());
     let _stop = StopOnDrop(pipeline.clone());
-    play_as_remote(&pipeline, &w, &red_source());
+    play_as_remote(&pipeline, &w, &src);
     let png = format!("/tmp/duet-window-16bit-{}.png", std::process::id());
-    let start = std::time::Instant::now();
-    let mut shown = false;
-    while !shown && start.elapsed() < std::time::Duration::from_secs(20) {
-        shown = x.screenshot(&png).is_ok() && red(&png, 300, 200);
-        if !shown {
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
-    }
+    let shown = shows_red(&x, &png, 300, 200);
     let caps = w.sink().static_pad("sink").and_then(|p| p.current_caps());
     pipeline.set_state(gst::State::Null).unwrap();
     assert!(
@@ -210,13 +216,10 @@ fn a_call_window_takes_the_spare_sink_opened_ahead() {
     assert!(!spare::is_kept(), "the spare was taken");
     play_as_remote(&pipeline, &w, &red_source());
     let png = format!("/tmp/duet-window-spare-{}.png", std::process::id());
-    let start = std::time::Instant::now();
-    let mut shown = false;
-    while !shown && start.elapsed() < std::time::Duration::from_secs(20) {
-        shown = x.screenshot(&png).is_ok() && red(&png, 400, 200);
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    assert!(shown, "the remote picture in the window ({png})");
+    assert!(
+        shows_red(&x, &png, 400, 200),
+        "the remote picture in the window ({png})"
+    );
     pipeline.set_state(gst::State::Null).unwrap();
     let _ = std::fs::remove_file(&png);
 }
