@@ -36,6 +36,19 @@ struct Handed {
     last_seen: Instant,
 }
 
+impl Handed {
+    /// A peer first handed out at `now`, at `addrs`, first dialled at `first_dial`.
+    fn new(addrs: Vec<Multiaddr>, first_dial: Instant, now: Instant) -> Handed {
+        Handed {
+            addrs,
+            next_dial: first_dial,
+            circuit_at: None,
+            backoff: Backoff::new(PEER_FIRST_BACKOFF, PEER_MAX_BACKOFF),
+            last_seen: now,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct HandedPeers {
     peers: HashMap<PeerId, Handed>,
@@ -95,14 +108,7 @@ impl HandedPeers {
 
     #[cfg(test)]
     fn insert(&mut self, peer: PeerId, addrs: Vec<Multiaddr>, now: Instant) {
-        let h = Handed {
-            addrs,
-            next_dial: now,
-            circuit_at: None,
-            backoff: Backoff::new(PEER_FIRST_BACKOFF, PEER_MAX_BACKOFF),
-            last_seen: now,
-        };
-        self.peers.insert(peer, h);
+        self.peers.insert(peer, Handed::new(addrs, now, now));
     }
 
     pub fn connected(&mut self, peer: &PeerId) {
@@ -144,16 +150,8 @@ impl HandedPeers {
                     } else {
                         GRACE
                     };
-                    self.peers.insert(
-                        record.peer,
-                        Handed {
-                            addrs: record.addrs,
-                            next_dial: now + grace,
-                            circuit_at: None,
-                            backoff: Backoff::new(PEER_FIRST_BACKOFF, PEER_MAX_BACKOFF),
-                            last_seen: now,
-                        },
-                    );
+                    self.peers
+                        .insert(record.peer, Handed::new(record.addrs, now + grace, now));
                     events.push(NetEvent::ViaBroker { peer: record.peer });
                 }
             }
